@@ -1,0 +1,100 @@
+"""Rules of the game as one frozen value, and the GTP handicap layouts.
+
+Board size and rules travel as values (a `Rules` inside every Position), never as globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .coords import check_size, from_rowcol
+from .errors import GoError
+
+BLACK = 1
+WHITE = 2
+EMPTY = 0
+COLOR_NAMES = {BLACK: "black", WHITE: "white"}
+
+
+def opponent(color: int) -> int:
+    """BLACK <-> WHITE."""
+    return 3 - color
+
+
+def parse_color(text: str) -> int:
+    """GTP colour ('b', 'black', 'W', ...) -> BLACK or WHITE."""
+    key = text.strip().lower()
+    if key in ("b", "black"):
+        return BLACK
+    if key in ("w", "white"):
+        return WHITE
+    raise GoError(f"invalid color {text!r} (expected b, black, w or white)")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a game is played and scored.
+
+    size:    board size, 2..25 (GTP can name 25 columns).
+    komi:    points added to White's area score.
+    ko:      "positional" (positional superko: no move may recreate an earlier board) or
+             "simple" (only the immediate recapture of a single stone is forbidden; this is
+             what GNU Go enforces).
+    suicide: whether a move that leaves its own group without liberties is allowed (the group
+             is then removed). Illegal by default, as in Chinese and Japanese rules.
+    Scoring is always Tromp-Taylor area: stones plus empty regions that reach only one colour.
+    """
+
+    size: int = 19
+    komi: float = 7.5
+    ko: str = "positional"
+    suicide: bool = False
+
+    def __post_init__(self):
+        check_size(self.size)
+        if self.ko not in ("positional", "simple"):
+            raise GoError(f"ko rule must be 'positional' or 'simple', got {self.ko!r}")
+        try:
+            komi = float(self.komi)
+        except (TypeError, ValueError):
+            raise GoError(f"komi must be a number, got {self.komi!r}") from None
+        if komi != komi or abs(komi) > 1000:
+            raise GoError(f"komi must be a finite number of points, got {self.komi!r}")
+        object.__setattr__(self, "komi", komi)
+
+
+# GTP's fixed handicap layout: 0 = the low star line, 1 = the centre line, 2 = the high one,
+# as (column, row-from-bottom) pairs, in the order the GTP specification places the stones.
+_PATTERNS = {
+    2: ["00", "22"],
+    3: ["00", "22", "02"],
+    4: ["00", "22", "02", "20"],
+    5: ["00", "22", "02", "20", "11"],
+    6: ["00", "22", "02", "20", "01", "21"],
+    7: ["00", "22", "02", "20", "01", "21", "11"],
+    8: ["00", "22", "02", "20", "01", "21", "10", "12"],
+    9: ["00", "22", "02", "20", "01", "21", "10", "12", "11"],
+}
+
+
+def max_fixed_handicap(size: int) -> int:
+    """Most stones GTP's fixed_handicap allows on this size (0 below 7x7)."""
+    if size < 7:
+        return 0
+    return 4 if size % 2 == 0 or size == 7 else 9
+
+
+def fixed_handicap(size: int, stones: int) -> list[int]:
+    """Points (flat indices) of GTP's fixed handicap placement for `stones` stones."""
+    check_size(size)
+    top = max_fixed_handicap(size)
+    if not 2 <= stones <= top:
+        limit = f"2 to {top}" if top else "none"
+        raise GoError(f"invalid handicap {stones} on {size}x{size} (fixed handicap: {limit})")
+    edge = 2 if size < 13 else 3
+    line = {"0": edge, "1": (size - 1) // 2, "2": size - 1 - edge}
+    points = []
+    for col_key, row_key in _PATTERNS[stones]:
+        row_from_bottom = line[row_key]
+        points.append(from_rowcol(size - 1 - row_from_bottom, line[col_key], size))
+    return points
