@@ -9,7 +9,7 @@ playouts need live in `playout.py`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numba as nb
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 _ZOBRIST_SEED = 0x5EED_601
 
 
-@lru_cache(maxsize=None)
+@cache
 def neighbor_table(size: int) -> np.ndarray:
     """int32 [size*size, 4]: the orthogonal neighbours of each point, padded with -1."""
     table = np.full((size * size, 4), -1, dtype=np.int32)
@@ -34,7 +34,7 @@ def neighbor_table(size: int) -> np.ndarray:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def diagonal_table(size: int) -> np.ndarray:
     """int32 [size*size, 4]: the diagonal neighbours of each point, padded with -1."""
     table = np.full((size * size, 4), -1, dtype=np.int32)
@@ -50,7 +50,7 @@ def diagonal_table(size: int) -> np.ndarray:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def zobrist_table(size: int) -> np.ndarray:
     """uint64 [3, size*size]: one random key per (colour, point); row EMPTY is all zeros."""
     rng = np.random.default_rng([_ZOBRIST_SEED, size])

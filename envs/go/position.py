@@ -153,21 +153,27 @@ class Position:
         """bool [size*size + 1]: legal points for the player to move; the last entry is pass
         (so mask[PASS] reads it). All False after a resignation."""
         if self._legal is None:
-            n = self.rules.size ** 2
-            mask = np.zeros(n + 1, dtype=bool)
-            if self.winner is None:
-                hashes = np.empty(n, dtype=np.uint64)
-                kernels.legal_points(self.board, kernels.neighbor_table(self.rules.size),
-                                     kernels.zobrist_table(self.rules.size), self.to_play,
-                                     self.ko, self.rules.suicide, np.uint64(self.hash),
-                                     mask[:n], hashes)
-                if self.rules.ko == "positional":
-                    seen = np.fromiter(self._seen, dtype=np.uint64, count=len(self._seen))
-                    mask[:n] &= ~np.isin(hashes, seen)
-                mask[n] = True
-            mask.flags.writeable = False
-            _set(self, "_legal", mask)
+            _set(self, "_legal", self._compute_legal())
         return self._legal
+
+    def _compute_legal(self) -> np.ndarray:
+        """The uncached work behind legal_moves()."""
+        size = self.rules.size
+        n = size * size
+        mask = np.zeros(n + 1, dtype=bool)
+        if self.winner is not None:
+            mask.flags.writeable = False
+            return mask
+        hashes = np.empty(n, dtype=np.uint64)
+        kernels.legal_points(self.board, kernels.neighbor_table(size), kernels.zobrist_table(size),
+                             self.to_play, self.ko, self.rules.suicide, np.uint64(self.hash),
+                             mask[:n], hashes)
+        if self.rules.ko == "positional":
+            seen = np.fromiter(self._seen, dtype=np.uint64, count=len(self._seen))
+            mask[:n] &= ~np.isin(hashes, seen)
+        mask[n] = True
+        mask.flags.writeable = False
+        return mask
 
     def is_legal(self, move: int) -> bool:
         """Whether the player to move may play `move` (a point or PASS)."""

@@ -1,0 +1,45 @@
+# The two commands of the README's quick start, and what they stand on.
+#   make run    set up, then run the main job
+#   make test   set up, then lint, check the layering, and run the test suite
+# Set-up is idempotent: a second run only checks that nothing changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# A CPU build of torch unless a CUDA driver is present (the CPU wheel is far smaller).
+TORCH  := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo torch==2.13.0)
+
+.PHONY: setup run test lint bench gnugo clean
+
+setup: $(STAMP) gnugo
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# GNU Go is the rules oracle and sparring partner; install it when apt can (as root).
+gnugo:
+	@command -v gnugo >/dev/null 2>&1 || test -x /usr/games/gnugo || \
+	  { if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	      apt-get update -qq && apt-get install -y -qq gnugo; \
+	    else echo "note: GNU Go not installed (apt-get install gnugo); its tests will skip"; fi; }
+
+run: setup
+	$(BIN)/rlgo bench go
+
+test: setup lint
+	$(BIN)/python -m pytest -m "not slow"
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: setup
+	$(BIN)/rlgo bench go --json runs/bench/go.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""AlphaGo-style Go players: tree search, evaluators, features and networks."""

@@ -1,0 +1,328 @@
+"""Compiled random playouts: the inner loop of Monte-Carlo tree search.
+
+A playout plays uniformly random legal moves, except that no player fills its own single-point
+eye, until both players pass; the final board is then scored by Tromp-Taylor area. The board
+here is kept incrementally, in flat arrays that numba compiles well:
+
+    board  int8  [n]   EMPTY / BLACK / WHITE
+    head   int32 [n]   the representative stone of the group a stone belongs to
+    link   int32 [n]   the next stone of the same group (a circular list, for merging and removal)
+    libs   int32 [n]   pseudo-liberties of the group at its head: (stone, empty neighbour) pairs.
+                       A group is captured exactly when this reaches 0, and a group has a
+                       liberty other than p exactly when libs > (its stones next to p).
+    gsize  int32 [n]   stones in the group at its head
+    empty  int32 [n]   the empty points (first n_empty entries), with where[p] its index there
+
+Ko in playouts is simple ko (superko cycles are cut by a move cap); suicide is never played.
+Randomness is an explicit xorshift64* state (a uint64 array of one element) derived from a seed
+passed in, so every playout is reproducible and no global RNG is touched.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from . import kernels
+from .position import Position
+
+# Playouts that run longer than this many moves per point are stopped and scored as they stand
+# (random play can cycle through superko repetitions that simple ko does not forbid).
+MAX_MOVES_PER_POINT = 3
+
+
+def make_rng(seed: int) -> np.ndarray:
+    """A playout RNG state from any integer seed (never zero)."""
+    mixed = np.random.default_rng(seed).integers(1, 2**63 - 1, dtype=np.int64)
+    return np.array([mixed], dtype=np.uint64)
+
+
+@nb.njit(cache=True, inline="always")
+def _rand_below(rng, k):
+    """Uniform integer in [0, k) from a xorshift64* generator (k < 2**32)."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    r = (x * np.uint64(2685821657736338717)) >> np.uint64(32)
+    return np.int64((r * np.uint64(k)) >> np.uint64(32))
+
+
+@nb.njit(cache=True)
+def _setup(board0, nbr, board, head, link, libs, gsize, empty, where):
+    """Fill the incremental arrays from a plain board. Returns the number of empty points."""
+    n = board0.shape[0]
+    n_empty = 0
+    for p in range(n):
+        board[p] = board0[p]
+        head[p] = -1
+        if board0[p] == 0:
+            empty[n_empty] = p
+            where[p] = n_empty
+            n_empty += 1
+    for p in range(n):
+        if board[p] == 0 or head[p] >= 0:
+            continue
+        # breadth-first over the group, chaining stones into a circular list as we go
+        head[p] = p
+        link[p] = p
+        count = 1
+        pseudo = 0
+        tail = p
+        q = p
+        while True:
+            for k in range(4):
+                r = nbr[q, k]
+                if r < 0:
+                    break
+                if board[r] == 0:
+                    pseudo += 1
+                elif board[r] == board[p] and head[r] < 0:
+                    head[r] = p
+                    link[r] = link[tail]
+                    link[tail] = r
+                    tail = r
+                    count += 1
+            q = link[q]
+            if q == p:
+                break
+        libs[p] = pseudo
+        gsize[p] = count
+    return n_empty
+
+
+@nb.njit(cache=True)
+def _is_eye(board, nbr, diag, p, color):
+    """Whether empty p is a single-point eye of `color`: all neighbours are its stones, and the
+    opponent holds fewer than two diagonals (fewer than one on the edge)."""
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] != color:
+            return False
+    bad = 0
+    on_board = 0
+    for k in range(4):
+        q = diag[p, k]
+        if q < 0:
+            break
+        on_board += 1
+        if board[q] == 3 - color:
+            bad += 1
+    if on_board < 4:
+        bad += 1
+    return bad < 2
+
+
+@nb.njit(cache=True)
+def _is_legal(board, nbr, head, libs, p, color, ko):
+    """Whether `color` may play at empty p: not the ko point, and not suicide."""
+    if p == ko:
+        return False
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == 0:
+            return True
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        g = head[q]
+        touching = 0  # stones of g next to p: the pseudo-liberties that p itself accounts for
+        for j in range(4):
+            r = nbr[p, j]
+            if r < 0:
+                break
+            if board[r] != 0 and head[r] == g:
+                touching += 1
+        if board[q] == color:
+            if libs[g] > touching:
+                return True
+        elif libs[g] == touching:
+            return True  # captures
+    return False
+
+
+@nb.njit(cache=True)
+def _remove_empty(empty, where, n_empty, p):
+    i = where[p]
+    last = empty[n_empty - 1]
+    empty[i] = last
+    where[last] = i
+    return n_empty - 1
+
+
+@nb.njit(cache=True)
+def _play(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, color):
+    """Play a legal move. Returns (n_empty, ko point or -1)."""
+    n_empty = _remove_empty(empty, where, n_empty, p)
+    board[p] = color
+    head[p] = p
+    link[p] = p
+    gsize[p] = 1
+    libs[p] = 0
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == 0:
+            libs[p] += 1
+        else:
+            libs[head[q]] -= 1
+    # merge friendly groups into p's group (relabel the smaller one)
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] != color or head[q] == head[p]:
+            continue
+        a = head[p]
+        b = head[q]
+        if gsize[a] < gsize[b]:
+            a, b = b, a
+        s = b
+        while True:
+            head[s] = a
+            s = link[s]
+            if s == b:
+                break
+        link[a], link[b] = link[b], link[a]
+        gsize[a] += gsize[b]
+        libs[a] += libs[b]
+    # capture opponent groups left without liberties
+    captured = 0
+    last_captured = -1
+    opp = 3 - color
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] != opp or libs[head[q]] != 0:
+            continue
+        g = head[q]
+        captured += gsize[g]
+        last_captured = q
+        s = g
+        while True:
+            board[s] = 0
+            empty[n_empty] = s
+            where[s] = n_empty
+            n_empty += 1
+            s = link[s]
+            if s == g:
+                break
+        s = g
+        while True:
+            for j in range(4):
+                r = nbr[s, j]
+                if r < 0:
+                    break
+                if board[r] != 0:
+                    libs[head[r]] += 1
+            nxt = link[s]
+            head[s] = -1
+            s = nxt
+            if s == g:
+                break
+    ko = -1
+    h = head[p]
+    if captured == 1 and gsize[h] == 1 and libs[h] == 1:
+        ko = last_captured
+    return n_empty, ko
+
+
+@nb.njit(cache=True)
+def _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko, rng,
+             max_moves, moves_out):
+    """Play random moves from the prepared arrays until two passes. Moves land in moves_out
+    (points, or -1 for a pass). Returns the number of moves played."""
+    passes = 0
+    played = 0
+    while passes < 2 and played < max_moves:
+        # draw candidates without replacement by shrinking a window over the empty list
+        window = n_empty
+        move = -1
+        while window > 0:
+            i = _rand_below(rng, window)
+            p = empty[i]
+            if not _is_eye(board, nbr, diag, p, color) and _is_legal(board, nbr, head, libs,
+                                                                      p, color, ko):
+                move = p
+                break
+            window -= 1
+            empty[i] = empty[window]
+            empty[window] = p
+            where[empty[i]] = i
+            where[p] = window
+        if move < 0:
+            passes += 1
+            ko = -1
+        else:
+            passes = 0
+            n_empty, ko = _play(board, nbr, head, link, libs, gsize, empty, where, n_empty,
+                                move, color)
+        if played < moves_out.shape[0]:
+            moves_out[played] = move
+        played += 1
+        color = 3 - color
+    return played
+
+
+@nb.njit(cache=True)
+def _area_score(board, nbr, komi, owner):
+    black, white = kernels.area_owner(board, nbr, owner)
+    return black - white - komi
+
+
+@nb.njit(cache=True)
+def run_playouts(board0, to_play, ko, nbr, diag, komi, count, rng, scores_out):
+    """Run `count` playouts from one position; scores_out[i] = Black's area margin minus komi.
+    Returns the total number of moves played."""
+    n = board0.shape[0]
+    board = np.empty(n, np.int8)
+    head = np.empty(n, np.int32)
+    link = np.empty(n, np.int32)
+    libs = np.empty(n, np.int32)
+    gsize = np.empty(n, np.int32)
+    empty = np.empty(n, np.int32)
+    where = np.empty(n, np.int32)
+    owner = np.empty(n, np.int8)
+    max_moves = 3 * n + 10
+    moves = np.empty(max_moves, np.int32)
+    total = 0
+    for i in range(count):
+        n_empty = _setup(board0, nbr, board, head, link, libs, gsize, empty, where)
+        total += _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
+                          to_play, ko, rng, max_moves, moves)
+        scores_out[i] = _area_score(board, nbr, komi, owner)
+    return total
+
+
+def playout_scores(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
+    """float64 [count]: final area margins (Black minus White minus komi) of `count` random
+    playouts from `position`, drawing from the playout RNG state `rng` (see make_rng)."""
+    size = position.rules.size
+    scores = np.empty(count, np.float64)
+    ko = position.ko
+    run_playouts(position.board, position.to_play, ko, kernels.neighbor_table(size),
+                 kernels.diagonal_table(size), position.rules.komi, count, rng, scores)
+    return scores
+
+
+def playout_final_board(position: Position, rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One playout: (final board int8 [n], moves played int32 [k], -1 for a pass)."""
+    size = position.rules.size
+    n = size * size
+    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    board = np.empty(n, np.int8)
+    arrays = [np.empty(n, np.int32) for _ in range(6)]
+    head, link, libs, gsize, empty, where = arrays
+    n_empty = _setup(position.board, nbr, board, head, link, libs, gsize, empty, where)
+    moves = np.empty(MAX_MOVES_PER_POINT * n + 10, np.int32)
+    played = _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
+                      position.to_play, position.ko, rng, moves.shape[0], moves)
+    return board, moves[:played]

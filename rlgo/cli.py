@@ -1,0 +1,96 @@
+"""The `rlgo` command line: `rlgo go ...`, `rlgo atari ...`, `rlgo bench ...`.
+
+Each subcommand is a small function that loads its config, builds what it needs and runs it.
+Errors a user can cause (bad config, missing file, bad move or record) end as one line on
+stderr and exit status 2; a traceback means a bug in rlgo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from envs.go.errors import GoError
+
+from . import __version__
+from .config import ConfigError, load_config
+
+
+def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="YAML config file")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config value (repeatable)")
+
+
+def _cmd_go_show(args: argparse.Namespace) -> int:
+    from envs.go.sgf import load_sgf_file, position_from_record
+
+    record = load_sgf_file(args.sgf)
+    position = position_from_record(record, upto=args.move)
+    print(position)
+    result = f"; recorded result {record.result}" if record.result else ""
+    print(f"move {position.move_number}; Tromp-Taylor area result {position.result()}{result}")
+    return 0
+
+
+def _cmd_bench_go(args: argparse.Namespace) -> int:
+    from .bench import go
+
+    go.run(load_config(go.GoBenchConfig, args.config, args.overrides), args.json)
+    return 0
+
+
+def _cmd_atari_games(args: argparse.Namespace) -> int:
+    from envs.atari import bundled_games
+
+    for name in bundled_games():
+        print(name)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rlgo", description="A DQN Atari agent and an AlphaGo-style Go engine.")
+    parser.add_argument("--version", action="version", version=f"rlgo {__version__}")
+    groups = parser.add_subparsers(dest="group", metavar="{go,atari,bench}", required=True)
+
+    go = groups.add_parser("go", help="the Go engine").add_subparsers(
+        dest="command", metavar="COMMAND", required=True)
+    show = go.add_parser("show", help="print the board of an SGF game record and its score")
+    show.add_argument("sgf", help="an .sgf file")
+    show.add_argument("--move", type=int, default=None,
+                      help="show the position after this many moves (default: the end)")
+    show.set_defaults(func=_cmd_go_show)
+
+    atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
+        dest="command", metavar="COMMAND", required=True)
+    games = atari.add_parser("games", help="list the ALE games bundled with ale-py")
+    games.set_defaults(func=_cmd_atari_games)
+
+    bench = groups.add_parser("bench", help="benchmarks (print a table, optionally write JSON)")
+    bench = bench.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    bench_go = bench.add_parser("go", help="playouts/s, play()/s, legal_moves()/s, cold start")
+    bench_go.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    _add_config_args(bench_go)
+    bench_go.set_defaults(func=_cmd_bench_go)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (GoError, ConfigError, OSError) as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `rlgo atari games | head`: the reader left, nothing to say
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("rlgo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

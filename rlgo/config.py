@@ -1,0 +1,136 @@
+"""Strict YAML config loading into frozen dataclasses.
+
+Each component declares its config as a frozen dataclass beside the code that reads it; YAML
+files under configs/ hold values; `--set a.b=c` overrides a value on the command line. Loading
+is strict: an unknown key is an error that names the key and the file, and values are checked
+against the field types, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config file or override that does not fit its dataclass."""
+
+
+def load_config(cls: type[T], path: str | Path | None = None,
+                overrides: typing.Sequence[str] = ()) -> T:
+    """Build `cls` from the YAML file at `path` (or its defaults) and `key=value` overrides."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as err:
+            raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path} must hold a mapping of keys to values")
+        data = loaded or {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        _assign(data, key.strip().split("."), yaml.safe_load(value) if value else "")
+    return _build(cls, data, source, "")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A config dataclass as plain data (for writing the resolved config into a run dir)."""
+    return dataclasses.asdict(config)
+
+
+def dump_config(config: Any) -> str:
+    """A config dataclass as YAML text."""
+    return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def _assign(data: dict, keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        node = data.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {'.'.join(keys)}: {key} is not a section")
+        data = node
+    data[keys[-1]] = value
+
+
+def _build(cls: type[T], data: Any, source: str, prefix: str) -> T:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {prefix.rstrip('.') or 'config'} must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}' "
+                          f"(known: {', '.join(sorted(fields))})")
+    values = {}
+    for name, value in data.items():
+        values[name] = _coerce(hints[name], value, source, prefix + name)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{source}: {err}") from None
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    """Check (and gently convert) one value against its annotation."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(option, value, source, key)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0] if errors else f"{source}: bad value for {key}")
+    if origin is typing.Literal:
+        if value not in typing.get_args(hint):
+            raise ConfigError(f"{source}: {key} must be one of {typing.get_args(hint)}, "
+                              f"got {value!r}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: {key} must be a list, got {value!r}")
+        args = typing.get_args(hint)
+        inner = args[0] if args else Any
+        items = [_coerce(inner, v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if hint is Any:
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    elif isinstance(hint, type) and isinstance(value, hint):
+        return value
+    name = getattr(hint, "__name__", str(hint))
+    raise ConfigError(f"{source}: {key} must be {name}, got {value!r}")

@@ -1,0 +1,87 @@
+"""The compiled playout engine against the Position rules it must agree with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from envs.go import PASS, Position, Rules
+from envs.go.playout import make_rng, playout_final_board, playout_scores
+
+
+def _replay(position: Position, moves: np.ndarray) -> Position:
+    for move in moves:
+        position = position.play(int(move))  # raises IllegalMove if the playout cheated
+    return position
+
+
+@pytest.mark.parametrize("size", [5, 7, 9, 13, 19])
+def test_playout_moves_are_legal_and_boards_agree(size):
+    rules = Rules(size=size, komi=6.5, ko="simple")
+    for seed in range(20 if size <= 9 else 5):
+        start = Position.new(rules)
+        board, moves = playout_final_board(start, make_rng(seed))
+        end = _replay(start, moves)
+        assert np.array_equal(end.board, board), f"seed {seed}\n{end}"
+        assert end.is_game_over() or len(moves) >= 3 * size * size
+
+
+def test_playout_from_a_ko_respects_the_ko_point():
+    pos = Position.from_ascii("""
+        . X O . .
+        X O . O .
+        . X O . .
+        . . . . .
+        . . . . .
+    """, ko="simple")
+    pos = pos.play(7)  # Black C4 takes the white stone at B4: White may not retake at once
+    assert pos.ko == 6
+    retakes = 0
+    for seed in range(40):
+        board, moves = playout_final_board(pos, make_rng(seed))
+        assert moves[0] != 6
+        retakes += int(6 in moves[1:].tolist())
+        end = _replay(pos, moves)
+        assert np.array_equal(end.board, board)
+    assert retakes > 0  # the ko is fought later in some playouts
+
+
+def test_playouts_never_fill_their_own_single_point_eyes():
+    rules = Rules(size=9, ko="simple")
+    for seed in range(10):
+        start = Position.new(rules)
+        _, moves = playout_final_board(start, make_rng(seed))
+        pos = start
+        for move in moves:
+            move = int(move)
+            if move != PASS:
+                nbrs = _neighbours(move, 9)
+                mover = pos.to_play
+                eye = all(pos.board[q] == mover for q in nbrs)
+                diag_opp = sum(pos.board[q] == 3 - mover for q in _diagonals(move, 9))
+                edge = len(nbrs) < 4
+                assert not (eye and diag_opp + edge < 2), f"filled own eye at {move}"
+            pos = pos.play(move)
+
+
+def test_scores_match_position_score_and_are_seeded():
+    rules = Rules(size=9, komi=7.0, ko="simple")
+    start = Position.new(rules)
+    a = playout_scores(start, 50, make_rng(7))
+    b = playout_scores(start, 50, make_rng(7))
+    assert np.array_equal(a, b)
+    board, moves = playout_final_board(start, make_rng(11))
+    end = _replay(start, moves)
+    assert playout_scores(start, 1, make_rng(11))[0] == end.score()
+
+
+def _neighbours(p, size):
+    r, c = divmod(p, size)
+    return [rr * size + cc for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1))
+            if 0 <= rr < size and 0 <= cc < size]
+
+
+def _diagonals(p, size):
+    r, c = divmod(p, size)
+    return [rr * size + cc for rr, cc in ((r - 1, c - 1), (r - 1, c + 1), (r + 1, c - 1),
+                                          (r + 1, c + 1)) if 0 <= rr < size and 0 <= cc < size]

@@ -1,0 +1,73 @@
+"""Strict config loading: files, overrides, nested sections, and the errors users see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from rlgo.config import ConfigError, dump_config, load_config
+
+
+@dataclass(frozen=True)
+class Replay:
+    capacity: int = 1000
+    alpha: float = 0.6
+
+
+@dataclass(frozen=True)
+class Train:
+    total_steps: int = 10
+    lr: float = 1e-3
+    name: str = "run"
+    double: bool = False
+    sizes: tuple[int, ...] = (9, 19)
+    device: str | None = None
+    replay: Replay = field(default_factory=Replay)
+
+
+def test_defaults_without_a_file():
+    assert load_config(Train) == Train()
+
+
+def test_file_and_overrides(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("total_steps: 500\nreplay:\n  capacity: 64\nsizes: [5, 7]\n")
+    cfg = load_config(Train, path, ["lr=0.01", "replay.alpha=0.5", "double=true", "name=pong"])
+    assert cfg.total_steps == 500 and cfg.replay.capacity == 64 and cfg.replay.alpha == 0.5
+    assert cfg.lr == 0.01 and cfg.double is True and cfg.name == "pong" and cfg.sizes == (5, 7)
+    assert load_config(Train, None, ["device=cuda"]).device == "cuda"
+
+
+def test_unknown_key_names_the_key_and_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("replay:\n  capacty: 5\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*'replay\.capacty'"):
+        load_config(Train, path)
+    with pytest.raises(ConfigError, match="unknown key 'totl_steps'"):
+        load_config(Train, None, ["totl_steps=3"])
+
+
+@pytest.mark.parametrize("override", ["total_steps=abc", "total_steps=1.5", "double=3",
+                                      "replay=5", "sizes=7", "lr"])
+def test_bad_values_are_refused(override):
+    with pytest.raises(ConfigError):
+        load_config(Train, None, [override])
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(Train, tmp_path / "missing.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(Train, tmp_path / "list.yaml")
+    (tmp_path / "broken.yaml").write_text("a: [1, 2\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(Train, tmp_path / "broken.yaml")
+
+
+def test_dump_round_trips(tmp_path):
+    cfg = load_config(Train, None, ["replay.capacity=7"])
+    path = tmp_path / "resolved.yaml"
+    path.write_text(dump_config(cfg))
+    assert load_config(Train, path) == cfg
