@@ -21,12 +21,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# GNU Go is the rules oracle and sparring partner; install it when apt can (as root).
+# GNU Go is the rules oracle and sparring partner, goban-original-games real records for the
+# SGF tests; install them when apt can (as root).
 gnugo:
-	@command -v gnugo >/dev/null 2>&1 || test -x /usr/games/gnugo || \
+	@{ command -v gnugo >/dev/null 2>&1 || test -x /usr/games/gnugo; } && \
+	  test -d /usr/share/goban || \
 	  { if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	      apt-get update -qq && apt-get install -y -qq gnugo; \
-	    else echo "note: GNU Go not installed (apt-get install gnugo); its tests will skip"; fi; }
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	        gnugo goban-original-games; \
+	    else echo "note: apt-get install gnugo goban-original-games (their tests skip)"; fi; }
 
 run: setup
 	$(BIN)/rlgo bench go

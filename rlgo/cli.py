@@ -8,6 +8,7 @@ stderr and exit status 2; a traceback means a bug in rlgo.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
@@ -27,7 +28,11 @@ def _cmd_go_show(args: argparse.Namespace) -> int:
     from envs.go.sgf import load_sgf_file, position_from_record
 
     record = load_sgf_file(args.sgf)
-    position = position_from_record(record, upto=args.move)
+    if args.move is not None:
+        if args.move < 0:
+            raise GoError(f"--move must be 0 or more, got {args.move}")
+        record = dataclasses.replace(record, moves=record.moves[: args.move])
+    position = position_from_record(record)
     print(position)
     result = f"; recorded result {record.result}" if record.result else ""
     print(f"move {position.move_number}; Tromp-Taylor area result {position.result()}{result}")

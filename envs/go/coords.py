@@ -74,11 +74,12 @@ def from_gtp(vertex: str, size: int) -> int:
         return PASS
     if text == "RESIGN":
         return RESIGN
-    if len(text) < 2 or text[0] not in GTP_COLUMNS or not text[1:].isdigit():
+    digits = text[1:]
+    if len(text) < 2 or text[0] not in GTP_COLUMNS or not (digits.isascii() and digits.isdigit()):
         raise BadVertex(f"malformed vertex {vertex!r} (expected a letter A-Z without I and a "
                         f"number, such as D4, or 'pass')")
     col = GTP_COLUMNS.index(text[0])
-    number = int(text[1:])
+    number = int(digits)
     if col >= size or not 1 <= number <= size:
         raise BadVertex(f"vertex {vertex!r} is off the {size}x{size} board")
     return (size - number) * size + col

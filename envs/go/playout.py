@@ -38,7 +38,7 @@ def make_rng(seed: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, inline="always")
-def _rand_below(rng, k):
+def rand_below(rng, k):
     """Uniform integer in [0, k) from a xorshift64* generator (k < 2**32)."""
     x = rng[0]
     x ^= x >> np.uint64(12)
@@ -50,7 +50,7 @@ def _rand_below(rng, k):
 
 
 @nb.njit(cache=True)
-def _setup(board0, nbr, board, head, link, libs, gsize, empty, where):
+def setup_board(board0, nbr, board, head, link, libs, gsize, empty, where):
     """Fill the incremental arrays from a plain board. Returns the number of empty points."""
     n = board0.shape[0]
     n_empty = 0
@@ -93,7 +93,7 @@ def _setup(board0, nbr, board, head, link, libs, gsize, empty, where):
 
 
 @nb.njit(cache=True)
-def _is_eye(board, nbr, diag, p, color):
+def is_eye(board, nbr, diag, p, color):
     """Whether empty p is a single-point eye of `color`: all neighbours are its stones, and the
     opponent holds fewer than two diagonals (fewer than one on the edge)."""
     for k in range(4):
@@ -117,7 +117,7 @@ def _is_eye(board, nbr, diag, p, color):
 
 
 @nb.njit(cache=True)
-def _is_legal(board, nbr, head, libs, p, color, ko):
+def is_legal_move(board, nbr, head, libs, p, color, ko):
     """Whether `color` may play at empty p: not the ko point, and not suicide."""
     if p == ko:
         return False
@@ -148,7 +148,7 @@ def _is_legal(board, nbr, head, libs, p, color, ko):
 
 
 @nb.njit(cache=True)
-def _remove_empty(empty, where, n_empty, p):
+def remove_empty(empty, where, n_empty, p):
     i = where[p]
     last = empty[n_empty - 1]
     empty[i] = last
@@ -157,9 +157,9 @@ def _remove_empty(empty, where, n_empty, p):
 
 
 @nb.njit(cache=True)
-def _play(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, color):
+def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, color):
     """Play a legal move. Returns (n_empty, ko point or -1)."""
-    n_empty = _remove_empty(empty, where, n_empty, p)
+    n_empty = remove_empty(empty, where, n_empty, p)
     board[p] = color
     head[p] = p
     link[p] = p
@@ -236,7 +236,7 @@ def _play(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, color):
 
 
 @nb.njit(cache=True)
-def _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko, rng,
+def random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko, rng,
              max_moves, moves_out):
     """Play random moves from the prepared arrays until two passes. Moves land in moves_out
     (points, or -1 for a pass). Returns the number of moves played."""
@@ -247,9 +247,9 @@ def _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, c
         window = n_empty
         move = -1
         while window > 0:
-            i = _rand_below(rng, window)
+            i = rand_below(rng, window)
             p = empty[i]
-            if not _is_eye(board, nbr, diag, p, color) and _is_legal(board, nbr, head, libs,
+            if not is_eye(board, nbr, diag, p, color) and is_legal_move(board, nbr, head, libs,
                                                                       p, color, ko):
                 move = p
                 break
@@ -263,7 +263,7 @@ def _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, c
             ko = -1
         else:
             passes = 0
-            n_empty, ko = _play(board, nbr, head, link, libs, gsize, empty, where, n_empty,
+            n_empty, ko = play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty,
                                 move, color)
         if played < moves_out.shape[0]:
             moves_out[played] = move
@@ -273,14 +273,21 @@ def _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, c
 
 
 @nb.njit(cache=True)
-def _area_score(board, nbr, komi, owner):
+def area_score(board, nbr, komi, owner, ownership_sum):
+    """Area margin of a final board; adds +1 (Black) / -1 (White) per owned point to the sum."""
     black, white = kernels.area_owner(board, nbr, owner)
+    for p in range(board.shape[0]):
+        if owner[p] == 1:
+            ownership_sum[p] += 1.0
+        elif owner[p] == 2:
+            ownership_sum[p] -= 1.0
     return black - white - komi
 
 
 @nb.njit(cache=True)
-def run_playouts(board0, to_play, ko, nbr, diag, komi, count, rng, scores_out):
-    """Run `count` playouts from one position; scores_out[i] = Black's area margin minus komi.
+def run_playouts(board0, to_play, ko, nbr, diag, komi, count, rng, scores_out, ownership_sum):
+    """Run `count` playouts from one position; scores_out[i] = Black's area margin minus komi,
+    and ownership_sum[p] gains +1/-1 per playout that ends with p Black's/White's.
     Returns the total number of moves played."""
     n = board0.shape[0]
     board = np.empty(n, np.int8)
@@ -295,22 +302,39 @@ def run_playouts(board0, to_play, ko, nbr, diag, komi, count, rng, scores_out):
     moves = np.empty(max_moves, np.int32)
     total = 0
     for i in range(count):
-        n_empty = _setup(board0, nbr, board, head, link, libs, gsize, empty, where)
-        total += _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
+        n_empty = setup_board(board0, nbr, board, head, link, libs, gsize, empty, where)
+        total += random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
                           to_play, ko, rng, max_moves, moves)
-        scores_out[i] = _area_score(board, nbr, komi, owner)
+        scores_out[i] = area_score(board, nbr, komi, owner, ownership_sum)
     return total
 
 
 def playout_scores(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
     """float64 [count]: final area margins (Black minus White minus komi) of `count` random
     playouts from `position`, drawing from the playout RNG state `rng` (see make_rng)."""
+    return _run(position, count, rng)[0]
+
+
+def ownership(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
+    """float64 [size*size] in [-1, 1]: how often each point ends up Black's (+1) or White's
+    (-1) over `count` random playouts. Stones that are mostly the opponent's are dead."""
+    return _run(position, count, rng)[1] / count
+
+
+def dead_stones(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
+    """Points (flat indices) of stones that random playouts from here mostly lose."""
+    owned = ownership(position, count, rng)
+    board = position.board
+    return np.flatnonzero(((board == 1) & (owned < 0)) | ((board == 2) & (owned > 0)))
+
+
+def _run(position: Position, count: int, rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = position.rules.size
     scores = np.empty(count, np.float64)
-    ko = position.ko
-    run_playouts(position.board, position.to_play, ko, kernels.neighbor_table(size),
-                 kernels.diagonal_table(size), position.rules.komi, count, rng, scores)
-    return scores
+    owned = np.zeros(size * size, np.float64)
+    run_playouts(position.board, position.to_play, position.ko, kernels.neighbor_table(size),
+                 kernels.diagonal_table(size), position.rules.komi, count, rng, scores, owned)
+    return scores, owned
 
 
 def playout_final_board(position: Position, rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -321,8 +345,8 @@ def playout_final_board(position: Position, rng: np.ndarray) -> tuple[np.ndarray
     board = np.empty(n, np.int8)
     arrays = [np.empty(n, np.int32) for _ in range(6)]
     head, link, libs, gsize, empty, where = arrays
-    n_empty = _setup(position.board, nbr, board, head, link, libs, gsize, empty, where)
+    n_empty = setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     moves = np.empty(MAX_MOVES_PER_POINT * n + 10, np.int32)
-    played = _playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
+    played = random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,
                       position.to_play, position.ko, rng, moves.shape[0], moves)
     return board, moves[:played]

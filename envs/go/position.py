@@ -20,6 +20,40 @@ from .rules import BLACK, EMPTY, WHITE, Rules, opponent
 
 _STONE_CHARS = {EMPTY: ".", BLACK: "X", WHITE: "O"}
 _set = object.__setattr__
+_NO_HASHES = np.zeros(0, dtype=np.uint64)
+# Board hashes seen so far (for superko) are kept as a sorted array shared by many positions
+# plus a short tuple of recent ones, folded into a new shared array every _FOLD moves: a search
+# tree holds one Position per node, and a full set per node would cost O(moves) memory each.
+_FOLD = 32
+
+
+class _Seen:
+    """An immutable set of board hashes: a shared sorted array plus a few recent hashes."""
+
+    __slots__ = ("folded", "recent")
+
+    def __init__(self, folded: np.ndarray, recent: tuple[int, ...]):
+        self.folded = folded
+        self.recent = recent
+
+    def __contains__(self, h: int) -> bool:
+        if h in self.recent:
+            return True
+        i = np.searchsorted(self.folded, np.uint64(h))
+        return bool(i < self.folded.size and self.folded[i] == np.uint64(h))
+
+    def add(self, h: int) -> _Seen:
+        recent = self.recent + (h,)
+        if len(recent) < _FOLD:
+            return _Seen(self.folded, recent)
+        return _Seen(np.union1d(self.folded, np.array(recent, dtype=np.uint64)), ())
+
+    def isin(self, hashes: np.ndarray) -> np.ndarray:
+        """bool mask of which `hashes` are in the set."""
+        hit = np.isin(hashes, self.folded, assume_unique=False)
+        if self.recent:
+            hit |= np.isin(hashes, np.array(self.recent, dtype=np.uint64))
+        return hit
 
 
 class Position:
@@ -51,8 +85,8 @@ class Position:
         """An empty board (Black to move), or with handicap stones (White to move)."""
         rules = rules or Rules()
         n = rules.size * rules.size
-        root = cls._make(rules, np.zeros(n, np.int8), BLACK, -1, 0, frozenset([0]), 0, None,
-                         None, 0, (0, 0), None, None)
+        root = cls._make(rules, np.zeros(n, np.int8), BLACK, -1, 0, _Seen(_NO_HASHES, (0,)), 0,
+                         None, None, 0, (0, 0), None, None)
         handicap = list(handicap)
         return root.with_stones(black=handicap, to_play=WHITE) if handicap else root
 
@@ -115,7 +149,7 @@ class Position:
             black, white = black + captured, white + removed_own
         else:
             black, white = black + removed_own, white + captured
-        return self._child(board, color, ko, new_hash, self._seen | {new_hash}, move, 0,
+        return self._child(board, color, ko, new_hash, self._seen.add(new_hash), move, 0,
                            (black, white))
 
     def _child(self, board, color, ko, hash_, seen, move, passes, prisoners, winner=None):
@@ -144,7 +178,7 @@ class Position:
                 board[p] = color
                 hash_ ^= int(zob[color, p])
         return Position._make(self.rules, board, to_play or self.to_play, -1, hash_,
-                              self._seen | {hash_}, self.move_number, None, None, 0,
+                              self._seen.add(hash_), self.move_number, None, None, 0,
                               self.prisoners, None, None)
 
     # ---- questions -----------------------------------------------------------------------------
@@ -169,8 +203,7 @@ class Position:
                              self.to_play, self.ko, self.rules.suicide, np.uint64(self.hash),
                              mask[:n], hashes)
         if self.rules.ko == "positional":
-            seen = np.fromiter(self._seen, dtype=np.uint64, count=len(self._seen))
-            mask[:n] &= ~np.isin(hashes, seen)
+            mask[:n] &= ~self._seen.isin(hashes)
         mask[n] = True
         mask.flags.writeable = False
         return mask

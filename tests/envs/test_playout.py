@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from envs.go import PASS, Position, Rules
-from envs.go.playout import make_rng, playout_final_board, playout_scores
+from envs.go.playout import dead_stones, make_rng, ownership, playout_final_board, playout_scores
 
 
 def _replay(position: Position, moves: np.ndarray) -> Position:
@@ -85,3 +85,20 @@ def _diagonals(p, size):
     r, c = divmod(p, size)
     return [rr * size + cc for rr, cc in ((r - 1, c - 1), (r - 1, c + 1), (r + 1, c - 1),
                                           (r + 1, c + 1)) if 0 <= rr < size and 0 <= cc < size]
+
+
+def test_dead_stones_and_ownership():
+    # a lone white stone inside Black's wall is dead; Black's solid territory is Black's
+    pos = Position.from_ascii("""
+        . . . X . . .
+        . O . X . . .
+        . . . X . . .
+        X X X X . . .
+        . . . . . . .
+        . . . . . . .
+        . . . . . . .
+    """, komi=0, ko="simple", to_play=2)
+    owned = ownership(pos, 400, make_rng(1))
+    assert owned.shape == (49,) and np.all(np.abs(owned) <= 1)
+    assert owned[0] > 0.5  # A7, inside Black's corner
+    assert 8 in dead_stones(pos, 400, make_rng(2)).tolist()  # B6, the white stone

@@ -57,3 +57,27 @@ def test_atari_games_lists_bundled_roms(capsys):
     assert main(["atari", "games"]) == 0
     names = capsys.readouterr().out.split()
     assert "Pong" in names and "Breakout" in names and len(names) > 50
+
+
+def test_go_show_prints_a_record_and_its_score(tmp_path, capsys):
+    from envs.go import Position, Rules, from_gtp
+    from envs.go.sgf import record_from_position, save_sgf_file
+
+    pos = Position.new(Rules(size=9, komi=7))
+    for vertex in ("E5", "C3", "D4", "pass", "pass"):
+        pos = pos.play(from_gtp(vertex, 9))
+    path = tmp_path / "game.sgf"
+    save_sgf_file(path, record_from_position(pos, result=pos.result()))
+    assert main(["go", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Tromp-Taylor area result W+6" in out and "move 5" in out
+    assert main(["go", "show", str(path), "--move", "1"]) == 0
+    assert "move 1;" in capsys.readouterr().out
+
+
+def test_go_show_broken_record_is_one_line(tmp_path, capsys):
+    path = tmp_path / "broken.sgf"
+    path.write_bytes(b"(;GM[1]SZ[9];B[ee];W[ee])")  # W plays on an occupied point
+    assert main(["go", "show", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rlgo: error:") and "\n" not in err

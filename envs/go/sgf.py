@@ -1,0 +1,331 @@
+"""Game records: SGF files in and out (through sgfmill), and replay into a Position.
+
+A `GameRecord` is a plain value: the rules, setup stones, the main line of moves, and the few
+root properties rlgo uses. `read_sgf` only parses; `position_from_record` replays and so is
+what finds illegal moves. Every way a file can be broken comes out as SgfError (a GoError),
+never as a raw sgfmill ValueError or a KeyError, so a corpus reader can skip and count.
+
+Points convert through coords.py (SGF row 'a' is the top, as our row 0); sgfmill's own (row,
+col) pairs count rows from the bottom, and are used only for AB/AW point lists (which may be
+compressed, "aa:cc") and turned around at once.
+
+RU maps to our two rule switches (ko, suicide); scoring is always area in rlgo:
+  Chinese, AGA, BGA, unknown, none   positional superko, no suicide (the default Rules)
+  Japanese, Korean                    simple ko, no suicide (they have no superko, and a
+                                      record with a long-cycle repetition must still replay)
+  NZ, Tromp-Taylor, GOE, Ing          positional superko, suicide allowed
+  KataGo's "koSIMPLE...sui1" strings  read literally
+A missing KM means komi 0 (as in old records), not our 7.5.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sgfmill import sgf, sgf_grammar
+
+from .coords import MAX_SIZE, MIN_SIZE, RESIGN, from_sgf, to_gtp, to_sgf
+from .errors import GoError, IllegalMove, SgfError
+from .position import Position
+from .rules import BLACK, WHITE, Rules
+
+logger = logging.getLogger(__name__)
+
+_COLOR_LETTER = {BLACK: "B", WHITE: "W"}
+_HANDLED = {"FF", "GM", "CA", "SZ", "KM", "RU", "HA", "AB", "AW", "AE", "PL", "B", "W", "RE",
+            "PB", "PW", "DT"}
+
+# normalised RU text -> (ko, suicide)
+_RULESETS = {
+    "chinese": ("positional", False), "cn": ("positional", False),
+    "aga": ("positional", False), "bga": ("positional", False),
+    "japanese": ("simple", False), "jp": ("simple", False), "korean": ("simple", False),
+    "nz": ("positional", True), "newzealand": ("positional", True),
+    "tromptaylor": ("positional", True),
+    "tt": ("positional", True), "goe": ("positional", True), "ing": ("positional", True),
+}
+# what write_sgf puts in RU for each rule pair; read back, each gives the same pair
+_RU_NAMES = {("positional", False): "Chinese", ("positional", True): "Tromp-Taylor",
+             ("simple", False): "koSIMPLEscoreAREAtaxNONEsui0",
+             ("simple", True): "koSIMPLEscoreAREAtaxNONEsui1"}
+
+
+def _ruleset(text: str | None) -> tuple[str, bool]:
+    """RU text -> (ko, suicide); the default rules for anything unknown."""
+    key = re.sub(r"[^a-z0-9]", "", (text or "").lower())
+    if key.startswith("ko") and "sui" in key:  # KataGo: koPOSITIONALscoreAREAtaxNONEsui1
+        ko = "simple" if key.startswith("kosimple") else "positional"
+        return ko, "sui1" in key
+    return _RULESETS.get(key, ("positional", False))
+
+
+@dataclass
+class GameRecord:
+    """One game: what an SGF main line holds and rlgo uses.
+
+    moves:        [(colour, move)], passes as PASS; no RESIGN (a resignation is the result).
+    black_setup, white_setup: AB / AW stones (flat indices), handicap stones among them.
+    first_player: PL, the colour to move first, or None when the file does not say.
+    handicap:     HA, informational; the stones themselves are in black_setup.
+    ruleset:      RU as written, kept so it is written back unchanged.
+    extra:        other root properties, as raw SGF values (escapes kept).
+    """
+
+    rules: Rules = field(default_factory=Rules)
+    moves: list[tuple[int, int]] = field(default_factory=list)
+    black_setup: list[int] = field(default_factory=list)
+    white_setup: list[int] = field(default_factory=list)
+    first_player: int | None = None
+    handicap: int = 0
+    result: str | None = None
+    player_black: str | None = None
+    player_white: str | None = None
+    date: str | None = None
+    ruleset: str | None = None
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.rules.size
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def read_sgf(data: bytes | str) -> GameRecord:
+    """Parse the first game of an SGF file (its main line; variations are ignored).
+
+    bytes are decoded by the file's CA (default ISO-8859-1, as the SGF spec says); a str is
+    taken as already decoded. Raises SgfError for anything unreadable. Does not replay: see
+    position_from_record."""
+    try:
+        return _read(data)
+    except SgfError:
+        raise
+    except (GoError, ValueError, KeyError, IndexError, TypeError) as err:
+        raise SgfError(f"malformed SGF: {err}") from err
+
+
+def _read(data: bytes | str) -> GameRecord:
+    encoding = None
+    if isinstance(data, str):
+        data, encoding = data.encode("utf-8"), "UTF-8"
+    try:
+        tree = sgf_grammar.parse_sgf_game(data)
+    except ValueError as err:
+        raise SgfError(f"not an SGF game: {err}") from None
+    root_props = tree.sequence[0]
+    game_type = root_props.get("GM", [b"1"])[0].strip()
+    if game_type != b"1":
+        raise SgfError(f"not a Go game (GM[{game_type.decode('latin-1')}])")
+    size_text = root_props.get("SZ", [b"19"])[0].decode("latin-1").strip()
+    if not size_text.isdigit():
+        raise SgfError(f"unsupported board size SZ[{size_text}] (only square boards)")
+    size = int(size_text)
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise SgfError(f"unsupported board size {size} (rlgo plays {MIN_SIZE}x{MIN_SIZE} to "
+                       f"{MAX_SIZE}x{MAX_SIZE})")
+    try:
+        game = sgf.Sgf_game.from_coarse_game_tree(tree, encoding)
+    except ValueError:  # a CA naming no known codec: fall back on the SGF default charset
+        game = sgf.Sgf_game.from_coarse_game_tree(tree, "ISO-8859-1")
+    root = game.get_root()
+
+    def text(prop: str) -> str | None:
+        if not root.has_property(prop):
+            return None
+        raw = sgf_grammar.simpletext_value(root.get_raw(prop))
+        return raw.decode(root.get_encoding(), "replace").strip()
+
+    komi_text = text("KM")
+    try:
+        komi = float(komi_text.replace(",", ".")) if komi_text else 0.0
+    except ValueError:
+        raise SgfError(f"bad komi KM[{komi_text}]") from None
+    ruleset = text("RU")
+    ko, suicide = _ruleset(ruleset)
+    rules = Rules(size=size, komi=komi, ko=ko, suicide=suicide)
+
+    def points(prop: str) -> list[int]:
+        found = root.get(prop) if root.has_property(prop) else set()
+        return sorted((size - 1 - row) * size + col for row, col in found)
+
+    black, white = points("AB"), points("AW")
+    if set(black) & set(white):
+        raise SgfError("AB and AW put stones on the same point")
+    first = root.get("PL") if root.has_property("PL") else None
+    handicap = int(text("HA") or 0)
+
+    moves = []
+    for depth, node in enumerate(game.main_sequence_iter()):
+        if depth and node.has_setup_stones():
+            raise SgfError(f"setup stones (AB/AW/AE) after move {len(moves)} are not supported")
+        if node.has_property("B") and node.has_property("W"):
+            raise SgfError(f"one node holds both B and W after move {len(moves)}")
+        letter, raw = node.get_raw_move()
+        if letter is None:
+            continue
+        color = BLACK if letter == "b" else WHITE
+        point = raw.decode("latin-1").strip()
+        try:
+            moves.append((color, from_sgf(point, size)))
+        except GoError as err:
+            raise SgfError(f"move {len(moves) + 1} {letter.upper()}[{point}]: {err}") from None
+
+    extra = {prop: [v.decode(root.get_encoding(), "replace") for v in root.get_raw_list(prop)]
+             for prop in root.properties()
+             if prop not in _HANDLED and sgf_grammar.is_valid_property_identifier(prop)}
+    return GameRecord(rules=rules, moves=moves, black_setup=black, white_setup=white,
+                      first_player={"b": BLACK, "w": WHITE}.get(first), handicap=handicap,
+                      result=text("RE") or None, player_black=text("PB"),
+                      player_white=text("PW"), date=text("DT"), ruleset=ruleset, extra=extra)
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+def write_sgf(record: GameRecord) -> bytes:
+    """The record as UTF-8 SGF (FF[4]); passes are written B[] / W[]."""
+    size = record.size
+    game = sgf.Sgf_game(size)
+    root = game.get_root()
+    try:
+        root.set("KM", record.rules.komi)
+        rule_pair = (record.rules.ko, record.rules.suicide)
+        if record.ruleset is not None and _ruleset(record.ruleset) == rule_pair:
+            root.set("RU", record.ruleset)
+        elif record.ruleset is not None or rule_pair != _ruleset(None):
+            root.set("RU", _RU_NAMES[rule_pair])  # no RU reads as the default rules
+        if record.handicap:
+            root.set("HA", record.handicap)
+        root.set_setup_stones([_sgfmill_point(p, size) for p in record.black_setup],
+                              [_sgfmill_point(p, size) for p in record.white_setup])
+        if record.first_player is not None:
+            root.set("PL", "b" if record.first_player == BLACK else "w")
+        for prop, value in (("PB", record.player_black), ("PW", record.player_white),
+                            ("DT", record.date), ("RE", record.result)):
+            if value is not None:
+                root.set(prop, value)
+        for prop, values in record.extra.items():
+            if prop not in _HANDLED:
+                root.set_raw_list(prop, [v.encode("utf-8") for v in values])
+    except (ValueError, TypeError) as err:
+        raise SgfError(f"cannot write record: {err}") from err
+    node = root
+    for color, move in record.moves:
+        if move == RESIGN:
+            continue  # SGF has no resign move; RE says B+R / W+R
+        node = node.new_child()
+        node.set_raw(_COLOR_LETTER[color], to_sgf(move, size).encode("ascii"))
+    return game.serialise()
+
+
+def _sgfmill_point(p: int, size: int) -> tuple[int, int]:
+    row, col = divmod(int(p), size)
+    return size - 1 - row, col
+
+
+# ---- records and positions ----------------------------------------------------------------------
+
+def position_from_record(record: GameRecord) -> Position:
+    """Replay a record: the final Position, with the whole game in its history.
+
+    Raises SgfError naming the move number for an illegal move or bad setup."""
+    first = record.first_player
+    if first is None:
+        if record.moves:
+            first = record.moves[0][0]
+        else:
+            handicap_game = record.black_setup and not record.white_setup
+            first = WHITE if handicap_game and record.handicap >= 2 else BLACK
+    try:
+        pos = Position.new(record.rules).with_stones(record.black_setup, record.white_setup,
+                                                     to_play=first)
+    except IllegalMove as err:
+        raise SgfError(f"bad setup stones: {err}") from None
+    for number, (color, move) in enumerate(record.moves, 1):
+        try:
+            pos = pos.play(move, color)
+        except GoError as err:
+            name = to_gtp(move, record.size) if move >= 0 else repr(move)
+            raise SgfError(f"move {number} ({_COLOR_LETTER.get(color, color)} {name}) is "
+                           f"illegal: {getattr(err, 'reason', err)}") from None
+    return pos
+
+
+def record_from_position(position: Position, result: str | None = None,
+                         player_black: str | None = None, player_white: str | None = None,
+                         date: str | None = None) -> GameRecord:
+    """The game that led to `position`, from its root (setup stones included).
+
+    result defaults to position.result() once the game is over (two passes or resignation)."""
+    root = position.root()
+    black = [int(p) for p in (root.board == BLACK).nonzero()[0]]
+    white = [int(p) for p in (root.board == WHITE).nonzero()[0]]
+    handicap = len(black) if black and not white and root.to_play == WHITE else 0
+    if result is None and position.is_game_over():
+        result = position.result()
+    return GameRecord(
+        rules=position.rules, moves=[(c, m) for c, m in position.moves() if m != RESIGN],
+        black_setup=black, white_setup=white,
+        first_player=root.to_play if (black or white or root.to_play == WHITE) else None,
+        handicap=handicap if handicap >= 2 else 0, result=result, player_black=player_black,
+        player_white=player_white, date=date,
+        ruleset=_RU_NAMES[(position.rules.ko, position.rules.suicide)])
+
+
+# ---- files --------------------------------------------------------------------------------------
+
+def load_sgf_file(path: str | os.PathLike) -> GameRecord:
+    """read_sgf on a file; an SgfError names the file."""
+    data = Path(path).read_bytes()
+    try:
+        return read_sgf(data)
+    except SgfError as err:
+        raise SgfError(f"{path}: {err}") from err
+
+
+def save_sgf_file(path: str | os.PathLike, record: GameRecord) -> None:
+    """Write atomically (a temporary file in the same directory, then os.replace), so a
+    reader, or a crash mid-write, never sees half a record."""
+    path = Path(path)
+    data = write_sgf(record)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_sgf_dir(directory: str | os.PathLike, recursive: bool = True,
+                 replay: bool = True) -> tuple[list[GameRecord], int]:
+    """Every .sgf file under `directory` (sorted by path) -> (records, number skipped).
+
+    A file that cannot be read, parsed or (with replay) replayed is skipped with one warning
+    line; nothing in one file can stop the rest from loading."""
+    base = Path(directory)
+    files = sorted(p for p in (base.rglob("*") if recursive else base.glob("*"))
+                   if p.suffix.lower() == ".sgf" and p.is_file())
+    records, skipped = [], 0
+    for path in files:
+        try:
+            record = load_sgf_file(path)
+            if replay:
+                position_from_record(record)
+        except Exception as err:  # skip and count, whatever went wrong
+            skipped += 1
+            message = str(err) if isinstance(err, SgfError) else repr(err)
+            if not message.startswith(str(path)):
+                message = f"{path}: {message}"
+            logger.warning("skipping SGF file %s", message)
+            continue
+        records.append(record)
+    return records, skipped
