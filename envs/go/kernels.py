@@ -144,9 +144,12 @@ def play_stone(board, nbr, zob, move, color, suicide_allowed):
 
 
 @nb.njit(cache=True)
-def legal_points(board, nbr, zob, color, ko, suicide_allowed, base_hash, legal_out, hash_out):
-    """Mark in legal_out[p] whether `color` may play at p (ignoring superko), and put in
-    hash_out[p] the Zobrist hash of the board that the move would leave (for superko checks)."""
+def legal_points(board, nbr, zob, color, ko, suicide_allowed, base_hash, seen_sorted,
+                 seen_recent, legal_out, hash_out):
+    """Mark in legal_out[p] whether `color` may play at p, and put in hash_out[p] the Zobrist
+    hash of the board that the move would leave. Moves that would recreate a board whose hash
+    is in seen_sorted (sorted) or seen_recent are illegal (positional superko; pass two empty
+    arrays for simple ko)."""
     n = board.shape[0]
     label = np.full(n, -1, np.int32)
     libs = np.zeros(n, np.int32)
@@ -201,12 +204,23 @@ def legal_points(board, nbr, zob, color, ko, suicide_allowed, base_hash, legal_o
             elif libs[g] == 1:
                 alive = True
                 h ^= ghash[g]
-        if alive:
-            legal_out[p] = True
-            hash_out[p] = h
-        elif suicide_allowed:
-            legal_out[p] = True
-            hash_out[p] = own
+        if not alive:
+            if not suicide_allowed:
+                continue
+            h = own
+        hash_out[p] = h
+        legal_out[p] = not _seen(h, seen_sorted, seen_recent)
+
+
+@nb.njit(cache=True)
+def _seen(h, seen_sorted, seen_recent):
+    for i in range(seen_recent.shape[0]):
+        if seen_recent[i] == h:
+            return True
+    if seen_sorted.shape[0] == 0:
+        return False
+    i = np.searchsorted(seen_sorted, h)
+    return i < seen_sorted.shape[0] and seen_sorted[i] == h
 
 
 @nb.njit(cache=True)

@@ -48,12 +48,8 @@ class _Seen:
             return _Seen(self.folded, recent)
         return _Seen(np.union1d(self.folded, np.array(recent, dtype=np.uint64)), ())
 
-    def isin(self, hashes: np.ndarray) -> np.ndarray:
-        """bool mask of which `hashes` are in the set."""
-        hit = np.isin(hashes, self.folded, assume_unique=False)
-        if self.recent:
-            hit |= np.isin(hashes, np.array(self.recent, dtype=np.uint64))
-        return hit
+    def recent_array(self) -> np.ndarray:
+        return np.array(self.recent, dtype=np.uint64)
 
 
 class Position:
@@ -199,11 +195,13 @@ class Position:
             mask.flags.writeable = False
             return mask
         hashes = np.empty(n, dtype=np.uint64)
+        if self.rules.ko == "positional":
+            folded, recent = self._seen.folded, self._seen.recent_array()
+        else:
+            folded = recent = _NO_HASHES
         kernels.legal_points(self.board, kernels.neighbor_table(size), kernels.zobrist_table(size),
                              self.to_play, self.ko, self.rules.suicide, np.uint64(self.hash),
-                             mask[:n], hashes)
-        if self.rules.ko == "positional":
-            mask[:n] &= ~self._seen.isin(hashes)
+                             folded, recent, mask[:n], hashes)
         mask[n] = True
         mask.flags.writeable = False
         return mask

@@ -1,0 +1,416 @@
+"""Cheap Go knowledge for the network-free engine: playout policy and heuristic priors.
+
+The playout policy follows MoGo (Gelly et al., 2006): answer the opponent's last move first —
+save our groups it put in atari, capture its stones left in atari, or play a 3x3 shape
+(hane, cut, edge patterns) next to it — and otherwise play a random move, never filling our own
+eye and never putting a group of two or more stones into atari. The same knowledge, softened,
+gives the search its move priors. Everything here is compiled; boards are flat (see envs.go).
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+
+import numba as nb
+import numpy as np
+
+from envs.go import playout as P
+
+# 3x3 shapes for a move at the centre, for either colour (the table adds the colour swap).
+# X, O: stones; '.': empty; '?': anything; x: not X (empty or O); o: not O; '#': off the board.
+SHAPES = (
+    ("XOX", "...", "???"),  # hane that encloses
+    ("XO.", "...", "?.?"),  # hane, not cutting
+    ("XO?", "X..", "x.?"),  # magari (turn)
+    (".O.", "X..", "..."),  # diagonal attachment
+    ("XO?", "O.o", "?o?"),  # unprotected cut
+    ("XO?", "O.X", "???"),  # peeped cut
+    ("?X?", "O.O", "ooo"),  # cut through
+    ("OX?", "o.O", "???"),  # cut a knight's move
+    ("X.?", "O.?", "##?"),  # edge: chase
+    ("OX?", "X.O", "###"),  # edge: block the cut
+    ("?X?", "x.O", "###"),  # edge: block the connection
+    ("?XO", "x.x", "###"),  # edge: descend (sagari)
+    ("?OX", "X.O", "###"),  # edge: cut
+)
+# Neighbourhood cells in code order: (row offset, column offset), 2 bits each in the code.
+CELLS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+_STATES = {".": (0,), "X": (1,), "O": (2,), "#": (3,), "?": (0, 1, 2, 3), "x": (0, 2),
+           "o": (0, 1)}
+
+
+@cache
+def pattern_table() -> np.ndarray:
+    """bool [65536]: which 3x3 neighbourhood codes match one of SHAPES (any symmetry, either
+    colour to play)."""
+    table = np.zeros(4 ** 8, np.bool_)
+    for shape in SHAPES:
+        grid = [list(row) for row in shape]
+        for swap in (False, True):
+            for k in range(8):
+                choices = []
+                for dr, dc in CELLS:
+                    r, c = _transform(dr, dc, k)
+                    ch = grid[r + 1][c + 1]
+                    if swap:
+                        ch = {"X": "O", "O": "X", "x": "o", "o": "x"}.get(ch, ch)
+                    choices.append(_STATES[ch])
+                for states in itertools.product(*choices):
+                    table[sum(s << (2 * i) for i, s in enumerate(states))] = True
+    table.flags.writeable = False
+    return table
+
+
+def _transform(dr: int, dc: int, k: int) -> tuple[int, int]:
+    """The k-th of the 8 symmetries of the square applied to an offset."""
+    for _ in range(k % 4):
+        dr, dc = dc, -dr
+    return (dr, -dc) if k >= 4 else (dr, dc)
+
+
+@nb.njit(cache=True)
+def neighbourhood_code(board, size, p):
+    """The 3x3 code of point p (see CELLS): 0 empty, 1 black, 2 white, 3 off the board."""
+    row = p // size
+    col = p - row * size
+    code = 0
+    shift = 0
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == 0 and dc == 0:
+                continue
+            r = row + dr
+            c = col + dc
+            if r < 0 or r >= size or c < 0 or c >= size:
+                state = 3
+            else:
+                state = board[r * size + c]
+            code |= state << shift
+            shift += 2
+    return code
+
+
+# ---- liberties on the incremental playout board ------------------------------------------------
+
+@nb.njit(cache=True)
+def group_liberties(board, nbr, link, g, limit, out):
+    """Distinct liberties of the group whose stone is g, up to `limit`, into out[:count]."""
+    count = 0
+    s = g
+    while True:
+        for k in range(4):
+            q = nbr[s, k]
+            if q < 0:
+                break
+            if board[q] == 0:
+                seen = False
+                for j in range(count):
+                    if out[j] == q:
+                        seen = True
+                        break
+                if not seen:
+                    out[count] = q
+                    count += 1
+                    if count >= limit:
+                        return count
+        s = link[s]
+        if s == g:
+            return count
+
+
+@nb.njit(cache=True)
+def in_atari(board, nbr, link, libs, g, scratch):
+    """Whether group g has exactly one liberty (left in scratch[0]). A group with more than 4
+    pseudo-liberties has at least two, since a point touches a group at most 4 times."""
+    if libs[g] > 4:
+        return False
+    return group_liberties(board, nbr, link, g, 2, scratch) == 1
+
+
+@nb.njit(cache=True)
+def liberties_after(board, nbr, head, link, libs, p, color, scratch):
+    """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
+    a move that captures counts as 2."""
+    count = 0
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        c = board[q]
+        if c == 0:
+            seen = False
+            for j in range(count):
+                if scratch[j] == q:
+                    seen = True
+            if not seen:
+                scratch[count] = q
+                count += 1
+        elif c != color:
+            if in_atari(board, nbr, link, libs, head[q], scratch[4:]):
+                return 2  # captures
+    if count >= 2:
+        return 2
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == color:
+            if libs[head[q]] > 8:  # 9+ (stone, liberty) pairs: 3+ liberties, 2+ besides p
+                return 2
+            n = group_liberties(board, nbr, link, head[q], 3, scratch[4:])
+            for i in range(n):
+                lib = scratch[4 + i]
+                if lib == p:
+                    continue
+                seen = False
+                for j in range(count):
+                    if scratch[j] == lib:
+                        seen = True
+                if not seen:
+                    scratch[count] = lib
+                    count += 1
+                    if count >= 2:
+                        return 2
+    return count
+
+
+@nb.njit(cache=True)
+def _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko, scratch):
+    """Legal, not our own eye, and not a self-atari of a group of two or more stones."""
+    if board[p] != 0 or P.is_eye(board, nbr, diag, p, color):
+        return False
+    if not P.is_legal_move(board, nbr, head, libs, p, color, ko):
+        return False
+    if liberties_after(board, nbr, head, link, libs, p, color, scratch) >= 2:
+        return True
+    for k in range(4):  # self-atari: fine only for a lone stone (throw-ins, nakade)
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == color:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko, rng,
+                patterns, cand, scratch):
+    """MoGo's answers to the last move, or -1: save, capture, then a 3x3 shape."""
+    n_cand = 0
+    opp = 3 - color
+    # 1. our groups next to the last move that are now in atari: capture an attacker or extend
+    for k in range(4):
+        q = nbr[last, k]
+        if q < 0:
+            break
+        if board[q] != color:
+            continue
+        if n_cand >= cand.shape[0] - 8 or not in_atari(board, nbr, link, libs, head[q],
+                                                       scratch[8:]):
+            continue
+        cand[n_cand] = scratch[8]
+        n_cand += 1
+        g = head[q]
+        s = g
+        while True:  # opponent stones touching our group that are themselves in atari
+            for j in range(4):
+                r = nbr[s, j]
+                if r >= 0 and board[r] == opp and n_cand < cand.shape[0] - 8:
+                    if in_atari(board, nbr, link, libs, head[r], scratch[8:]):
+                        cand[n_cand] = scratch[8]
+                        n_cand += 1
+            s = link[s]
+            if s == g:
+                break
+    # 2. the last move's own group, or its neighbours', left in atari: take them
+    if board[last] == opp and in_atari(board, nbr, link, libs, head[last], scratch[8:]):
+        cand[n_cand] = scratch[8]
+        n_cand += 1
+    move = _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand,
+                 scratch)
+    if move >= 0:
+        return move
+    # 3. 3x3 shapes around the last move
+    n_cand = 0
+    row = last // size
+    col = last - row * size
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r = row + dr
+            c = col + dc
+            if (dr == 0 and dc == 0) or r < 0 or r >= size or c < 0 or c >= size:
+                continue
+            p = r * size + c
+            if board[p] == 0 and patterns[neighbourhood_code(board, size, p)]:
+                cand[n_cand] = p
+                n_cand += 1
+    return _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand,
+                 scratch)
+
+
+@nb.njit(cache=True)
+def _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand, scratch):
+    """A random acceptable move among cand[:n_cand], or -1."""
+    while n_cand > 0:
+        i = P.rand_below(rng, n_cand)
+        p = cand[i]
+        if _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko, scratch):
+            return p
+        n_cand -= 1
+        cand[i] = cand[n_cand]
+    return -1
+
+
+@nb.njit(cache=True)
+def heavy_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko,
+                  last, rng, max_moves, moves_out, patterns):
+    """A playout with the MoGo policy from a prepared board (see playout.setup_board).
+    Returns the number of moves played; moves_out holds them (-1 = pass)."""
+    n = board.shape[0]
+    size = int(np.sqrt(n) + 0.5)
+    cand = np.empty(64, np.int32)
+    scratch = np.empty(16, np.int32)
+    passes = 0
+    played = 0
+    while passes < 2 and played < max_moves:
+        move = -1
+        if last >= 0:
+            move = _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko,
+                               rng, patterns, cand, scratch)
+        if move < 0:
+            window = n_empty
+            while window > 0:
+                i = P.rand_below(rng, window)
+                p = empty[i]
+                if _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko,
+                               scratch):
+                    move = p
+                    break
+                window -= 1
+                empty[i] = empty[window]
+                empty[window] = p
+                where[empty[i]] = i
+                where[p] = window
+        if move < 0:
+            passes += 1
+            ko = -1
+        else:
+            passes = 0
+            n_empty, ko = P.play_move(board, nbr, head, link, libs, gsize, empty, where,
+                                      n_empty, move, color)
+        if played < moves_out.shape[0]:
+            moves_out[played] = move
+        played += 1
+        last = move
+        color = 3 - color
+    return played
+
+
+# ---- priors for the tree, on a plain board ----------------------------------------------------
+
+@nb.njit(cache=True)
+def heuristic_priors(board, nbr, diag, color, last, legal, patterns, out):
+    """Move weights for `color` into out[:n+1] (pass last): 1 for an ordinary legal move,
+    more for captures, escapes from atari, ataris and shapes next to the last move, much less
+    for self-ataris, our own eyes and (early on) the first line; 0 for illegal moves."""
+    n = board.shape[0]
+    size = int(np.sqrt(n) + 0.5)
+    label = np.full(n, -1, np.int32)
+    libs = np.zeros(n, np.int32)
+    lib_a = np.full(n, -1, np.int32)
+    lib_b = np.full(n, -1, np.int32)
+    gsize = np.zeros(n, np.int32)
+    stack = np.empty(n, np.int32)
+    mark = np.zeros(n, np.int32)
+    stamp = 0
+    ngroups = 0
+    stones = 0
+    for p in range(n):
+        if board[p] == 0:
+            continue
+        stones += 1
+        if label[p] >= 0:
+            continue
+        stamp += 1
+        stack[0] = p
+        mark[p] = stamp
+        size_ = 1
+        i = 0
+        while i < size_:
+            q = stack[i]
+            i += 1
+            label[q] = ngroups
+            for k in range(4):
+                r = nbr[q, k]
+                if r < 0:
+                    break
+                if mark[r] == stamp:
+                    continue
+                if board[r] == board[p]:
+                    mark[r] = stamp
+                    stack[size_] = r
+                    size_ += 1
+                elif board[r] == 0:
+                    mark[r] = stamp
+                    if libs[ngroups] == 0:
+                        lib_a[ngroups] = r
+                    elif libs[ngroups] == 1:
+                        lib_b[ngroups] = r
+                    libs[ngroups] += 1
+        gsize[ngroups] = size_
+        ngroups += 1
+    opening = stones < n // 4
+    total = 0.0
+    count = 0
+    for p in range(n):
+        out[p] = 0.0
+        if not legal[p]:
+            continue
+        w = 1.0
+        row = p // size
+        col = p - row * size
+        edge = min(min(row, col), min(size - 1 - row, size - 1 - col))
+        own_libs = 0
+        friends = 0
+        captures = 0
+        empties = 0
+        for k in range(4):
+            q = nbr[p, k]
+            if q < 0:
+                break
+            c = board[q]
+            if c == 0:
+                empties += 1
+                continue
+            g = label[q]
+            if c == color:
+                friends += gsize[g]
+                if libs[g] == 1 and gsize[g] >= 1:
+                    w += 4.0 + gsize[g]  # escape (scored again below if it stays in atari)
+                own_libs = max(own_libs, libs[g] - 1)
+            elif libs[g] == 1:
+                captures += gsize[g]
+            elif libs[g] == 2:
+                w += 1.0  # atari
+        if captures > 0:
+            w += 6.0 + 2.0 * captures
+        elif empties + own_libs <= 1:
+            # self-atari (roughly): terrible for a group, a possible throw-in for one stone
+            w *= 0.05 if friends >= 1 else 0.5
+        if empties == 0 and friends > 0 and captures == 0 and P.is_eye(board, nbr, diag, p,
+                                                                       color):
+            w = 0.001
+        if last >= 0:
+            lr = last // size
+            lc = last - lr * size
+            if abs(lr - row) <= 1 and abs(lc - col) <= 1:
+                w += 1.0
+                if patterns[neighbourhood_code(board, size, p)]:
+                    w += 2.0
+        if opening and edge == 0:
+            w *= 0.3
+        out[p] = w
+        total += w
+        count += 1
+    out[n] = 0.1 * total / max(1, count) if count > 0 else 1.0  # pass: a tenth of the average

@@ -1,0 +1,105 @@
+"""The network-free evaluator: compiled rollouts on all cores, with heuristic priors.
+
+Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default, plain
+random ones as an option); the batch runs in parallel threads (numba prange), so a search on
+two cores evaluates two leaves at a time. The value of a leaf is the playout's result for its
+player to move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numba as nb
+import numpy as np
+
+from envs.go import Position, kernels
+from envs.go import playout as P
+
+from . import policy
+from .mcts import Evaluation
+
+
+@nb.njit(cache=True, parallel=True)
+def batch_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
+                   patterns, values_out, moves_out, lengths_out):
+    """One playout per row of `boards` [B, n]; values_out[b] is the result for to_play[b]."""
+    batch, n = boards.shape
+    max_moves = moves_out.shape[1]
+    for b in nb.prange(batch):
+        board = np.empty(n, np.int8)
+        head = np.empty(n, np.int32)
+        link = np.empty(n, np.int32)
+        libs = np.empty(n, np.int32)
+        gsize = np.empty(n, np.int32)
+        empty = np.empty(n, np.int32)
+        where = np.empty(n, np.int32)
+        owner = np.empty(n, np.int8)
+        own_sum = np.zeros(n, np.float64)
+        rng = rng_states[b: b + 1]
+        n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
+        if heavy:
+            played = policy.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                                          where, n_empty, to_play[b], ko[b], last_move[b], rng,
+                                          max_moves, moves_out[b], patterns)
+        else:
+            played = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty, where,
+                                      n_empty, to_play[b], ko[b], rng, max_moves, moves_out[b])
+        lengths_out[b] = min(played, max_moves)
+        score = P.area_score(board, nbr, komi, owner, own_sum)
+        if score == 0.0:
+            values_out[b] = 0.0
+        elif (score > 0.0) == (to_play[b] == 1):
+            values_out[b] = 1.0
+        else:
+            values_out[b] = -1.0
+
+
+class RolloutEvaluator:
+    """Evaluator for MCTS without networks (see the module docstring).
+
+    heavy:  playouts with Go knowledge (atari and capture responses, 3x3 patterns, no big
+            self-atari) instead of uniformly random ones.
+    priors: heuristic move priors (captures, escapes, patterns; pass and the first line low)
+            instead of uniform ones.
+    """
+
+    def __init__(self, seed: int = 0, heavy: bool = True, priors: bool = True):
+        self.heavy = heavy
+        self.use_priors = priors
+        self._seed_rng = np.random.default_rng(seed)
+        self._rngs = np.zeros(0, np.uint64)
+
+    def evaluate(self, positions: Sequence[Position]) -> Evaluation:
+        batch = len(positions)
+        size = positions[0].rules.size
+        n = size * size
+        if self._rngs.size < batch:
+            seeds = self._seed_rng.integers(1, 2**63 - 1, size=batch, dtype=np.int64)
+            self._rngs = np.concatenate([self._rngs, seeds.astype(np.uint64)])
+        boards = np.stack([p.board for p in positions])
+        to_play = np.array([p.to_play for p in positions], np.int8)
+        ko = np.array([p.ko for p in positions], np.int32)
+        last = np.array([_last_point(p) for p in positions], np.int32)
+        nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+        max_moves = P.MAX_MOVES_PER_POINT * n + 10
+        values = np.empty(batch, np.float32)
+        moves = np.empty((batch, max_moves), np.int32)
+        lengths = np.empty(batch, np.int64)
+        batch_rollouts(boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
+                       self._rngs[:batch], self.heavy, policy.pattern_table(), values, moves,
+                       lengths)
+        priors = np.ones((batch, n + 1), np.float32)
+        if self.use_priors:
+            for i, p in enumerate(positions):
+                policy.heuristic_priors(p.board, nbr, diag, p.to_play, int(last[i]),
+                                        p.legal_moves()[:n], policy.pattern_table(), priors[i])
+        else:
+            priors[:, n] = 0.1
+        tails = [moves[i, : lengths[i]] for i in range(batch)]
+        return Evaluation(priors, values, tails)
+
+
+def _last_point(position: Position) -> int:
+    move = position.last_move
+    return move if move is not None and move >= 0 else -1

@@ -1,0 +1,190 @@
+"""The search tree as flat arrays, and the compiled steps that walk it.
+
+Nodes and edges live in preallocated arrays so that selection and backup run in numba without
+touching Python objects. The names follow the AlphaGo paper: every edge (s, a) holds a prior
+P, a visit count N and a total value W, so Q = W / N. RAVE/AMAF statistics (rN, rW) sit beside
+them for evaluators that report the moves of their rollouts.
+
+Value-sign convention, used everywhere in this package: a value is from the point of view of
+the player to move at the position it belongs to, in [-1, 1]. An edge's W is from the point of
+view of the player who chooses that edge (the player to move at the edge's parent node), so
+selection maximises Q + U at every node, and backup negates the value at each step up.
+
+Virtual loss: selection adds `vl` visits that each lost (N += vl, W -= vl) to every edge and
+node on its path, steering the other selections of a batch elsewhere; backup removes exactly
+what selection added, then adds the real visit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+class Tree:
+    """Preallocated node and edge arrays (see the module docstring for the fields)."""
+
+    def __init__(self, max_nodes: int, max_edges: int):
+        self.max_nodes = max_nodes
+        self.max_edges = max_edges
+        # nodes
+        self.first = np.zeros(max_nodes, np.int64)   # first edge of the node's block
+        self.count = np.zeros(max_nodes, np.int32)   # edges in the block (0: not expanded)
+        self.visits = np.zeros(max_nodes, np.float64)  # times the node was reached (with vl)
+        self.color = np.zeros(max_nodes, np.int8)    # player to move at the node
+        self.terminal = np.zeros(max_nodes, np.bool_)
+        # edges
+        self.move = np.zeros(max_edges, np.int32)
+        self.child = np.full(max_edges, -1, np.int32)
+        self.P = np.zeros(max_edges, np.float32)
+        self.N = np.zeros(max_edges, np.float64)
+        self.W = np.zeros(max_edges, np.float64)
+        self.rN = np.zeros(max_edges, np.float64)
+        self.rW = np.zeros(max_edges, np.float64)
+        self.n_nodes = 0
+        self.n_edges = 0
+
+    def reset(self) -> None:
+        self.n_nodes = 0
+        self.n_edges = 0
+
+    def full(self, edges_needed: int) -> bool:
+        return (self.n_nodes >= self.max_nodes
+                or self.n_edges + edges_needed > self.max_edges)
+
+    def add_node(self, color: int, terminal: bool) -> int:
+        node = self.n_nodes
+        self.n_nodes += 1
+        self.first[node] = 0
+        self.count[node] = 0
+        self.visits[node] = 0.0
+        self.color[node] = color
+        self.terminal[node] = terminal
+        return node
+
+    def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
+        """Give `node` one edge per legal move (legal: bool [n+1], pass last), with the priors
+        [n+1] renormalised over them. Returns the number of edges."""
+        k = expand_edges(self.first, self.count, self.move, self.child, self.P, self.N, self.W,
+                         self.rN, self.rW, node, self.n_edges, legal, priors)
+        self.n_edges += k
+        return k
+
+    def edges(self, node: int) -> slice:
+        start = int(self.first[node])
+        return slice(start, start + int(self.count[node]))
+
+
+@nb.njit(cache=True)
+def select(first, count, child, P, N, W, rN, rW, visits, root, c_puct, rave_k, vl, fpu,
+           path_nodes, path_edges):
+    """Walk from `root` by max Q + U, applying virtual loss; stop at an edge without a child
+    node or at a node without edges. Returns the number of edges taken (path_edges[:depth],
+    their parent nodes in path_nodes[:depth]) and the node reached (-1 for a missing child)."""
+    node = root
+    depth = 0
+    while count[node] > 0:
+        start = first[node]
+        sqrt_n = math.sqrt(max(visits[node], 1.0))
+        best = -1e30
+        best_e = start
+        for e in range(start, start + count[node]):
+            n = N[e]
+            if rave_k > 0.0 and rN[e] > 0.0:
+                rq = rW[e] / rN[e]
+                if n > 0.0:
+                    beta = rN[e] / (rN[e] + n + rN[e] * n / rave_k)
+                    q = (1.0 - beta) * W[e] / n + beta * rq
+                else:
+                    q = rq
+            elif n > 0.0:
+                q = W[e] / n
+            else:
+                q = fpu
+            score = q + c_puct * P[e] * sqrt_n / (1.0 + n)
+            if score > best:
+                best = score
+                best_e = e
+        N[best_e] += vl
+        W[best_e] -= vl
+        visits[node] += vl
+        path_nodes[depth] = node
+        path_edges[depth] = best_e
+        depth += 1
+        node = child[best_e]
+        if node < 0:
+            return depth, -1
+    return depth, node
+
+
+@nb.njit(cache=True)
+def backup(path_nodes, path_edges, depth, leaf, value, vl, N, W, visits):
+    """Add one visit of value `value` (for the player to move at the leaf) along the path,
+    taking back the virtual loss that select() applied. `leaf` may be -1 (not stored)."""
+    if leaf >= 0:
+        visits[leaf] += 1.0
+    v = value
+    for d in range(depth - 1, -1, -1):
+        v = -v  # the edge's chooser is the opponent of the player to move below it
+        e = path_edges[d]
+        N[e] += 1.0 - vl
+        W[e] += v + vl
+        visits[path_nodes[d]] += 1.0 - vl
+
+
+@nb.njit(cache=True)
+def backup_amaf(path_nodes, path_edges, depth, leaf_color, value, tail_moves, n_tail,
+                first, count, move, color, rN, rW, played_by):
+    """RAVE: at every node on the path, credit each edge whose move the node's player went on
+    to play first (later in the tree path or in the rollout `tail_moves`, which alternate
+    colours starting with `leaf_color`; -1 is a pass). `played_by` is scratch of board size."""
+    played_by[:] = 0
+    # the rollout, scanned backwards so that the earliest play of each point wins
+    c = leaf_color if n_tail % 2 == 1 else 3 - leaf_color
+    for i in range(n_tail - 1, -1, -1):
+        m = tail_moves[i]
+        if m >= 0:
+            played_by[m] = c
+        c = 3 - c
+    v = value
+    for d in range(depth - 1, -1, -1):
+        v = -v
+        node = path_nodes[d]
+        m = move[path_edges[d]]
+        me = color[node]
+        if m >= 0:
+            played_by[m] = me
+        for e in range(first[node], first[node] + count[node]):
+            p = move[e]
+            if p >= 0 and played_by[p] == me:
+                rN[e] += 1.0
+                rW[e] += v
+
+
+@nb.njit(cache=True)
+def expand_edges(first, count, move, child, P, N, W, rN, rW, node, start, legal, priors):
+    """The compiled body of Tree.expand. Pass (the last entry) becomes move -1."""
+    n = legal.shape[0] - 1
+    total = 0.0
+    k = 0
+    for a in range(n + 1):
+        if legal[a]:
+            total += max(priors[a], 0.0)
+            k += 1
+    e = start
+    for a in range(n + 1):
+        if not legal[a]:
+            continue
+        move[e] = a if a < n else -1
+        child[e] = -1
+        P[e] = max(priors[a], 0.0) / total if total > 0.0 else 1.0 / k
+        N[e] = 0.0
+        W[e] = 0.0
+        rN[e] = 0.0
+        rW[e] = 0.0
+        e += 1
+    first[node] = start
+    count[node] = k
+    return k

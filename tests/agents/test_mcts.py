@@ -1,0 +1,193 @@
+"""MCTS on tiny positions with known answers, and the tree's bookkeeping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.alphago import tree as T
+from agents.alphago.mcts import MCTS, Evaluation, MCTSConfig
+from agents.alphago.mcts_player import MCTSPlayer
+from agents.alphago.player import SearchLimits
+from agents.alphago.rollout import RolloutEvaluator
+from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
+
+
+def _player(seed=0, **config):
+    return MCTSPlayer(RolloutEvaluator(seed=seed), MCTSConfig(**config), seed=seed)
+
+
+def _liberties(pos: Position, point: int) -> set[int]:
+    size, color = pos.rules.size, pos.board[point]
+    group, libs, todo = {point}, set(), [point]
+    while todo:
+        p = todo.pop()
+        r, c = divmod(p, size)
+        for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= rr < size and 0 <= cc < size:
+                q = rr * size + cc
+                if pos.board[q] == 0:
+                    libs.add(q)
+                elif pos.board[q] == color and q not in group:
+                    group.add(q)
+                    todo.append(q)
+    return libs
+
+
+WALL = """
+    . . . . . . .
+    . . . . . . .
+    . {a} {a} {a} {a} . .
+    {a} {b} {b} {b} {b} . .
+    . {a} {a} {a} {a} . .
+    . . . . . . .
+    . . . . . . .
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_captures_the_group_in_atari(seed):
+    pos = Position.from_ascii(WALL.format(a="X", b="O"), komi=0.5)
+    target = from_gtp("F4", 7)
+    assert _liberties(pos, from_gtp("B4", 7)) == {target}
+    decision = _player(seed).genmove(pos, SearchLimits(visits=1500))
+    assert to_gtp(decision.move, 7) == "F4"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_saves_its_own_group_in_atari(seed):
+    # Black's four stones have one liberty, F4, which also connects them to Black's wall.
+    pos = Position.from_ascii("""
+        . . . . . . .
+        . . . . . X .
+        . O O O O X .
+        O X X X X . X
+        . O O O O X .
+        . . . . . . .
+        . . . . . . .
+    """, komi=0.5)
+    assert _liberties(pos, from_gtp("B4", 7)) == {from_gtp("F4", 7)}
+    decision = _player(seed).genmove(pos, SearchLimits(visits=1500))
+    assert to_gtp(decision.move, 7) == "F4"
+
+
+def test_makes_two_eyes_in_the_corner():
+    # Black's corner lives only by playing B7 (straight three: the middle point); the game
+    # turns on it (alive: B+8.5, dead: W+7.5).
+    pos = Position.from_ascii("""
+        . . . X O . .
+        X X X X O . .
+        O O O O O . .
+        O O O O O O O
+        X X X X X X X
+        . . . . . . .
+        . . . . . . .
+    """, komi=0.5)
+    decision = _player(3).genmove(pos, SearchLimits(visits=3000))
+    assert to_gtp(decision.move, 7) == "B7"
+    assert decision.winrate > 0.5
+
+
+def test_virtual_loss_is_applied_and_reverted_exactly():
+    pos = Position.new(Rules(size=5, komi=0.5))
+    search = MCTS(RolloutEvaluator(seed=0), MCTSConfig(virtual_loss=3.0, batch_size=4))
+    search.search(pos, SearchLimits(visits=200))
+    tree = search.tree
+    before = (tree.N.copy(), tree.W.copy(), tree.visits.copy())
+    nodes = np.empty(64, np.int32)
+    edges = np.empty(64, np.int64)
+    depth, _ = T.select(tree.first, tree.count, tree.child, tree.P, tree.N, tree.W, tree.rN,
+                        tree.rW, tree.visits, search.root, 1.0, 0.0, 3.0, 0.0, nodes, edges)
+    assert depth >= 1
+    for d in range(depth):
+        assert tree.N[edges[d]] == before[0][edges[d]] + 3
+        assert tree.W[edges[d]] == before[1][edges[d]] - 3
+    T.backup(nodes, edges, depth, -1, 0.5, 3.0, tree.N, tree.W, tree.visits)
+    for d in range(depth):  # one real visit; the value's sign alternates going up
+        sign = 1.0 if (depth - 1 - d) % 2 == 0 else -1.0
+        assert tree.N[edges[d]] == before[0][edges[d]] + 1
+        assert tree.W[edges[d]] == pytest.approx(before[1][edges[d]] - sign * 0.5)
+    assert np.all(tree.N[: tree.n_edges] == np.round(tree.N[: tree.n_edges]))
+
+
+def test_root_visits_add_up_and_values_stay_in_range():
+    pos = Position.new(Rules(size=7, komi=7))
+    search = MCTS(RolloutEvaluator(seed=2), MCTSConfig(batch_size=8, virtual_loss=2.0))
+    search.search(pos, SearchLimits(visits=800))
+    edges = search.tree.edges(search.root)
+    assert search.tree.N[edges].sum() == 800
+    n = search.tree.N[: search.tree.n_edges]
+    w = search.tree.W[: search.tree.n_edges]
+    assert np.all(np.abs(w[n > 0] / n[n > 0]) <= 1.0 + 1e-9)
+
+
+def test_amaf_credits_moves_played_later_by_the_same_player():
+    tree = T.Tree(8, 64)
+    root = tree.add_node(1, False)
+    legal = np.zeros(10, bool)
+    legal[[0, 1, 2, 9]] = True  # a 3x3 board: points 0, 1, 2 and pass
+    tree.expand(root, legal, np.ones(10, np.float32))
+    nodes = np.array([root], np.int32)
+    edges = np.array([tree.first[root]], np.int64)  # the path took point 0
+    tail = np.array([5, 2, 1], np.int32)  # White 5, Black 2, White 1 after the leaf
+    played = np.zeros(9, np.int8)
+    T.backup_amaf(nodes, edges, 1, 2, 1.0, tail, 3, tree.first, tree.count, tree.move,
+                  tree.color, tree.rN, tree.rW, played)
+    by_move = {int(tree.move[e]): (tree.rN[e], tree.rW[e]) for e in range(tree.n_edges)}
+    assert by_move[0] == (1.0, -1.0)  # Black's own move; the value was White's (+1)
+    assert by_move[2] == (1.0, -1.0)  # Black played 2 later
+    assert by_move[1] == (0.0, 0.0)  # only White played 1
+    assert by_move[PASS] == (0.0, 0.0)
+
+
+def test_tree_is_reused_for_the_next_move():
+    player = _player(0)
+    pos = Position.new(Rules(size=7, komi=7))
+    first = player.genmove(pos, SearchLimits(visits=600))
+    reply = player.mcts.candidates()[0].pv[1] if len(player.mcts.candidates()[0].pv) > 1 else 0
+    nxt = pos.play(first.move).play(reply)
+    assert player.mcts._find(nxt) >= 0
+    player.genmove(nxt, SearchLimits(visits=50))
+    assert player.mcts.tree.visits[player.mcts.root] > 50  # kept the earlier visits
+
+
+ENDGAME = """
+    X X O . .
+    X X O . .
+    X X O O O
+    X X O . X
+    X X O . .
+"""
+
+
+def test_passes_back_when_the_board_already_wins():
+    # Black passed; White wins as the board stands (B 11, W 11 + 7.5): pass and end the game
+    pos = Position.from_ascii(ENDGAME, komi=7.5, to_play=1).play(PASS)
+    assert pos.to_play == 2 and pos.score() < 0
+    assert _player(0).genmove(pos, SearchLimits(visits=300)).move == PASS
+
+
+def test_never_passes_into_a_loss():
+    # Black passed; as the board stands White loses (B 11, W 11 - 1.5), but the black stone
+    # at E2 is dead: White must play on and take it rather than pass.
+    pos = Position.from_ascii(ENDGAME, komi=-1.5, to_play=1).play(PASS)
+    assert pos.to_play == 2 and pos.score() > 0
+    decision = _player(0).genmove(pos, SearchLimits(visits=1500))
+    assert decision.move != PASS
+    assert decision.winrate > 0.5
+
+
+def test_resigns_a_hopeless_game_and_evaluator_contract():
+    hopeless = Position.from_ascii("""
+        X X X X X
+        X . X . X
+        X X X X X
+        . X . X .
+        X X X X X
+    """, komi=0.5, to_play=2)
+    decision = _player(0, resign_min_visits=100).genmove(hopeless, SearchLimits(visits=300))
+    assert decision.move in (RESIGN, PASS)
+    result = RolloutEvaluator(seed=0).evaluate([hopeless, hopeless.play(PASS)])
+    assert isinstance(result, Evaluation)
+    assert result.priors.shape == (2, 26) and result.values.shape == (2,)
+    assert set(result.values.tolist()) <= {-1.0, 0.0, 1.0}
