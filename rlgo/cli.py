@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from envs.go.errors import GoError
 
 from . import __version__
+from .commands import gtp, match
 from .config import ConfigError, load_config
 
 
@@ -46,6 +47,13 @@ def _cmd_bench_go(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_mcts(args: argparse.Namespace) -> int:
+    from .bench import mcts
+
+    mcts.run(load_config(mcts.MctsBenchConfig, args.config, args.overrides), args.json)
+    return 0
+
+
 def _cmd_atari_games(args: argparse.Namespace) -> int:
     from envs.atari import bundled_games
 
@@ -67,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--move", type=int, default=None,
                       help="show the position after this many moves (default: the end)")
     show.set_defaults(func=_cmd_go_show)
+    gtp.register(go)
+    match.register(go)
 
     atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
         dest="command", metavar="COMMAND", required=True)
@@ -79,11 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench_go.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_go)
     bench_go.set_defaults(func=_cmd_bench_go)
+    bench_mcts = bench.add_parser("mcts", help="simulations/s of the network-free engine")
+    bench_mcts.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    _add_config_args(bench_mcts)
+    bench_mcts.set_defaults(func=_cmd_bench_mcts)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a bad option (2, after argparse's message)
+        return int(exit_.code or 0)
     try:
         return args.func(args)
     except (GoError, ConfigError, OSError) as err:

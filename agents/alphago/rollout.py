@@ -1,14 +1,17 @@
 """The network-free evaluator: compiled rollouts on all cores, with heuristic priors.
 
 Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default, plain
-random ones as an option); the batch runs in parallel threads (numba prange), so a search on
-two cores evaluates two leaves at a time. The value of a leaf is the playout's result for its
-player to move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE.
+random ones as an option); the batch is shared out to threads that run compiled code without
+the GIL, so a search on two cores evaluates two leaves at a time. The value of a leaf is the
+playout's result for its player to move (+1 win, -1 loss, 0 draw), and the playout's moves come
+back for RAVE.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
@@ -20,22 +23,23 @@ from . import policy
 from .mcts import Evaluation
 
 
-@nb.njit(cache=True, parallel=True)
-def batch_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
-                   patterns, values_out, moves_out, lengths_out):
-    """One playout per row of `boards` [B, n]; values_out[b] is the result for to_play[b]."""
-    batch, n = boards.shape
+@nb.njit(cache=True, nogil=True)
+def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns, lo,
+             hi, values_out, moves_out, lengths_out):
+    """One playout for each row b in [lo, hi) of `boards` [B, n]; values_out[b] is the result
+    for to_play[b]. Releases the GIL, so threads can run disjoint ranges at once."""
+    n = boards.shape[1]
     max_moves = moves_out.shape[1]
-    for b in nb.prange(batch):
-        board = np.empty(n, np.int8)
-        head = np.empty(n, np.int32)
-        link = np.empty(n, np.int32)
-        libs = np.empty(n, np.int32)
-        gsize = np.empty(n, np.int32)
-        empty = np.empty(n, np.int32)
-        where = np.empty(n, np.int32)
-        owner = np.empty(n, np.int8)
-        own_sum = np.zeros(n, np.float64)
+    board = np.empty(n, np.int8)
+    head = np.empty(n, np.int32)
+    link = np.empty(n, np.int32)
+    libs = np.empty(n, np.int32)
+    gsize = np.empty(n, np.int32)
+    empty = np.empty(n, np.int32)
+    where = np.empty(n, np.int32)
+    owner = np.empty(n, np.int8)
+    own_sum = np.zeros(n, np.float64)
+    for b in range(lo, hi):
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
         if heavy:
@@ -64,9 +68,12 @@ class RolloutEvaluator:
             instead of uniform ones.
     """
 
-    def __init__(self, seed: int = 0, heavy: bool = True, priors: bool = True):
+    def __init__(self, seed: int = 0, heavy: bool = True, priors: bool = True,
+                 threads: int | None = None):
         self.heavy = heavy
         self.use_priors = priors
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         self._seed_rng = np.random.default_rng(seed)
         self._rngs = np.zeros(0, np.uint64)
 
@@ -86,9 +93,19 @@ class RolloutEvaluator:
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)
         lengths = np.empty(batch, np.int64)
-        batch_rollouts(boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
-                       self._rngs[:batch], self.heavy, policy.pattern_table(), values, moves,
-                       lengths)
+        args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
+                self._rngs[:batch], self.heavy, policy.pattern_table())
+        outs = (values, moves, lengths)
+        if self._pool is None or batch == 1:
+            rollouts(*args, 0, batch, *outs)
+        else:
+            # small chunks handed out on demand: if another process holds one core, the other
+            # thread keeps working instead of the whole batch waiting for the slow one
+            chunk = max(1, batch // (4 * self.threads))
+            jobs = [self._pool.submit(rollouts, *args, lo, min(batch, lo + chunk), *outs)
+                    for lo in range(0, batch, chunk)]
+            for job in jobs:
+                job.result()
         priors = np.ones((batch, n + 1), np.float32)
         if self.use_priors:
             for i, p in enumerate(positions):

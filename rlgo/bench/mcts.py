@@ -1,0 +1,74 @@
+"""`rlgo bench mcts`: simulations per second of the network-free engine.
+
+Each figure is a search from a position a few moves into a game (so the tree is not trivially
+symmetric) for `seconds`, repeated `rounds` times (median). The sweep shows what leaf batching
+(leaves evaluated per parallel rollout call) and virtual loss do to the rate.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.alphago.mcts import MCTS, MCTSConfig
+from agents.alphago.player import SearchLimits
+from agents.alphago.rollout import RolloutEvaluator
+from envs.go import Position, Rules, from_gtp
+
+from .report import emit
+
+
+@dataclass(frozen=True)
+class MctsBenchConfig:
+    seconds: float = 2.0
+    rounds: int = 3
+    batch_sizes: tuple[int, ...] = (1, 4, 8, 16, 32)
+    virtual_losses: tuple[float, ...] = (1.0, 3.0)
+    seed: int = 0
+
+
+def _opening(size: int) -> Position:
+    pos = Position.new(Rules(size=size, komi=7.0))
+    for vertex in (("E5", "C4", "F3") if size == 9 else ("D4", "Q16", "Q4")):
+        pos = pos.play(from_gtp(vertex, size))
+    return pos
+
+
+def sims_per_second(position: Position, config: MCTSConfig, seconds: float, rounds: int,
+                    seed: int, heavy: bool = True) -> float:
+    rates = []
+    for r in range(rounds):
+        search = MCTS(RolloutEvaluator(seed=seed + r, heavy=heavy), config,
+                      np.random.default_rng(seed + r))
+        search.search(position, SearchLimits(visits=2 * config.batch_size))  # compile/warm
+        start = time.perf_counter()
+        search.search(position, SearchLimits(seconds=seconds))
+        rates.append(search.simulations / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
+    rows = []
+    default = MCTSConfig()
+    for size in (9, 19):
+        rate = sims_per_second(_opening(size), default, config.seconds, config.rounds,
+                               config.seed)
+        rows.append((f"sims_per_s_{size}x{size}", rate,
+                     f"simulations/s, default search (batch {default.batch_size})"))
+        print(f"  {size}x{size}: {rate:,.0f} sims/s", file=sys.stderr)
+    light = sims_per_second(_opening(9), default, config.seconds, config.rounds, config.seed,
+                            heavy=False)
+    rows.append(("sims_per_s_9x9_random_playouts", light, "simulations/s, uniform playouts"))
+    sweep = {}
+    for batch in config.batch_sizes:
+        for vl in config.virtual_losses:
+            cfg = MCTSConfig(batch_size=batch, virtual_loss=vl)
+            rate = sims_per_second(_opening(9), cfg, config.seconds, 1, config.seed)
+            sweep[f"batch_{batch}_vl_{vl:g}"] = rate
+            rows.append((f"sims_per_s_9x9_batch{batch}_vl{vl:g}", rate, "simulations/s"))
+            print(f"  batch {batch}, virtual loss {vl:g}: {rate:,.0f} sims/s", file=sys.stderr)
+    return emit("rlgo bench mcts", rows, json_path, {"config": vars(config)})

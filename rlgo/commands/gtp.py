@@ -1,0 +1,80 @@
+"""`rlgo go gtp`: run rlgo as a GTP v2 engine on stdin/stdout, for GUIs and servers.
+
+    rlgo go gtp --size 9 --time 5            # the network-free MCTS engine, 5 s a move
+    sabaki / gogui / lizzie: add the engine as   rlgo go gtp [options]
+
+Only GTP responses go to stdout; diagnostics go to stderr (--quiet silences them). The
+defaults (--size, --komi, --ko) apply until the controller sends boardsize/komi. Per move the
+player gets --visits or --time; once the controller sends time_settings or time_left, the
+clock decides the seconds (capped by --time when given). `register(go_subparsers)` adds the
+command to the rlgo CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+
+from agents.alphago.mcts import MCTSConfig
+from agents.alphago.player import SearchLimits
+from envs.go import Rules
+
+from ..config import ConfigError, load_config
+from ..players import build_player, player_kinds
+from . import positive_float, positive_int
+
+DEFAULT_SECONDS = 2.0  # per move, when neither --visits, --time nor a GTP clock says otherwise
+HELP = "run a GTP engine on stdin/stdout (for Sabaki, GoGui, Lizzie, KGS, match arenas)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The gtp options."""
+    parser.add_argument("--size", type=int, default=9, help="initial board size (default 9)")
+    parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
+    parser.add_argument("--ko", choices=("positional", "simple"), default="positional",
+                        help="ko rule: positional superko (default) or simple ko")
+    parser.add_argument("--player", choices=player_kinds(), default="mcts",
+                        help="which player chooses the moves (default mcts)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--visits", type=positive_int, default=None, metavar="N",
+                        help="search visits per move")
+    budget.add_argument("--time", type=positive_float, default=None, metavar="S",
+                        help="seconds per move (also the cap when a clock is running)")
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="cores for the search's rollouts (default: all)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="MCTS settings (YAML, see configs/go/mcts.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override an MCTS setting (repeatable)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--name", default="rlgo", help="the name the engine reports")
+    parser.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve GTP on stdin/stdout until quit or EOF."""
+    from ..gtp import GtpEngine
+
+    rules = Rules(size=args.size, komi=args.komi, ko=args.ko)
+    options = {}
+    if args.player == "mcts":
+        options = {"config": load_config(MCTSConfig, args.config, args.overrides),
+                   "threads": args.threads}
+    elif args.config or args.overrides:
+        raise ConfigError(f"--config/--set are MCTS settings; player {args.player!r} has none")
+    factory = functools.partial(build_player, args.player, seed=args.seed, **options)
+    factory(rules.size)  # fail now, before the controller talks to us, if it cannot be built
+    seconds = args.time if args.time or args.visits else DEFAULT_SECONDS
+    engine = GtpEngine(player_factory=factory, rules=rules,
+                       limits=SearchLimits(visits=args.visits, seconds=seconds),
+                       name=args.name, log=None if args.quiet else sys.stderr)
+    return engine.run(sys.stdin, sys.stdout)
+
+
+def register(go_subparsers) -> argparse.ArgumentParser:
+    """Add `gtp` to the `rlgo go` subcommands."""
+    parser = go_subparsers.add_parser("gtp", help=HELP, description=HELP)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser

@@ -1,0 +1,339 @@
+"""The GTP engine: rlgo's face to GUIs (Sabaki, GoGui, Lizzie), servers (kgsGtp) and arenas.
+
+`GtpEngine.handle_line(line)` answers one input line with the full response text (or None for a
+blank or comment line), so every command is testable without pipes; `run(stdin, stdout)` is the
+loop around it. The game is one Position: its chain of parents is the undo history. The player
+decides moves and dead stones; everything else (rules, clocks, handicap, records) lives here.
+This module holds the loop, the set-up and the move commands; session.py the scoring, clock,
+record and analysis commands; protocol.py the framing.
+
+Robustness is the point: controllers kill engines that print junk to stdout or die on odd input.
+So only responses go to stdout, each flushed; logs go to `log` (stderr); every failure is one
+`? message` line (GNU Go's texts where it has one); a bug in a command is answered
+`? internal error` and logged with its traceback, and the engine keeps going.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+from agents.alphago.player import Player, SearchLimits
+from agents.alphago.timing import TimeManager
+from envs.go import (
+    PASS,
+    RESIGN,
+    GoError,
+    Position,
+    Rules,
+    fixed_handicap,
+    max_fixed_handicap,
+    to_gtp,
+)
+from rlgo import __version__
+
+from . import analysis, game
+from .protocol import (
+    Command,
+    GtpFailure,
+    expect,
+    failure,
+    parse,
+    read_lines,
+    success,
+    to_color,
+    to_float,
+    to_int,
+    to_vertex,
+)
+from .session import SessionCommands
+
+PlayerFactory = Callable[[int], Player]  # board size -> player
+
+
+class GtpEngine(SessionCommands):
+    """A GTP v2 engine around a Player.
+
+    player / player_factory: the Player, or a function of the board size that builds one (it is
+             called again when `boardsize` changes the size).
+    rules:   the rules of a new game (boardsize and komi change them).
+    limits:  the search limits per move. Once the controller sends time_settings or time_left,
+             the clock's budget (agents.alphago.timing) sets the seconds instead; `limits.visits`
+             and a smaller `limits.seconds` still cap it.
+    log:     a text stream for diagnostics (stderr), or None for silence.
+    """
+
+    def __init__(self, player: Player | None = None, *, player_factory: PlayerFactory | None = None,
+                 rules: Rules | None = None, limits: SearchLimits | None = None,
+                 name: str = "rlgo", version: str = __version__, log=sys.stderr,
+                 time_manager: TimeManager | None = None):
+        if (player is None) == (player_factory is None):
+            raise ValueError("give exactly one of player and player_factory")
+        self.rules = rules or Rules()
+        self._factory = player_factory
+        self.player = player if player is not None else player_factory(self.rules.size)
+        self.limits = limits or SearchLimits()
+        self.name, self.version, self._log_stream = name, version, log
+        self.clock = time_manager or TimeManager()
+        self.position = Position.new(self.rules)
+        self.finished = False  # after `quit`
+        self._dead_cache: tuple[Position, np.ndarray] | None = None
+        self._analysis: analysis.Analysis | None = None
+        self._pending_analysis: analysis.Analysis | None = None
+        self._out = None
+        self._commands: dict[str, Callable[[tuple[str, ...]], str]] = {
+            name: getattr(self, "cmd_" + name.replace("-", "_")) for name in COMMANDS}
+
+    # ---- the loop ------------------------------------------------------------------------------
+
+    def run(self, stdin=None, stdout=None) -> int:
+        """Answer commands from `stdin` until `quit` or EOF; the exit status (0). Meanwhile
+        sys.stdout points at stderr, so a stray print() in player code cannot corrupt the
+        protocol stream (kgsGtp kills engines for that)."""
+        stdin = sys.stdin if stdin is None else stdin
+        self._out = sys.stdout if stdout is None else stdout
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                self._serve(stdin)
+        except BrokenPipeError:
+            self._stop_analysis()
+            self._log("the controller closed our stdout; exiting")
+        return 0
+
+    def _serve(self, stdin) -> None:
+        for line, cut in read_lines(stdin):
+            self._emit(self.handle_line(line, cut))
+            if self._pending_analysis is not None:  # started once its '=' line is out
+                self._analysis, self._pending_analysis = self._pending_analysis, None
+                self._analysis.start()
+            if self.finished:
+                break
+        self._emit(self._stop_analysis())
+
+    def _emit(self, text: str | None) -> None:
+        if not text:
+            return
+        out = self._out if self._out is not None else sys.stdout
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            buffer.write(text.encode("utf-8", errors="replace"))
+            buffer.flush()
+        else:
+            out.write(text)
+        out.flush()
+
+    def _log(self, message: str) -> None:
+        if self._log_stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # a closed stderr is no reason to die
+                print(f"rlgo gtp: {message}", file=self._log_stream, flush=True)
+
+    def handle_line(self, line: str, cut: bool = False) -> str | None:
+        """The response to one input line, or None for a blank or comment line. When the line
+        stops a running lz-analyze, the response starts with the blank line that ends it.
+        `cut`: the line was too long and this is only its start (answered with an error)."""
+        prefix = self._stop_analysis()
+        command = parse(line)
+        if command is None:
+            return prefix or None
+        return prefix + self._answer(command, cut)
+
+    def _answer(self, command: Command, cut: bool) -> str:
+        if cut:
+            return failure(command.id, "line too long")
+        handler = self._commands.get(command.name)
+        if handler is None:
+            return failure(command.id, "unknown command" if command.name else "no command")
+        try:
+            text = handler(command.args)
+        except GtpFailure as err:
+            return failure(command.id, str(err))
+        except Exception as err:  # a bug: answer, log, keep going
+            self._log(f"internal error in {command.name}:\n{traceback.format_exc()}")
+            return failure(command.id, f"internal error: {type(err).__name__}")
+        if command.name == "lz-analyze":
+            return f"={command.id}\n"  # the blank line comes when the analysis stops
+        return success(command.id, text)
+
+    def _stop_analysis(self) -> str:
+        """Stop a running lz-analyze; the blank line that ends its response, or ''."""
+        running, self._analysis, self._pending_analysis = (
+            self._analysis or self._pending_analysis, None, None)
+        if running is None:
+            return ""
+        running.stop()
+        return "\n"
+
+    # ---- administration ------------------------------------------------------------------------
+
+    def cmd_protocol_version(self, args) -> str:
+        return "2"
+
+    def cmd_name(self, args) -> str:
+        return self.name
+
+    def cmd_version(self, args) -> str:
+        return self.version
+
+    def cmd_known_command(self, args) -> str:
+        expect(args, 1, "known_command needs one command name")
+        return "true" if args[0].lower() in self._commands else "false"
+
+    def cmd_list_commands(self, args) -> str:
+        return "\n".join(COMMANDS)
+
+    def cmd_quit(self, args) -> str:
+        self.finished = True
+        return ""
+
+    # ---- board set-up --------------------------------------------------------------------------
+
+    def cmd_boardsize(self, args) -> str:
+        expect(args, 1, "boardsize not an integer")
+        size = to_int(args[0], "boardsize not an integer")
+        try:
+            rules = Rules(size, self.rules.komi, self.rules.ko, self.rules.suicide)
+        except GoError:
+            raise GtpFailure("unacceptable size") from None
+        if size != self.rules.size and self._factory is not None:
+            self.player = self._factory(size)
+        self.rules = rules
+        self._new_game()
+        return ""
+
+    def cmd_clear_board(self, args) -> str:
+        self._new_game()
+        return ""
+
+    def _new_game(self) -> None:
+        self.position = Position.new(self.rules)
+        self.clock.new_game()
+        self.player.clear()
+
+    def cmd_komi(self, args) -> str:
+        expect(args, 1, "komi not a float")
+        komi = to_float(args[0], "komi not a float")
+        try:
+            self.rules = Rules(self.rules.size, komi, self.rules.ko, self.rules.suicide)
+        except GoError:
+            raise GtpFailure("komi not a float") from None
+        self.position = game.replay(self.position, self.rules)
+        return ""
+
+    def cmd_fixed_handicap(self, args) -> str:
+        stones = self._handicap_count(args, max_fixed_handicap(self.rules.size))
+        return self._place_handicap(fixed_handicap(self.rules.size, stones))
+
+    def cmd_place_free_handicap(self, args) -> str:
+        stones = self._handicap_count(args, self.rules.size ** 2 - 1)
+        return self._place_handicap(game.free_handicap_points(self.rules.size, stones))
+
+    def cmd_set_free_handicap(self, args) -> str:
+        self._require_empty_board()
+        size = self.rules.size
+        points = [to_vertex(a, size, "invalid coordinate") for a in args]
+        if not 2 <= len(points) < size * size:
+            raise GtpFailure("invalid number of stones")
+        if PASS in points or len(set(points)) != len(points):
+            raise GtpFailure("bad vertex list")
+        return self._place_handicap(points, echo=False)
+
+    def _handicap_count(self, args, most: int) -> int:
+        self._require_empty_board()
+        expect(args, 1, "invalid number of stones")
+        stones = to_int(args[0], "invalid number of stones")
+        if not 2 <= stones <= most:
+            raise GtpFailure("invalid number of stones")
+        return stones
+
+    def _require_empty_board(self) -> None:
+        if np.any(self.position.board):
+            raise GtpFailure("board not empty")
+
+    def _place_handicap(self, points: list[int], echo: bool = True) -> str:
+        self.position = Position.new(self.rules, handicap=points)
+        return " ".join(to_gtp(p, self.rules.size) for p in points) if echo else ""
+
+    # ---- moves ---------------------------------------------------------------------------------
+
+    def cmd_play(self, args) -> str:
+        expect(args, 2, "invalid color or coordinate")
+        color = to_color(args[0], "invalid color or coordinate")
+        move = to_vertex(args[1], self.rules.size, "invalid color or coordinate")
+        try:
+            self.position = self.position.play(move, color)
+        except GoError:
+            raise GtpFailure("illegal move") from None
+        return ""
+
+    def cmd_genmove(self, args) -> str:
+        color = self._color_arg(args)
+        move = self._choose(color)
+        if move != RESIGN:
+            self.position = self.position.play(move, color)
+        return to_gtp(move, self.rules.size)
+
+    def cmd_reg_genmove(self, args) -> str:
+        return to_gtp(self._choose(self._color_arg(args)), self.rules.size)
+
+    def cmd_kgs_genmove_cleanup(self, args) -> str:
+        color = self._color_arg(args)
+        move = self._choose(color, cleanup=True)
+        if move != RESIGN:
+            self.position = self.position.play(move, color)
+        return to_gtp(move, self.rules.size)
+
+    def _color_arg(self, args) -> int:
+        expect(args, 1, "invalid color")
+        return to_color(args[0])
+
+    def _choose(self, color: int, cleanup: bool = False) -> int:
+        """The player's move for `color` (PASS once the game is over, except in clean-up)."""
+        position = self.position
+        if position.is_game_over() and not cleanup:
+            return PASS
+        view = position
+        if color != position.to_play or position.is_game_over():
+            view = position.with_stones(to_play=color)  # same board and superko history
+        limits = self._limits(view, color)
+        started = time.monotonic()
+        move = self.player.genmove(view, limits).move
+        self.clock.spent(color, time.monotonic() - started)
+        if move not in (PASS, RESIGN) and not view.is_legal(move):
+            self._log(f"the player chose an illegal move {move!r}; passing instead")
+            move = PASS
+        if cleanup and move == PASS:
+            move = game.cleanup_move(view, color, self._dead_stones(view))
+            move = PASS if move is None else move
+        return move
+
+    def _limits(self, view: Position, color: int) -> SearchLimits:
+        budget = self.clock.budget(view, color)
+        if budget is None:
+            return self.limits
+        if self.limits.seconds is not None:
+            budget = min(budget, self.limits.seconds)
+        return SearchLimits(visits=self.limits.visits, seconds=budget)
+
+    def cmd_undo(self, args) -> str:
+        if self.position.parent is None:
+            raise GtpFailure("cannot undo")
+        self.position = self.position.parent
+        return ""
+
+    def cmd_showboard(self, args) -> str:
+        return "\n" + str(self.position)
+
+
+COMMANDS = (
+    "protocol_version", "name", "version", "known_command", "list_commands", "quit",
+    "boardsize", "clear_board", "komi", "fixed_handicap", "place_free_handicap",
+    "set_free_handicap", "play", "genmove", "reg_genmove", "kgs-genmove_cleanup", "undo",
+    "showboard", "final_score", "final_status_list", "time_settings", "kgs-time_settings",
+    "time_left", "loadsgf", "printsgf", "lz-analyze", "gogui-analyze_commands",
+    "rlgo-candidates",
+)

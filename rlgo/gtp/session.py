@@ -1,0 +1,142 @@
+"""The GTP commands about the game as a whole: scoring and dead stones, clocks, SGF records,
+and analysis for GUIs. A mixin of GtpEngine (engine.py), which holds the state they use:
+`position`, `rules`, `player`, `clock`, and the helpers `_dead_stones`, `_limits`,
+`_color_arg`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from envs.go import BLACK, WHITE, Position, to_gtp
+
+from . import analysis, game, records
+from .protocol import GtpFailure, expect, to_color, to_float, to_int
+
+BLACK_OR_WHITE = {BLACK: "black", WHITE: "white"}
+
+
+class SessionCommands:
+    """Scoring, clock, record and analysis commands (see the module docstring)."""
+
+    # ---- the end of the game -------------------------------------------------------------------
+
+    def _dead_stones(self, position: Position) -> np.ndarray:
+        """The player's dead stones for `position`, asked once per position (so final_score
+        and final_status_list agree)."""
+        if self._dead_cache is None or self._dead_cache[0] is not position:
+            dead = np.asarray(self.player.dead_stones(position), dtype=np.int64)
+            self._dead_cache = (position, dead)
+        return self._dead_cache[1]
+
+    def cmd_final_score(self, args) -> str:
+        return game.without_stones(self.position, self._dead_stones(self.position)).result()
+
+    def cmd_final_status_list(self, args) -> str:
+        expect(args, 1, "invalid status")
+        status = args[0].lower()
+        if status not in ("alive", "dead", "seki"):
+            raise GtpFailure("invalid status")
+        if status == "seki":
+            return ""
+        dead = set(self._dead_stones(self.position).tolist())
+        stones = np.flatnonzero(self.position.board)
+        chosen = [p for p in stones.tolist() if (p in dead) == (status == "dead")]
+        size = self.rules.size
+        return "\n".join(" ".join(to_gtp(p, size) for p in chain)
+                         for chain in game.groups(self.position, chosen))
+
+    # ---- clocks --------------------------------------------------------------------------------
+
+    def cmd_time_settings(self, args) -> str:
+        expect(args, 3, "syntax error")
+        main, byo = (to_float(a, "syntax error") for a in args[:2])
+        stones = to_int(args[2], "syntax error")
+        try:
+            self.clock.time_settings(main, byo, stones)
+        except ValueError:
+            raise GtpFailure("syntax error") from None
+        return ""
+
+    def cmd_kgs_time_settings(self, args) -> str:
+        if not args:
+            raise GtpFailure("syntax error")
+        try:
+            self.clock.kgs_time_settings(args[0].lower(),
+                                         *(to_float(a, "syntax error") for a in args[1:]))
+        except ValueError:
+            raise GtpFailure("syntax error") from None
+        return ""
+
+    def cmd_time_left(self, args) -> str:
+        expect(args, 3, "syntax error")
+        color = to_color(args[0], "syntax error")
+        seconds = to_float(args[1], "syntax error")
+        stones = to_int(args[2], "syntax error")
+        try:
+            self.clock.time_left(color, seconds, stones)
+        except ValueError:
+            raise GtpFailure("syntax error") from None
+        return ""
+
+    # ---- records -------------------------------------------------------------------------------
+
+    def cmd_loadsgf(self, args) -> str:
+        """loadsgf FILE [MOVE]: the game up to (not including) move MOVE; the answer is the
+        colour to play next, as GNU Go gives it. The record's size and komi become the rules."""
+        if not 1 <= len(args) <= 2:
+            raise GtpFailure("loadsgf needs a file name and an optional move number")
+        move_number = to_int(args[1], "move number not an integer") if len(args) == 2 else None
+        position = records.load(args[0], move_number)
+        if position.rules.size != self.rules.size and self._factory is not None:
+            self.player = self._factory(position.rules.size)
+        self.rules, self.position = position.rules, position
+        self.clock.new_game()
+        self.player.clear()
+        return BLACK_OR_WHITE[position.to_play]
+
+    def cmd_printsgf(self, args) -> str:
+        if len(args) > 1:
+            raise GtpFailure("printsgf takes at most one file name")
+        if not args:
+            return records.dump(self.position, self.name, self.version).rstrip("\n")
+        records.save(args[0], self.position, self.name, self.version)
+        return ""
+
+    # ---- analysis ------------------------------------------------------------------------------
+
+    def cmd_lz_analyze(self, args) -> str:
+        color, interval = analysis.parse_args(args, self.position.to_play)
+        view = self.position
+        if color != view.to_play:
+            view = view.with_stones(to_play=color)
+        self._pending_analysis = analysis.Analysis(self.player, view, interval, self._emit,
+                                                   self._log)
+        return ""
+
+    def cmd_gogui_analyze_commands(self, args) -> str:
+        return "\n".join(GOGUI_ANALYZE)
+
+    def cmd_rlgo_candidates(self, args) -> str:
+        """GoGui gfx: the player's candidates for `color` as labels (nothing is played)."""
+        color = self._color_arg(args)
+        view = self.position if color == self.position.to_play else \
+            self.position.with_stones(to_play=color)
+        decision = self.player.genmove(view, self._limits(view, color))
+        size = self.rules.size
+        labels = [f"{to_gtp(c.move, size)} {round(100 * c.winrate)}%"
+                  for c in decision.candidates if c.move >= 0]
+        lines = [f"LABEL {' '.join(labels)}"] if labels else []
+        lines.append(f"TEXT {self.player.name} would play {to_gtp(decision.move, size)}")
+        return "\n".join(lines)
+
+
+# GoGui's analyze menu (type/label/command; %c is the colour to move). GoGui waits for each
+# response to end, so the streaming lz-analyze is not offered here.
+GOGUI_ANALYZE = (
+    "gfx/Candidate Moves/rlgo-candidates %c",
+    "plist/Dead Stones/final_status_list dead",
+    "plist/Alive Stones/final_status_list alive",
+    "string/Final Score/final_score",
+    "string/Show Board/showboard",
+)

@@ -1,0 +1,1 @@
+"""Tests of the self-play layer: arena and match statistics."""
