@@ -191,3 +191,45 @@ def test_resigns_a_hopeless_game_and_evaluator_contract():
     assert isinstance(result, Evaluation)
     assert result.priors.shape == (2, 26) and result.values.shape == (2,)
     assert set(result.values.tolist()) <= {-1.0, 0.0, 1.0}
+
+
+def test_expansion_threshold_delays_expansion():
+    pos = Position.new(Rules(size=7, komi=7))
+    search = MCTS(RolloutEvaluator(seed=4, threads=1), MCTSConfig(expand_threshold=4))
+    search.search(pos, SearchLimits(visits=600))
+    tree = search.tree
+    nodes = np.arange(tree.n_nodes)
+    expanded = nodes[tree.count[: tree.n_nodes] > 0]
+    leaves = nodes[(tree.count[: tree.n_nodes] == 0) & ~tree.terminal[: tree.n_nodes]]
+    assert len(expanded) > 1 and len(leaves) > 0
+    assert np.all(tree.visits[expanded] >= 3)  # expanded on (at least) its 4th evaluation
+    assert np.all(tree.visits[leaves] <= 3)
+
+
+def test_dirichlet_noise_changes_root_priors_reproducibly():
+    pos = Position.new(Rules(size=7, komi=7))
+
+    def root_priors(alpha, seed):
+        search = MCTS(RolloutEvaluator(seed=0, threads=1), MCTSConfig(dirichlet_alpha=alpha),
+                      np.random.default_rng(seed))
+        search.search(pos, SearchLimits(visits=8))
+        return search.tree.P[search.tree.edges(search.root)].copy()
+
+    plain, noisy, again = root_priors(0.0, 1), root_priors(0.3, 1), root_priors(0.3, 1)
+    assert not np.allclose(plain, noisy)
+    assert np.allclose(noisy, again)
+    assert noisy.sum() == pytest.approx(1.0, abs=1e-5) and np.all(noisy > 0)
+
+
+def test_temperature_samples_moves_in_proportion_to_visits():
+    pos = Position.new(Rules(size=7, komi=7))
+    greedy, sampled = set(), set()
+    for seed in range(6):
+        for temperature, found in ((0.0, greedy), (1.0, sampled)):
+            search = MCTS(RolloutEvaluator(seed=0, threads=1),
+                          MCTSConfig(temperature=temperature, temperature_moves=10,
+                                     batch_size=1), np.random.default_rng(seed))
+            candidates = search.search(pos, SearchLimits(visits=200))
+            found.add(search.choose(pos, candidates).move)
+    assert len(greedy) == 1  # the same search, always its most visited move
+    assert len(sampled) > 1
