@@ -31,10 +31,16 @@ gnugo:
 	        gnugo goban-original-games; \
 	    else echo "note: apt-get install gnugo goban-original-games (their tests skip)"; fi; }
 
+# Sabaki's own GTP library drives the engine in one test (needs node and npm).
+SABAKI := tests/rlgo/sabaki/node_modules/.package-lock.json
+$(SABAKI): tests/rlgo/sabaki/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --silent --prefix tests/rlgo/sabaki; \
+	else echo "note: npm not found; the Sabaki controller test will skip"; fi
+
 run: setup
 	$(BIN)/rlgo bench go
 
-test: setup lint
+test: setup $(SABAKI) lint
 	$(BIN)/python -m pytest -m "not slow"
 
 lint:
