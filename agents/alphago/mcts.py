@@ -58,8 +58,8 @@ class MCTSConfig:
     dirichlet_weight: float = 0.25
     temperature: float = 0.0           # 0: play the most visited move
     temperature_moves: int = 0         # moves from the start that use the temperature
-    max_nodes: int = 400_000
-    max_edges: int = 12_000_000
+    max_nodes: int = 150_000           # the tree starts afresh when half of either is used
+    max_edges: int = 6_000_000
 
 
 class MCTS:
@@ -228,7 +228,8 @@ class MCTS:
     def _set_root(self, position: Position) -> None:
         """Reuse the subtree for `position` if it continues the last search, else start anew."""
         node = self._find(position)
-        if node < 0 or self.tree.n_nodes > self.config.max_nodes // 2:
+        if (node < 0 or self.tree.n_nodes > self.config.max_nodes // 2
+                or self.tree.n_edges > self.config.max_edges // 2):
             self.tree.reset()
             self.positions.clear()
             node = self._new_node(position)

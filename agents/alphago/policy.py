@@ -15,6 +15,7 @@ from functools import cache
 import numba as nb
 import numpy as np
 
+from envs.go import kernels
 from envs.go import playout as P
 
 # 3x3 shapes for a move at the centre, for either colour (the table adds the colour swap).
@@ -91,111 +92,11 @@ def neighbourhood_code(board, size, p):
     return code
 
 
-# ---- liberties on the incremental playout board ------------------------------------------------
+# ---- the playout policy, on the incremental playout board (envs.go.playout) -------------------
 
 @nb.njit(cache=True)
-def group_liberties(board, nbr, link, g, limit, out):
-    """Distinct liberties of the group whose stone is g, up to `limit`, into out[:count]."""
-    count = 0
-    s = g
-    while True:
-        for k in range(4):
-            q = nbr[s, k]
-            if q < 0:
-                break
-            if board[q] == 0:
-                seen = False
-                for j in range(count):
-                    if out[j] == q:
-                        seen = True
-                        break
-                if not seen:
-                    out[count] = q
-                    count += 1
-                    if count >= limit:
-                        return count
-        s = link[s]
-        if s == g:
-            return count
-
-
-@nb.njit(cache=True)
-def in_atari(board, nbr, link, libs, g, scratch):
-    """Whether group g has exactly one liberty (left in scratch[0]). A group with more than 4
-    pseudo-liberties has at least two, since a point touches a group at most 4 times."""
-    if libs[g] > 4:
-        return False
-    return group_liberties(board, nbr, link, g, 2, scratch) == 1
-
-
-@nb.njit(cache=True)
-def liberties_after(board, nbr, head, link, libs, p, color, scratch):
-    """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
-    a move that captures counts as 2."""
-    count = 0
-    for k in range(4):
-        q = nbr[p, k]
-        if q < 0:
-            break
-        c = board[q]
-        if c == 0:
-            seen = False
-            for j in range(count):
-                if scratch[j] == q:
-                    seen = True
-            if not seen:
-                scratch[count] = q
-                count += 1
-        elif c != color:
-            if in_atari(board, nbr, link, libs, head[q], scratch[4:]):
-                return 2  # captures
-    if count >= 2:
-        return 2
-    for k in range(4):
-        q = nbr[p, k]
-        if q < 0:
-            break
-        if board[q] == color:
-            if libs[head[q]] > 8:  # 9+ (stone, liberty) pairs: 3+ liberties, 2+ besides p
-                return 2
-            n = group_liberties(board, nbr, link, head[q], 3, scratch[4:])
-            for i in range(n):
-                lib = scratch[4 + i]
-                if lib == p:
-                    continue
-                seen = False
-                for j in range(count):
-                    if scratch[j] == lib:
-                        seen = True
-                if not seen:
-                    scratch[count] = lib
-                    count += 1
-                    if count >= 2:
-                        return 2
-    return count
-
-
-@nb.njit(cache=True)
-def _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko, scratch):
-    """Legal, not our own eye, and not a self-atari of a group of two or more stones."""
-    if board[p] != 0 or P.is_eye(board, nbr, diag, p, color):
-        return False
-    if not P.is_legal_move(board, nbr, head, libs, p, color, ko):
-        return False
-    if liberties_after(board, nbr, head, link, libs, p, color, scratch) >= 2:
-        return True
-    for k in range(4):  # self-atari: fine only for a lone stone (throw-ins, nakade)
-        q = nbr[p, k]
-        if q < 0:
-            break
-        if board[q] == color:
-            return False
-    return True
-
-
-@nb.njit(cache=True)
-def _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko, rng,
-                patterns, cand, scratch):
+def _local_move(board, nbr, diag, head, link, libs, size, last, color, ko, rng, patterns,
+                cand, scratch):
     """MoGo's answers to the last move, or -1: save, capture, then a 3x3 shape."""
     n_cand = 0
     opp = 3 - color
@@ -206,7 +107,7 @@ def _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko
             break
         if board[q] != color:
             continue
-        if n_cand >= cand.shape[0] - 8 or not in_atari(board, nbr, link, libs, head[q],
+        if n_cand >= cand.shape[0] - 8 or not P.in_atari(board, nbr, link, libs, head[q],
                                                        scratch[8:]):
             continue
         cand[n_cand] = scratch[8]
@@ -217,18 +118,17 @@ def _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko
             for j in range(4):
                 r = nbr[s, j]
                 if r >= 0 and board[r] == opp and n_cand < cand.shape[0] - 8:
-                    if in_atari(board, nbr, link, libs, head[r], scratch[8:]):
+                    if P.in_atari(board, nbr, link, libs, head[r], scratch[8:]):
                         cand[n_cand] = scratch[8]
                         n_cand += 1
             s = link[s]
             if s == g:
                 break
     # 2. the last move's own group, or its neighbours', left in atari: take them
-    if board[last] == opp and in_atari(board, nbr, link, libs, head[last], scratch[8:]):
+    if board[last] == opp and P.in_atari(board, nbr, link, libs, head[last], scratch[8:]):
         cand[n_cand] = scratch[8]
         n_cand += 1
-    move = _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand,
-                 scratch)
+    move = _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
     if move >= 0:
         return move
     # 3. 3x3 shapes around the last move
@@ -245,17 +145,16 @@ def _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko
             if board[p] == 0 and patterns[neighbourhood_code(board, size, p)]:
                 cand[n_cand] = p
                 n_cand += 1
-    return _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand,
-                 scratch)
+    return _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
 
 
 @nb.njit(cache=True)
-def _pick(board, nbr, diag, head, link, libs, gsize, color, ko, rng, cand, n_cand, scratch):
+def _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch):
     """A random acceptable move among cand[:n_cand], or -1."""
     while n_cand > 0:
         i = P.rand_below(rng, n_cand)
         p = cand[i]
-        if _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko, scratch):
+        if P.playable(board, nbr, diag, head, link, libs, p, color, ko, True, scratch):
             return p
         n_cand -= 1
         cand[i] = cand[n_cand]
@@ -276,22 +175,11 @@ def heavy_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_emp
     while passes < 2 and played < max_moves:
         move = -1
         if last >= 0:
-            move = _local_move(board, nbr, diag, head, link, libs, gsize, size, last, color, ko,
-                               rng, patterns, cand, scratch)
+            move = _local_move(board, nbr, diag, head, link, libs, size, last, color, ko, rng,
+                               patterns, cand, scratch)
         if move < 0:
-            window = n_empty
-            while window > 0:
-                i = P.rand_below(rng, window)
-                p = empty[i]
-                if _acceptable(board, nbr, diag, head, link, libs, gsize, p, color, ko,
-                               scratch):
-                    move = p
-                    break
-                window -= 1
-                empty[i] = empty[window]
-                empty[window] = p
-                where[empty[i]] = i
-                where[p] = window
+            move = P.random_move(board, nbr, diag, head, link, libs, empty, where, n_empty,
+                                 color, ko, rng, True, scratch)
         if move < 0:
             passes += 1
             ko = -1
@@ -316,50 +204,14 @@ def heuristic_priors(board, nbr, diag, color, last, legal, patterns, out):
     for self-ataris, our own eyes and (early on) the first line; 0 for illegal moves."""
     n = board.shape[0]
     size = int(np.sqrt(n) + 0.5)
-    label = np.full(n, -1, np.int32)
-    libs = np.zeros(n, np.int32)
-    lib_a = np.full(n, -1, np.int32)
-    lib_b = np.full(n, -1, np.int32)
-    gsize = np.zeros(n, np.int32)
-    stack = np.empty(n, np.int32)
-    mark = np.zeros(n, np.int32)
-    stamp = 0
-    ngroups = 0
+    label = np.empty(n, np.int32)
+    libs = np.empty(n, np.int32)
+    gsize = np.empty(n, np.int32)
+    kernels.label_groups(board, nbr, label, libs, gsize)
     stones = 0
     for p in range(n):
-        if board[p] == 0:
-            continue
-        stones += 1
-        if label[p] >= 0:
-            continue
-        stamp += 1
-        stack[0] = p
-        mark[p] = stamp
-        size_ = 1
-        i = 0
-        while i < size_:
-            q = stack[i]
-            i += 1
-            label[q] = ngroups
-            for k in range(4):
-                r = nbr[q, k]
-                if r < 0:
-                    break
-                if mark[r] == stamp:
-                    continue
-                if board[r] == board[p]:
-                    mark[r] = stamp
-                    stack[size_] = r
-                    size_ += 1
-                elif board[r] == 0:
-                    mark[r] = stamp
-                    if libs[ngroups] == 0:
-                        lib_a[ngroups] = r
-                    elif libs[ngroups] == 1:
-                        lib_b[ngroups] = r
-                    libs[ngroups] += 1
-        gsize[ngroups] = size_
-        ngroups += 1
+        if board[p] != 0:
+            stones += 1
     opening = stones < n // 4
     total = 0.0
     count = 0

@@ -30,15 +30,7 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
     for to_play[b]. Releases the GIL, so threads can run disjoint ranges at once."""
     n = boards.shape[1]
     max_moves = moves_out.shape[1]
-    board = np.empty(n, np.int8)
-    head = np.empty(n, np.int32)
-    link = np.empty(n, np.int32)
-    libs = np.empty(n, np.int32)
-    gsize = np.empty(n, np.int32)
-    empty = np.empty(n, np.int32)
-    where = np.empty(n, np.int32)
-    owner = np.empty(n, np.int8)
-    own_sum = np.zeros(n, np.float64)
+    board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
     for b in range(lo, hi):
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)

@@ -144,6 +144,27 @@ def play_stone(board, nbr, zob, move, color, suicide_allowed):
 
 
 @nb.njit(cache=True)
+def label_groups(board, nbr, label_out, libs_out, size_out):
+    """Number the groups: label_out[p] = group of the stone at p (-1 for empty points), and per
+    group its liberties and stones in libs_out[g], size_out[g]. Returns the number of groups."""
+    n = board.shape[0]
+    stack = np.empty(n, np.int32)
+    mark = np.zeros(n, np.int32)
+    label_out[:] = -1
+    ngroups = 0
+    for p in range(n):
+        if board[p] == 0 or label_out[p] >= 0:
+            continue
+        size, libs = group_info(board, nbr, p, stack, mark, ngroups + 1)
+        for i in range(size):
+            label_out[stack[i]] = ngroups
+        libs_out[ngroups] = libs
+        size_out[ngroups] = size
+        ngroups += 1
+    return ngroups
+
+
+@nb.njit(cache=True)
 def legal_points(board, nbr, zob, color, ko, suicide_allowed, base_hash, seen_sorted,
                  seen_recent, legal_out, hash_out):
     """Mark in legal_out[p] whether `color` may play at p, and put in hash_out[p] the Zobrist
@@ -151,25 +172,14 @@ def legal_points(board, nbr, zob, color, ko, suicide_allowed, base_hash, seen_so
     is in seen_sorted (sorted) or seen_recent are illegal (positional superko; pass two empty
     arrays for simple ko)."""
     n = board.shape[0]
-    label = np.full(n, -1, np.int32)
-    libs = np.zeros(n, np.int32)
-    ghash = np.zeros(n, np.uint64)
-    stack = np.empty(n, np.int32)
-    mark = np.zeros(n, np.int32)
-    stamp = 0
-    ngroups = 0
+    label = np.empty(n, np.int32)
+    libs = np.empty(n, np.int32)
+    gsize = np.empty(n, np.int32)
+    ngroups = label_groups(board, nbr, label, libs, gsize)
+    ghash = np.zeros(ngroups, np.uint64)
     for p in range(n):
-        if board[p] != 0 and label[p] < 0:
-            stamp += 1
-            size, lb = group_info(board, nbr, p, stack, mark, stamp)
-            h = np.uint64(0)
-            c = board[p]
-            for i in range(size):
-                label[stack[i]] = ngroups
-                h ^= zob[c, stack[i]]
-            libs[ngroups] = lb
-            ghash[ngroups] = h
-            ngroups += 1
+        if board[p] != 0:
+            ghash[label[p]] ^= zob[board[p], p]
     seen = np.empty(4, np.int32)
     for p in range(n):
         legal_out[p] = False

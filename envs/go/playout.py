@@ -236,40 +236,162 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
 
 
 @nb.njit(cache=True)
-def random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko, rng,
-             max_moves, moves_out):
+def group_liberties(board, nbr, link, g, limit, out):
+    """Distinct liberties of the group whose stone is g, up to `limit`, into out[:count]."""
+    count = 0
+    s = g
+    while True:
+        for k in range(4):
+            q = nbr[s, k]
+            if q < 0:
+                break
+            if board[q] == 0:
+                seen = False
+                for j in range(count):
+                    if out[j] == q:
+                        seen = True
+                        break
+                if not seen:
+                    out[count] = q
+                    count += 1
+                    if count >= limit:
+                        return count
+        s = link[s]
+        if s == g:
+            return count
+
+
+@nb.njit(cache=True)
+def in_atari(board, nbr, link, libs, g, scratch):
+    """Whether group g has exactly one liberty (left in scratch[0]). A group with more than 4
+    pseudo-liberties has at least two, since a point touches a group at most 4 times."""
+    if libs[g] > 4:
+        return False
+    return group_liberties(board, nbr, link, g, 2, scratch) == 1
+
+
+@nb.njit(cache=True)
+def liberties_after(board, nbr, head, link, libs, p, color, scratch):
+    """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
+    a move that captures counts as 2. Uses scratch[:8]."""
+    count = 0
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        c = board[q]
+        if c == 0:
+            seen = False
+            for j in range(count):
+                if scratch[j] == q:
+                    seen = True
+            if not seen:
+                scratch[count] = q
+                count += 1
+        elif c != color:
+            if in_atari(board, nbr, link, libs, head[q], scratch[4:]):
+                return 2  # captures
+    if count >= 2:
+        return 2
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == color:
+            if libs[head[q]] > 8:  # 9+ (stone, liberty) pairs: 3+ liberties, 2+ besides p
+                return 2
+            n = group_liberties(board, nbr, link, head[q], 3, scratch[4:])
+            for i in range(n):
+                lib = scratch[4 + i]
+                if lib == p:
+                    continue
+                seen = False
+                for j in range(count):
+                    if scratch[j] == lib:
+                        seen = True
+                if not seen:
+                    scratch[count] = lib
+                    count += 1
+                    if count >= 2:
+                        return 2
+    return count
+
+
+@nb.njit(cache=True)
+def playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari, scratch):
+    """Whether a playout may play p: legal, not the mover's own eye and, with
+    avoid_self_atari, not a self-atari of a group of two or more stones (a lone stone may
+    still throw in)."""
+    if board[p] != 0 or is_eye(board, nbr, diag, p, color):
+        return False
+    if not is_legal_move(board, nbr, head, libs, p, color, ko):
+        return False
+    if not avoid_self_atari or liberties_after(board, nbr, head, link, libs, p, color,
+                                               scratch) >= 2:
+        return True
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] == color:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def random_move(board, nbr, diag, head, link, libs, empty, where, n_empty, color, ko, rng,
+                avoid_self_atari, scratch):
+    """A uniformly random playable point (see playable), or -1 when there is none.
+
+    Candidates are drawn without replacement by shrinking a window over the empty list, so
+    each refused point costs one swap and the list stays a permutation of the empty points."""
+    window = n_empty
+    while window > 0:
+        i = rand_below(rng, window)
+        p = empty[i]
+        if playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari,
+                    scratch):
+            return p
+        window -= 1
+        empty[i] = empty[window]
+        empty[window] = p
+        where[empty[i]] = i
+        where[p] = window
+    return -1
+
+
+@nb.njit(cache=True)
+def random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko,
+                   rng, max_moves, moves_out):
     """Play random moves from the prepared arrays until two passes. Moves land in moves_out
     (points, or -1 for a pass). Returns the number of moves played."""
+    scratch = np.empty(16, np.int32)
     passes = 0
     played = 0
     while passes < 2 and played < max_moves:
-        # draw candidates without replacement by shrinking a window over the empty list
-        window = n_empty
-        move = -1
-        while window > 0:
-            i = rand_below(rng, window)
-            p = empty[i]
-            if not is_eye(board, nbr, diag, p, color) and is_legal_move(board, nbr, head, libs,
-                                                                      p, color, ko):
-                move = p
-                break
-            window -= 1
-            empty[i] = empty[window]
-            empty[window] = p
-            where[empty[i]] = i
-            where[p] = window
+        move = random_move(board, nbr, diag, head, link, libs, empty, where, n_empty, color, ko,
+                           rng, False, scratch)
         if move < 0:
             passes += 1
             ko = -1
         else:
             passes = 0
             n_empty, ko = play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty,
-                                move, color)
+                                    move, color)
         if played < moves_out.shape[0]:
             moves_out[played] = move
         played += 1
         color = 3 - color
     return played
+
+
+@nb.njit(cache=True)
+def work_arrays(n):
+    """Scratch for one playout on n points: board, head, link, libs, gsize, empty, where,
+    owner, ownership_sum (see the module docstring)."""
+    return (np.empty(n, np.int8), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.empty(n, np.int32), np.empty(n, np.int8), np.zeros(n, np.float64))
 
 
 @nb.njit(cache=True)
@@ -290,14 +412,7 @@ def run_playouts(board0, to_play, ko, nbr, diag, komi, count, rng, scores_out, o
     and ownership_sum[p] gains +1/-1 per playout that ends with p Black's/White's.
     Returns the total number of moves played."""
     n = board0.shape[0]
-    board = np.empty(n, np.int8)
-    head = np.empty(n, np.int32)
-    link = np.empty(n, np.int32)
-    libs = np.empty(n, np.int32)
-    gsize = np.empty(n, np.int32)
-    empty = np.empty(n, np.int32)
-    where = np.empty(n, np.int32)
-    owner = np.empty(n, np.int8)
+    board, head, link, libs, gsize, empty, where, owner, _ = work_arrays(n)
     max_moves = 3 * n + 10
     moves = np.empty(max_moves, np.int32)
     total = 0
