@@ -203,8 +203,7 @@ class MCTS:
     # ---- tree upkeep --------------------------------------------------------------------------
 
     def _new_node(self, position: Position) -> int:
-        n = position.rules.size ** 2 + 1
-        if self.tree.full(n):
+        if self.tree.full():
             return -1
         node = self.tree.add_node(position.to_play, position.is_game_over())
         if node == len(self.positions):

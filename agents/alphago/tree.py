@@ -50,9 +50,9 @@ class Tree:
         self.n_nodes = 0
         self.n_edges = 0
 
-    def full(self, edges_needed: int) -> bool:
-        return (self.n_nodes >= self.max_nodes
-                or self.n_edges + edges_needed > self.max_edges)
+    def full(self) -> bool:
+        """No room for another node (edges are checked when a node is expanded)."""
+        return self.n_nodes >= self.max_nodes
 
     def add_node(self, color: int, terminal: bool) -> int:
         node = self.n_nodes
@@ -66,7 +66,10 @@ class Tree:
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
         """Give `node` one edge per legal move (legal: bool [n+1], pass last), with the priors
-        [n+1] renormalised over them. Returns the number of edges."""
+        [n+1] renormalised over them. Returns the number of edges: 0 (the node stays a leaf)
+        when the edge arrays have no room left."""
+        if self.n_edges + int(np.count_nonzero(legal)) > self.max_edges:
+            return 0
         k = expand_edges(self.first, self.count, self.move, self.child, self.P, self.N, self.W,
                          self.rN, self.rW, node, self.n_edges, legal, priors)
         self.n_edges += k

@@ -233,3 +233,15 @@ def test_temperature_samples_moves_in_proportion_to_visits():
             found.add(search.choose(pos, candidates).move)
     assert len(greedy) == 1  # the same search, always its most visited move
     assert len(sampled) > 1
+
+
+def test_a_full_tree_keeps_searching_without_overflowing():
+    pos = Position.new(Rules(size=9, komi=7))
+    config = MCTSConfig(max_nodes=60, max_edges=2000, batch_size=16)
+    search = MCTS(RolloutEvaluator(seed=5, threads=2), config)
+    candidates = search.search(pos, SearchLimits(visits=1500))
+    tree = search.tree
+    assert tree.n_nodes <= 60 and tree.n_edges <= 2000
+    assert sum(c.visits for c in candidates) == 1500
+    again = search.search(pos.play(candidates[0].move), SearchLimits(visits=300))
+    assert again  # the next search resets the full tree and goes on
