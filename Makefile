@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, and what they stand on.
-#   make run    set up, then run the main job
+#   make play   set up, then play a game of Go against the engine (a pygame window)
 #   make test   set up, then lint, check the layering, and run the test suite
 # Set-up is idempotent: a second run only checks that nothing changed.
 
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # A CPU build of torch unless a CUDA driver is present (the CPU wheel is far smaller).
 TORCH  := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo torch==2.13.0)
 
-.PHONY: setup run test lint bench gnugo clean
+.PHONY: setup play test lint bench gnugo clean
 
 setup: $(STAMP) gnugo
 
@@ -37,8 +37,8 @@ $(SABAKI): tests/rlgo/sabaki/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --silent --prefix tests/rlgo/sabaki; \
 	else echo "note: npm not found; the Sabaki controller test will skip"; fi
 
-run: setup
-	$(BIN)/rlgo bench go
+play: setup
+	$(BIN)/rlgo go play
 
 test: setup $(SABAKI) lint
 	$(BIN)/python -m pytest -m "not slow"
@@ -49,6 +49,7 @@ lint:
 
 bench: setup
 	$(BIN)/rlgo bench go --json runs/bench/go.json
+	$(BIN)/rlgo bench mcts --json runs/bench/mcts.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from envs.go.errors import GoError
 
 from . import __version__
-from .commands import gtp, match
+from .commands import gtp, match, play
 from .config import ConfigError, load_config
 
 
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--move", type=int, default=None,
                       help="show the position after this many moves (default: the end)")
     show.set_defaults(func=_cmd_go_show)
+    play.register(go)
     gtp.register(go)
     match.register(go)
 

@@ -1,0 +1,93 @@
+"""`rlgo go play`: play Go against the engine in a pygame window.
+
+    rlgo go play                                  # 9x9, you are Black, 2 s a move
+    rlgo go play --size 19 --color white --time 5
+    rlgo go play --handicap 4 --komi 0.5
+    rlgo go play --engine "gnugo --mode gtp"      # any GTP engine as the opponent
+    rlgo go play --load runs/games/20240101-120000.sgf
+
+Games are saved (s) to --games-dir (runs/games/ by default) and l loads the latest one there.
+Without a display (no DISPLAY, no video device) this prints one line and exits with status 2.
+`register(go_subparsers)` adds the command to the rlgo CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agents.alphago.player import SearchLimits
+from envs.go import GoError, parse_color
+
+from ..players import build_player, player_kinds
+from . import positive_float, positive_int
+
+HELP = "play Go against the engine in a window (pygame)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
+    parser.add_argument("--color", default="black", choices=("black", "white", "b", "w"),
+                        help="the colour you play (default black)")
+    parser.add_argument("--komi", type=float, default=None,
+                        help="komi (default 7.5; 0.5 in handicap games)")
+    parser.add_argument("--handicap", type=int, default=0, metavar="N",
+                        help="fixed handicap stones for Black (2-9; default none)")
+    parser.add_argument("--time", type=positive_float, default=2.0, metavar="S",
+                        help="the engine's seconds per move (default 2; t/T change it)")
+    parser.add_argument("--engine", metavar="GTP_CMD", default=None,
+                        help='an external GTP engine to play against, e.g. "gnugo --mode gtp"')
+    parser.add_argument("--player", choices=player_kinds(), default="mcts",
+                        help="the built-in engine when no --engine is given (default mcts)")
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="cores for the built-in engine's rollouts (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--load", metavar="FILE", default=None,
+                        help="an SGF game to continue from its end")
+    parser.add_argument("--games-dir", default="runs/games", metavar="DIR",
+                        help="where s saves games and l finds them (default runs/games)")
+
+
+def _player(args: argparse.Namespace):
+    if args.engine:
+        from ..gui.external import ExternalGtpPlayer
+
+        return ExternalGtpPlayer(args.engine)
+    options = {"threads": args.threads} if args.player == "mcts" else {}
+    return build_player(args.player, args.size, seed=args.seed, **options)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window and play until it is closed."""
+    from ..gui.app import App, DisplayUnavailable
+    from ..gui.controller import GameController, GameSettings
+
+    komi = args.komi if args.komi is not None else (0.5 if args.handicap else 7.5)
+    settings = GameSettings(size=args.size, human=parse_color(args.color), komi=komi,
+                            handicap=args.handicap)
+    settings.start()  # GoError now for an impossible size or handicap
+    game = GameController(_player(args), settings, SearchLimits(seconds=args.time),
+                          games_dir=args.games_dir)
+    try:
+        if args.load and not game.load_sgf(args.load):
+            raise GoError(game.message)
+        try:
+            app = App(game)
+        except DisplayUnavailable as err:
+            print(f"rlgo: error: {err}", file=sys.stderr)
+            return 2
+        try:
+            app.run()
+        finally:
+            app.close()
+    finally:
+        game.close()
+    return 0
+
+
+def register(go_subparsers) -> argparse.ArgumentParser:
+    """Add `play` to the `rlgo go` subcommands."""
+    parser = go_subparsers.add_parser("play", help=HELP, description=HELP)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser

@@ -1,0 +1,400 @@
+"""The game behind the GUI window, with no drawing in it, so tests drive it without a window.
+
+A `GameController` owns the game (a Position, whose parents are the undo history), the rules
+chosen for the next game, the engine's limits and its background work. The window calls its
+actions (click, pass_move, resign, undo, new_game, save_sgf, load_sgf, ...) and `poll()` once a
+frame; poll collects a finished engine call and starts the next one when the engine is to move.
+
+Phases:  PLAY     moves alternate between the human and the engine
+         SCORING  both passed: the engine proposes dead stones, clicks toggle whole chains,
+                  accept_score() ends the game with the Tromp-Taylor area score of the board
+                  without the dead stones
+         OVER     a result stands (score or resignation); undo or a new game leaves it
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agents.alphago.player import Decision, MoveInfo, Player, SearchLimits
+from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, IllegalMove, Position, to_gtp
+from envs.go.rules import COLOR_NAMES
+
+from ..gtp.game import without_stones
+from . import game as files
+from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, chain_at, next_choice, verdict
+from .worker import AnalysisWorker, EngineWorker
+
+PLAY, SCORING, OVER = "play", "scoring", "over"
+
+
+@dataclass
+class _Job:
+    kind: str  # "genmove" or "dead"
+    position: Position
+    worker: EngineWorker
+
+
+class GameController:
+    """One human against one Player; see the module docstring for the phases."""
+
+    def __init__(self, player: Player, settings: GameSettings | None = None,
+                 limits: SearchLimits | None = None, games_dir: str | Path = "runs/games",
+                 analysis_seconds: float | None = 60.0):
+        self.player = player
+        self.settings = settings or GameSettings()
+        self.limits = limits or SearchLimits(seconds=2.0)
+        self.games_dir = Path(games_dir)
+        self.analysis_seconds = analysis_seconds
+        self.analysis_on = False
+        self.message, self.message_kind = "", "info"
+        self._job: _Job | None = None
+        self._analysis: AnalysisWorker | None = None
+        self._scored: tuple[Position, frozenset[int], Position] | None = None
+        if not self.new_game(self.settings):
+            raise GoError(self.message)
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    @property
+    def human(self) -> int:
+        return self.settings.human
+
+    @property
+    def engine(self) -> int:
+        return 3 - self.settings.human
+
+    @property
+    def human_to_move(self) -> bool:
+        return self.phase == PLAY and self.position.to_play == self.human
+
+    @property
+    def thinking(self) -> bool:
+        """Whether the engine is choosing a move."""
+        return self._job is not None and self._job.kind == "genmove"
+
+    @property
+    def busy(self) -> bool:
+        """Whether an engine call (a move or dead stones) is running."""
+        return self._job is not None
+
+    def say(self, text: str, kind: str = "info") -> None:
+        """Set the message bar (kind: info, error or result)."""
+        self.message, self.message_kind = text, kind
+
+    def black_winrate(self) -> float | None:
+        """The latest estimate of Black's chance to win (from the engine), or None."""
+        return self.winrate_history[-1][1] if self.winrate_history else None
+
+    def candidates(self) -> list[MoveInfo]:
+        """Analysis candidates for the current position (best first), if analysis is on."""
+        a = self._analysis
+        if self.analysis_on and a is not None and a.position is self.position:
+            return a.candidates
+        return []
+
+    # ---- the human's actions -------------------------------------------------------------------
+
+    def click(self, point: int) -> bool:
+        """A click on a board point: a move in play, a dead/alive toggle in scoring."""
+        if self.phase == SCORING:
+            return self.toggle_dead(point)
+        if self.phase == OVER:
+            self.say("The game is over: press New game (n) or Undo (u).")
+            return False
+        if not self.human_to_move:
+            self.say("Please wait: the engine is thinking.")
+            return False
+        try:
+            new = self.position.play(point)
+        except IllegalMove as err:
+            self.say(ILLEGAL_MESSAGES.get(err.reason, f"Illegal move: {err.reason}."), "error")
+            return False
+        self.say(f"You played {to_gtp(point, self.position.rules.size)}.")
+        self._advance(new)
+        return True
+
+    def is_legal(self, point: int) -> bool:
+        """Whether the human may play `point` now (for the hover preview)."""
+        return self.human_to_move and bool(self.position.legal_moves()[point])
+
+    def pass_move(self) -> bool:
+        if not self.human_to_move:
+            self.say("You cannot pass now.")
+            return False
+        self.say("You pass.")
+        self._advance(self.position.play(PASS))
+        return True
+
+    def resign(self) -> bool:
+        if self.phase == OVER:
+            return False
+        self._abandon()
+        self._advance(self.position.play(RESIGN, self.human))
+        self.say(f"You resigned: {self.result}.", "result")
+        return True
+
+    def undo(self) -> bool:
+        """Take back the human's last move and everything after it (the engine's reply, a
+        pass, a resignation, the scoring), back to the human's turn."""
+        target, pos = None, self.position
+        while pos.parent is not None:
+            mover, pos = pos.last_color, pos.parent
+            if mover == self.human and pos.to_play == self.human:
+                target = pos
+                break
+        if target is None:
+            self.say("Nothing to undo.", "error")
+            return False
+        self._abandon()
+        self.winrate_history = [(n, w) for n, w in self.winrate_history
+                                if n < target.move_number]
+        self.engine_failed = False
+        self._advance(target)
+        self.say("Took back your last move (and the engine's reply).")
+        return True
+
+    def new_game(self, settings: GameSettings | None = None) -> bool:
+        """Start again, with new settings if given (GoError message if they are impossible)."""
+        settings = settings or self.settings
+        try:
+            start = settings.start()
+        except GoError as err:
+            self.say(f"Cannot start that game: {err}", "error")
+            return False
+        self._abandon()
+        self.settings = settings
+        self._reset(start)
+        hcp = f", handicap {settings.handicap}" if settings.handicap else ""
+        self.say(f"New game: {settings.size}x{settings.size}, you play "
+                 f"{COLOR_NAMES[settings.human]}, komi {settings.komi:g}{hcp}.")
+        return True
+
+    def set_position(self, position: Position) -> None:
+        """Continue from any position (a problem, a test), its history kept for undo."""
+        self._abandon()
+        self.settings = dataclasses.replace(self.settings, size=position.rules.size,
+                                            komi=position.rules.komi, ko=position.rules.ko)
+        self._reset(position)
+
+    def set_seconds(self, seconds: float) -> None:
+        """The engine's time per move (from its next move on)."""
+        self.limits = dataclasses.replace(self.limits, seconds=float(seconds))
+        self.say(f"Engine time per move: {seconds:g} s.")
+
+    def cycle_seconds(self, step: int = 1) -> None:
+        """The next (or previous) entry of TIME_CHOICES."""
+        self.set_seconds(next_choice(TIME_CHOICES, self.limits.seconds, step))
+
+    def toggle_analysis(self) -> None:
+        self.analysis_on = not self.analysis_on
+        if not self.analysis_on:
+            self._stop_analysis()
+        self.say("Analysis on: the engine's candidate moves are shown on your turn."
+                 if self.analysis_on else "Analysis off.")
+
+    # ---- scoring -------------------------------------------------------------------------------
+
+    def toggle_dead(self, point: int) -> bool:
+        """Mark the chain at `point` dead, or alive again if it was marked dead."""
+        if self.phase != SCORING or self._wait_for_dead_stones():
+            return False
+        chain = chain_at(self.position, point)
+        if not chain:
+            return False
+        if point in self.dead:
+            self.dead -= set(chain)
+        else:
+            self.dead |= set(chain)
+        self.say(f"Score now {self.scored_position().result()}: click more groups, or Done "
+                 f"(Enter) to accept.")
+        return True
+
+    def _wait_for_dead_stones(self) -> bool:
+        if self.busy:
+            self.say("Please wait: the engine is still marking dead stones.")
+        return self.busy
+
+    def scored_position(self) -> Position:
+        """The board with the dead stones removed (what the area score counts)."""
+        key = frozenset(self.dead)
+        if self._scored is None or self._scored[0] is not self.position or self._scored[1] != key:
+            self._scored = (self.position, key, without_stones(self.position, key))
+        return self._scored[2]
+
+    def score(self) -> tuple[int, int, float]:
+        """(Black's area, White's area, Black's margin after komi), dead stones removed."""
+        black, white = self.scored_position().area()
+        return black, white, black - white - self.position.rules.komi
+
+    def accept_score(self) -> bool:
+        """End the scoring phase with the current dead stones."""
+        if self.phase != SCORING or self._wait_for_dead_stones():
+            return False
+        self.result = self.scored_position().result()
+        self.phase = OVER
+        black, white, _ = self.score()
+        self.say(f"Game over: {self.result} (Black {black}, White {white} + komi "
+                 f"{self.position.rules.komi:g}). {verdict(self.result, self.human)}", "result")
+        return True
+
+    # ---- SGF -----------------------------------------------------------------------------------
+
+    def save_sgf(self, path: str | Path | None = None) -> Path | None:
+        """Save the game (default: games_dir/<date-time>.sgf); the path, None on failure."""
+        path = Path(path) if path is not None else files.new_game_path(self.games_dir)
+        names = {self.human: "Human", self.engine: getattr(self.player, "name", "engine")}
+        result = self.result
+        if result is None and self.phase == SCORING:
+            result = self.scored_position().result()
+        try:
+            files.save_game(path, self.position, result, names[BLACK], names[WHITE])
+        except (OSError, GoError) as err:
+            self.say(f"Could not save: {err}", "error")
+            return None
+        self.say(f"Saved to {path}")
+        return path
+
+    def load_sgf(self, path: str | Path | None = None) -> bool:
+        """Load a game (default: the latest in games_dir) and continue it from its end."""
+        path = Path(path) if path is not None else files.latest_game(self.games_dir)
+        if path is None:
+            self.say(f"No saved games in {self.games_dir}/ (save one with s).", "error")
+            return False
+        try:
+            position, handicap = files.load_game(path)
+        except (OSError, GoError) as err:
+            self.say(f"Could not load {path}: {err}", "error")
+            return False
+        self.set_position(position)
+        self.settings = dataclasses.replace(self.settings, handicap=handicap)
+        if self.phase == PLAY:
+            self.say(f"Loaded {path} ({position.move_number} moves): play on.")
+        elif self.phase == OVER:
+            self.say(f"Loaded {path}: {self.result}.", "result")
+        return True
+
+    # ---- the engine ----------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Once a frame: collect a finished engine call; start the engine when it is to move;
+        keep analysis running on the human's turn when it is on."""
+        job = self._job
+        if job is not None and job.worker.done:
+            self._job = None
+            self._finish(job)
+        if (self._job is None and self.phase == PLAY and not self.engine_failed
+                and self.position.to_play == self.engine):
+            self._start("genmove", self._genmove, self.position)
+        a = self._analysis
+        if a is not None and a.error is not None:
+            self.say(f"Analysis failed: {a.error}", "error")
+            self._analysis = None
+            self.analysis_on = False
+        elif self.analysis_on and self.human_to_move and self._job is None and (
+                a is None or a.position is not self.position):
+            self._stop_analysis()
+            self._analysis = AnalysisWorker(self.player, self.position,
+                                            max_seconds=self.analysis_seconds)
+
+    def wait_engine(self, timeout: float = 30.0) -> None:
+        """Poll until the engine is idle (tests, scripts). TimeoutError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        self.poll()
+        while self._job is not None:
+            if not self._job.worker.wait(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("the engine did not finish in time")
+            self.poll()
+
+    def _genmove(self, position: Position) -> Decision:
+        if self._clear_pending:
+            self._clear_pending = False
+            self.player.clear()
+        return self.player.genmove(position, self.limits)
+
+    def _start(self, kind: str, fn, position: Position) -> None:
+        self._stop_analysis()
+        self._job = _Job(kind, position, EngineWorker(fn, position, name=f"rlgo-gui-{kind}"))
+
+    def _finish(self, job: _Job) -> None:
+        try:
+            value = job.worker.result()
+        except Exception as err:  # an engine that died or misbehaved: say so, keep the game
+            self.engine_failed = job.kind == "genmove"
+            self.say(f"Engine error: {err}", "error")
+            return
+        if job.kind == "dead":
+            self.dead = {int(p) for p in np.asarray(value).ravel()}
+            self.say(f"The engine marks {len(self.dead)} stones dead. Click a group to change "
+                     f"that; Done (Enter) accepts {self.scored_position().result()}.")
+            return
+        self._engine_moved(job.position, value)
+
+    def _engine_moved(self, position: Position, decision: Decision) -> None:
+        self.decision = decision
+        if decision.winrate is not None:
+            wr = float(decision.winrate)
+            self.winrate_history.append(
+                (position.move_number, wr if self.engine == BLACK else 1.0 - wr))
+        try:
+            new = position.play(decision.move, self.engine)
+        except (IllegalMove, GoError) as err:
+            self.engine_failed = True
+            self.say(f"The engine played an illegal move ({err}).", "error")
+            return
+        if decision.move == RESIGN:
+            self._advance(new)
+            self.say(f"The engine resigns: {self.result}. You win!", "result")
+            return
+        if decision.move == PASS:
+            text = "The engine passes." + ("" if new.passes >= 2 else " Pass too (p) to end.")
+        else:
+            text = f"The engine played {to_gtp(decision.move, position.rules.size)}."
+        self.say(text)
+        self._advance(new)
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _reset(self, position: Position) -> None:
+        """A fresh game state around `position` (new game, loaded game)."""
+        self.winrate_history: list[tuple[int, float]] = []  # (move number, Black's win rate)
+        self.decision: Decision | None = None
+        self.engine_failed = False
+        self._clear_pending = True
+        self._advance(position)
+
+    def _advance(self, position: Position) -> None:
+        """Make `position` current and set the phase from it."""
+        self._stop_analysis()
+        self.position = position
+        self.dead: set[int] = set()
+        self.result: str | None = None
+        self.phase = PLAY
+        if position.winner is not None:
+            self.phase, self.result = OVER, position.result()
+        elif position.passes >= 2:
+            self.phase = SCORING
+            self.say("Both passed: the engine is marking dead stones...")
+            self._start("dead", self.player.dead_stones, position)
+
+    def _abandon(self) -> None:
+        """Forget a running engine call: its thread ends by its own limit, unheard."""
+        self._job = None
+        self._stop_analysis()
+
+    def _stop_analysis(self) -> None:
+        if self._analysis is not None:
+            self._analysis.stop()
+            self._analysis = None
+
+    def close(self) -> None:
+        """On quit: stop analysis, drop engine work, close an external engine."""
+        self._abandon()
+        close = getattr(self.player, "close", None)
+        if callable(close):
+            close()

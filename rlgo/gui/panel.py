@@ -1,0 +1,213 @@
+"""Drawing everything but the board: the side panel (status, captures, komi and rules, the
+buttons, the engine's candidates, the win-rate graph), the message bar, and the new-game
+dialog. Reads the GameController; changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pygame
+
+from envs.go import BLACK, WHITE, to_gtp
+from envs.go.rules import COLOR_NAMES
+
+from .controller import OVER, PLAY, SCORING, GameController
+from .game import GameSettings
+from .layout import BUTTONS, DIALOG_ROWS, LINE_HEIGHT, Layout
+
+BACKGROUND = (34, 36, 42)
+TEXT = (232, 232, 228)
+DIM = (150, 150, 150)
+BUTTON, BUTTON_HOVER, BUTTON_ON = (62, 66, 78), (84, 90, 106), (50, 110, 170)
+MESSAGE_COLORS = {"info": (48, 52, 62), "error": (160, 44, 44), "result": (36, 118, 64)}
+GRAPH_BLACK = (240, 240, 240)
+
+
+def button_labels(game: GameController) -> dict[str, tuple[str, bool, bool]]:
+    """id -> (label, enabled, switched on) for the panel buttons in the current state."""
+    labels = {name: (label, True, False) for name, label in BUTTONS}
+    if game.phase == SCORING:
+        labels["pass"] = ("Done (Enter)", not game.busy, False)
+    else:
+        labels["pass"] = ("Pass (p)", game.human_to_move, False)
+    labels["resign"] = ("Resign", game.phase != OVER, False)
+    labels["analysis"] = ("Analysis (a)", True, game.analysis_on)  # blue when on
+    limits = game.limits
+    time_label = (f"Time {limits.seconds:g} s (t)" if limits.seconds is not None
+                  else f"{limits.visits} visits (t)")
+    labels["time"] = (time_label, True, False)
+    return labels
+
+
+def status_line(game: GameController) -> str:
+    """One line about whose turn it is."""
+    if game.phase == OVER:
+        return f"Game over: {game.result}"
+    if game.phase == SCORING:
+        return "Marking dead stones..." if game.busy else "Scoring: mark dead stones"
+    if game.thinking:
+        return f"Engine ({COLOR_NAMES[game.engine]}) is thinking..."
+    if game.engine_failed:
+        return "The engine failed: undo or start a new game"
+    return f"Your move ({COLOR_NAMES[game.human]})"
+
+
+class PanelView:
+    def __init__(self):
+        self.font = pygame.font.Font(None, 22)
+        self.bold = pygame.font.Font(None, 24)
+        self.bold.set_bold(True)
+        self.small = pygame.font.Font(None, 18)
+
+    def text(self, screen, text: str, pos, color=TEXT, font=None, width: int | None = None,
+             **anchor) -> pygame.Rect:
+        """Draw one line at `pos` (top left) or at an anchor (center=..., midleft=...);
+        with `width`, a line too long loses its end (or, if it starts with '...', its
+        beginning: paths)."""
+        font = font or self.font
+        if width is not None and font.size(text)[0] > width:
+            keep_end = text.startswith("...")
+            body = text[3:] if keep_end else text
+            while body and font.size("..." + body if keep_end else body + "...")[0] > width:
+                body = body[1:] if keep_end else body[:-1]
+            text = "..." + body if keep_end else body + "..."
+        image = font.render(text, True, color)
+        rect = image.get_rect(**anchor) if anchor else image.get_rect(topleft=pos)
+        screen.blit(image, rect)
+        return rect
+
+    def button(self, screen, rect: pygame.Rect, label: str, enabled=True, on=False,
+               mouse=None) -> None:
+        color = BUTTON_ON if on else BUTTON
+        if enabled and mouse is not None and rect.collidepoint(mouse):
+            color = BUTTON_HOVER
+        pygame.draw.rect(screen, color, rect, border_radius=6)
+        self.text(screen, label, None, TEXT if enabled else DIM, width=rect.width - 6,
+                  center=rect.center)
+
+    # ---- the panel -----------------------------------------------------------------------------
+
+    def draw(self, screen, layout: Layout, game: GameController, mouse=None) -> None:
+        pygame.draw.rect(screen, BACKGROUND, layout.panel)
+        self._info(screen, layout, game)
+        for name, (label, enabled, on) in button_labels(game).items():
+            self.button(screen, layout.buttons[name], label, enabled, on, mouse)
+        self._analysis(screen, layout, game)
+        self._graph(screen, layout.graph, game)
+        y, width = layout.graph.bottom + 4, layout.info.width
+        folder = f"{game.games_dir}/"
+        if self.small.size(f"Games: {folder}")[0] > width:
+            folder = "..." + folder
+        self.text(screen, f"Games: {folder}", (layout.info.left, y), DIM, self.small, width)
+        self.text(screen, "keys: p u n s l a t, q quit", (layout.info.left, y + 16), DIM,
+                  self.small, width)
+
+    def _info(self, screen, layout: Layout, game: GameController) -> None:
+        x, y = layout.info.topleft
+        pos, rules = game.position, game.position.rules
+        status = self.text(screen, status_line(game), (x, y), TEXT, self.bold)
+        if game.busy:  # the thinking indicator: a turning arc
+            angle = (pygame.time.get_ticks() / 180.0) % (2 * math.pi)
+            arc = pygame.Rect(0, 0, 16, 16)
+            arc.midleft = (status.right + 8, status.centery)
+            pygame.draw.arc(screen, (120, 190, 255), arc, angle, angle + 4.2, 3)
+        names = {game.human: "You", game.engine: getattr(game.player, "name", "engine")}
+        lines = [
+            f"Black: {names[BLACK]}    White: {names[WHITE]}",
+            f"{rules.size}x{rules.size}, komi {rules.komi:g}, area scoring, "
+            f"{'superko' if rules.ko == 'positional' else 'simple ko'}",
+            f"Captures: Black {pos.prisoners[0]}   White {pos.prisoners[1]}",
+            self._move_line(game),
+            self._winrate_line(game),
+        ]
+        if game.phase == SCORING or (game.phase == OVER and pos.winner is None):
+            black, white, _ = game.score()
+            lines.append(f"Area: Black {black}, White {white} + {rules.komi:g}")
+        for i, line in enumerate(lines, 1):
+            self.text(screen, line, (x, y + i * LINE_HEIGHT + 2), width=layout.info.width)
+
+    @staticmethod
+    def _move_line(game: GameController) -> str:
+        pos = game.position
+        if pos.last_move is None:
+            return f"Move {pos.move_number}"
+        last = to_gtp(pos.last_move, pos.rules.size)
+        return f"Move {pos.move_number}: {COLOR_NAMES[pos.last_color]} {last}"
+
+    @staticmethod
+    def _winrate_line(game: GameController) -> str:
+        wr = game.black_winrate()
+        if wr is None:
+            return "Black's win rate: not yet known"
+        return f"Black's win rate: {100 * wr:.0f}% (engine)"
+
+    def _analysis(self, screen, layout: Layout, game: GameController) -> None:
+        """The candidates: analysis for the human's move when on, else what the engine
+        weighed for its last move."""
+        x, y = layout.analysis.topleft
+        size, width = game.position.rules.size, layout.analysis.width
+        rows = max(1, layout.analysis.height // LINE_HEIGHT - 1)
+        if game.analysis_on and game.phase == PLAY:
+            head, color = ("Candidates for you:" if game.human_to_move
+                           else "Analysis waits for your turn"), TEXT
+            shown = [c for c in game.candidates() if c.visits > 0]
+            if game.human_to_move and not shown:
+                self.text(screen, "searching...", (x, y + LINE_HEIGHT), DIM)
+        elif game.decision is not None and game.decision.candidates:
+            head, color, shown = "The engine weighed:", DIM, list(game.decision.candidates)
+        else:
+            self.text(screen, "Analysis (a) shows the engine's", (x, y), DIM, width=width)
+            self.text(screen, "best moves for you on the board.", (x, y + LINE_HEIGHT), DIM,
+                      width=width)
+            return
+        self.text(screen, head, (x, y), TEXT, self.bold, width)
+        for i, c in enumerate(shown[:min(5, rows)], 1):
+            self.text(screen, f"{i}. {to_gtp(c.move, size):>5}  {100 * c.winrate:3.0f}%  "
+                      f"{c.visits} visits", (x, y + i * LINE_HEIGHT), color, width=width)
+
+    def _graph(self, screen, rect: pygame.Rect, game: GameController) -> None:
+        """Black's win rate (engine's estimate) against the move number."""
+        pygame.draw.rect(screen, (24, 25, 30), rect, border_radius=4)
+        pygame.draw.line(screen, (80, 80, 90), (rect.left, rect.centery),
+                         (rect.right, rect.centery))
+        self.text(screen, "Black's win rate", (rect.left + 4, rect.top + 3), DIM, self.small)
+        history = game.winrate_history
+        if not history:
+            return
+        last = max(game.position.move_number, history[-1][0], 10)
+        points = [(rect.left + 4 + (rect.width - 8) * n / last,
+                   rect.bottom - 4 - (rect.height - 8) * w) for n, w in history]
+        if len(points) > 1:
+            pygame.draw.lines(screen, GRAPH_BLACK, False, points, 2)
+        pygame.draw.circle(screen, (120, 190, 255), points[-1], 3)
+
+    # ---- message bar and dialog ----------------------------------------------------------------
+
+    def draw_message(self, screen, layout: Layout, game: GameController) -> None:
+        pygame.draw.rect(screen, MESSAGE_COLORS.get(game.message_kind, BACKGROUND),
+                         layout.message)
+        self.text(screen, game.message, None, TEXT, self.font, layout.message.width - 20,
+                  midleft=(layout.message.left + 10, layout.message.centery))
+
+    def draw_dialog(self, screen, layout: Layout, pending: GameSettings, mouse=None) -> None:
+        shade = pygame.Surface(layout.board.size, pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 120))
+        screen.blit(shade, layout.board.topleft)
+        box = layout.dialog
+        pygame.draw.rect(screen, BACKGROUND, box, border_radius=8)
+        pygame.draw.rect(screen, (110, 110, 120), box, 2, border_radius=8)
+        self.text(screen, "New game", None, TEXT, self.bold, midtop=(box.centerx, box.top + 12))
+        values = {"size": f"{pending.size}x{pending.size}",
+                  "color": COLOR_NAMES[pending.human].capitalize(),
+                  "komi": f"{pending.komi:g}", "handicap": str(pending.handicap or "none")}
+        buttons = layout.dialog_buttons
+        for name, label in DIALOG_ROWS:
+            minus, plus = buttons[f"{name}-"], buttons[f"{name}+"]
+            self.text(screen, label, None, TEXT, midleft=(box.left + 14, minus.centery))
+            self.text(screen, values[name], None, TEXT,
+                      center=((minus.right + plus.left) // 2, minus.centery))
+            self.button(screen, minus, "<", mouse=mouse)
+            self.button(screen, plus, ">", mouse=mouse)
+        self.button(screen, buttons["start"], "Start (Enter)", mouse=mouse)
+        self.button(screen, buttons["cancel"], "Cancel (Esc)", mouse=mouse)

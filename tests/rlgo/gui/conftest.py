@@ -1,0 +1,31 @@
+"""GUI tests draw into memory: SDL's dummy video driver, set before pygame is imported.
+
+RLGO_DOCS_SCREENSHOTS=1 makes the screenshot tests also write docs/gui-*.png (the committed
+pictures); otherwise they write into pytest's tmp dir only."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """save(app, name): a screenshot into tmp_path (and docs/ with RLGO_DOCS_SCREENSHOTS=1)."""
+
+    def save(app, name: str) -> Path:
+        path = app.screenshot(tmp_path / name)
+        if os.environ.get("RLGO_DOCS_SCREENSHOTS") == "1":
+            app.screenshot(DOCS / name)
+        return path
+
+    return save

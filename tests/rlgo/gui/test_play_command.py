@@ -1,0 +1,73 @@
+"""`rlgo go play`: its options, the no-display exit, and a run that opens the window and quits."""
+
+from __future__ import annotations
+
+import argparse
+
+import pygame
+import pytest
+
+from envs.go import WHITE, GoError, Position, Rules, from_gtp
+from envs.go.sgf import record_from_position, save_sgf_file
+from rlgo.commands import play
+from rlgo.gui.app import App
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="rlgo go")
+    play.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["play", *argv])
+
+
+def test_options():
+    args = parse()
+    assert (args.size, args.color, args.komi, args.handicap, args.time, args.engine) == (
+        9, "black", None, 0, 2.0, None)
+    args = parse("--size", "13", "--color", "white", "--komi", "6.5", "--handicap", "3",
+                 "--time", "1.5", "--engine", "gnugo --mode gtp", "--seed", "4", "--load",
+                 "game.sgf")
+    assert (args.size, args.color, args.komi, args.handicap, args.time) == (
+        13, "white", 6.5, 3, 1.5)
+    assert args.engine == "gnugo --mode gtp" and args.seed == 4 and args.load == "game.sgf"
+    assert args.func is play.run
+    with pytest.raises(SystemExit):
+        parse("--time", "0")
+
+
+def test_no_display_is_one_line_and_status_2(monkeypatch, capsys):
+    for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert play.run(parse("--player", "random")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error: no display") and err.count("\n") == 1
+
+
+def test_no_video_device_is_one_line_and_status_2(monkeypatch, capsys):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "no-such-driver")
+    assert play.run(parse("--player", "random")) == 2
+    assert capsys.readouterr().err.startswith("rlgo: error: cannot open a window")
+
+
+def test_run_opens_the_window_and_quits(monkeypatch, tmp_path):
+    seen = {}
+
+    def one_frame_then_quit(self, fps=30):
+        seen["game"] = self.game
+        self.step([pygame.event.Event(pygame.QUIT)])
+
+    monkeypatch.setattr(App, "run", one_frame_then_quit)
+    game = Position.new(Rules(size=9, komi=7.5)).play(from_gtp("E5", 9)).play(from_gtp("C3", 9))
+    path = tmp_path / "game.sgf"
+    save_sgf_file(path, record_from_position(game))
+    args = parse("--player", "random", "--color", "white", "--load", str(path),
+                 "--games-dir", str(tmp_path))
+    assert play.run(args) == 0
+    loaded = seen["game"]
+    assert loaded.human == WHITE and loaded.position.moves() == game.moves()
+
+
+def test_user_errors_raise_go_errors(tmp_path):
+    with pytest.raises(GoError, match="handicap"):
+        play.run(parse("--player", "random", "--size", "5", "--handicap", "2"))
+    with pytest.raises(GoError, match="missing.sgf"):
+        play.run(parse("--player", "random", "--load", str(tmp_path / "missing.sgf")))
