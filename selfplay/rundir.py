@@ -1,0 +1,172 @@
+"""The run directory: everything a training run writes, and what it resumes from.
+
+    RUN/
+      config.yaml          the resolved config (written once; a resumed run checks it)
+      checkpoints/         ckpt-000001000.pt ... (atomic; the newest few are kept)
+      metrics.csv          one row per logged step (any keys; new keys extend the header)
+      tb/                  TensorBoard event files (when tensorboard is installed)
+      games/               game records (SGF for Go)
+      replay/              optional replay snapshots
+
+Checkpoints are written to a temporary file in the same folder, fsynced, and renamed over the
+final name, so a run killed at any instant leaves either the old checkpoint or the new one,
+never half of one. Loading checks the file and says which one is broken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+CHECKPOINT = re.compile(r"ckpt-(\d+)\.pt$")
+
+
+class RunDirError(ValueError):
+    """A run directory that cannot be used as asked (clear message, nothing overwritten)."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class RunDir:
+    """One run's folder. `resume=False` refuses a folder that already holds checkpoints (so a
+    finished run is never overwritten by accident); `resume=True` requires the same config."""
+
+    def __init__(self, path: str | Path, config: dict[str, Any], resume: bool = False,
+                 keep: int = 3):
+        self.path = Path(path)
+        self.keep = keep
+        self.checkpoints = self.path / "checkpoints"
+        self.games = self.path / "games"
+        config_file = self.path / "config.yaml"
+        if resume:
+            if not config_file.exists():
+                raise RunDirError(f"--resume: {self.path} holds no run (no config.yaml)")
+            saved = yaml.safe_load(config_file.read_text())
+            if saved != config:
+                changed = sorted(k for k in set(saved) | set(config)
+                                 if saved.get(k) != config.get(k))
+                raise RunDirError(f"--resume: the config differs from {config_file} in "
+                                  f"{', '.join(changed)}; resume with the same settings")
+        elif self.checkpoint_paths():
+            raise RunDirError(f"{self.path} already holds a run; pass --resume to continue it "
+                              f"or choose another --run-dir")
+        for folder in (self.path, self.checkpoints, self.games):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            atomic_write_bytes(config_file, yaml.safe_dump(config, sort_keys=False).encode())
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint_paths(self) -> list[Path]:
+        """Existing checkpoints, oldest first."""
+        if not self.checkpoints.is_dir():
+            return []
+        found = [(int(m.group(1)), p) for p in self.checkpoints.iterdir()
+                 if (m := CHECKPOINT.match(p.name))]
+        return [p for _, p in sorted(found)]
+
+    def save_checkpoint(self, state: dict[str, Any], step: int) -> Path:
+        """Atomically write `state` (anything torch.save takes) as the checkpoint of `step`,
+        then drop all but the newest `keep`."""
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        path = self.checkpoints / f"ckpt-{step:012d}.pt"
+        atomic_write_bytes(path, buffer.getvalue())
+        for old in self.checkpoint_paths()[: -self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def load_checkpoint(self, path: str | Path | None = None) -> dict[str, Any] | None:
+        """The newest checkpoint (or `path`), or None when there is none. A damaged file is a
+        RunDirError naming it; the file is left as it is."""
+        if path is None:
+            paths = self.checkpoint_paths()
+            if not paths:
+                return None
+            path = paths[-1]
+        return load_checkpoint_file(path)
+
+    # ---- metrics -------------------------------------------------------------------------------
+
+    def metrics(self) -> Metrics:
+        return Metrics(self.path)
+
+
+def load_checkpoint_file(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint written by RunDir.save_checkpoint (weights_only: no code runs)."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise RunDirError(f"checkpoint {path} does not exist") from None
+    except Exception as err:  # torch raises many kinds for a damaged zip or pickle
+        raise RunDirError(f"checkpoint {path} is damaged or not a checkpoint "
+                          f"({type(err).__name__}: {str(err)[:120]})") from None
+    if not isinstance(state, dict):
+        raise RunDirError(f"checkpoint {path} does not hold a state dict")
+    return state
+
+
+class Metrics:
+    """Scalars to metrics.csv (always) and TensorBoard (when installed). Appends on resume."""
+
+    def __init__(self, path: Path):
+        self.csv_path = path / "metrics.csv"
+        self._fields: list[str] = []
+        if self.csv_path.exists():
+            with open(self.csv_path, newline="") as f:
+                self._fields = next(csv.reader(f), [])
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # tensorboard is optional; the CSV always has everything
+            self._tb = None
+        else:
+            self._tb = SummaryWriter(str(path / "tb"))
+
+    def log(self, step: int, **values: float) -> None:
+        row = {"step": step, **values}
+        new = [k for k in row if k not in self._fields]
+        if new:
+            self._rewrite_header(self._fields + new)
+        with open(self.csv_path, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self._fields).writerow(row)
+        if self._tb is not None:
+            for key, value in values.items():
+                self._tb.add_scalar(key, value, step)
+
+    def _rewrite_header(self, fields: list[str]) -> None:
+        rows = []
+        if self.csv_path.exists():
+            with open(self.csv_path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        self._fields = fields
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_bytes(self.csv_path, out.getvalue().encode())
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
