@@ -54,6 +54,20 @@ def _cmd_bench_mcts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_replay(args: argparse.Namespace) -> int:
+    from selfplay.replay import bench
+
+    from .bench.report import emit
+
+    figures = bench.run()
+    units = {"_us": "µs per call", "_per_s": "records/s", "_mb": "MB"}
+    rows = [(key, float(value), next((u for s, u in units.items() if key.endswith(s)), ""))
+            for key, value in figures.items() if key not in ("capacity", "batch_size")]
+    emit(f"rlgo bench replay (prioritized, {figures['capacity']:,} records, batch "
+         f"{figures['batch_size']})", rows, args.json)
+    return 0
+
+
 def _cmd_atari_games(args: argparse.Namespace) -> int:
     from envs.atari import bundled_games
 
@@ -94,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_mcts.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_mcts)
     bench_mcts.set_defaults(func=_cmd_bench_mcts)
+    bench_replay = bench.add_parser("replay", help="replay sample/update/add speed at 1M records")
+    bench_replay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    bench_replay.set_defaults(func=_cmd_bench_replay)
     return parser
 
 
