@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from envs.go.errors import GoError
 
 from . import __version__
+from .commands import atari as atari_commands
 from .commands import gtp, match, play
 from .config import ConfigError, load_config
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True)
     games = atari.add_parser("games", help="list the ALE games bundled with ale-py")
     games.set_defaults(func=_cmd_atari_games)
+    atari_commands.register(atari)
 
     bench = groups.add_parser("bench", help="benchmarks (print a table, optionally write JSON)")
     bench = bench.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -1,6 +1,36 @@
-"""Atari games through ale-py, whose wheels bundle the ROMs (no download step)."""
+"""Atari games through ale-py, whose wheels bundle the ROMs (no download step).
+
+`AtariVecEnv` runs N copies of a game with DQN's preprocessing on ale-py's native vector
+environment; `make_reference_env` builds the same pipeline from gymnasium's wrappers (the
+oracle in tests, and the recorder for videos); `resolve_game` turns any usual spelling of a
+game into its ROM id. numpy and ale-py only: no torch here.
+"""
 
 from __future__ import annotations
+
+from envs.atari.games import (
+    HUMAN_BASELINE_SET,
+    NATURE_SCORES,
+    UnknownEnvError,
+    display_name,
+    human_normalized,
+    resolve_game,
+)
+from envs.atari.vector import AtariSettings, AtariStep, AtariVecEnv, make_reference_env
+
+__all__ = [
+    "HUMAN_BASELINE_SET",
+    "NATURE_SCORES",
+    "AtariSettings",
+    "AtariStep",
+    "AtariVecEnv",
+    "UnknownEnvError",
+    "bundled_games",
+    "display_name",
+    "human_normalized",
+    "make_reference_env",
+    "resolve_game",
+]
 
 
 def bundled_games() -> list[str]:
@@ -8,5 +38,4 @@ def bundled_games() -> list[str]:
     'SpaceInvaders'): the names `--env` takes."""
     from ale_py import roms
 
-    return sorted("".join(part.capitalize() for part in rom.split("_"))
-                  for rom in roms.get_all_rom_ids())
+    return sorted(display_name(rom) for rom in roms.get_all_rom_ids())

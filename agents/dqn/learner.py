@@ -1,0 +1,129 @@
+"""The DQN learner: one gradient step per `update(batch)`, a target network copied every
+`target_update` updates, and everything needed to resume exactly in `state_dict()`.
+
+Optimizers: Adam, or RMSProp as in the Nature paper (lr 2.5e-4, squared-gradient decay 0.95,
+eps 0.01, centered: the running mean gradient is subtracted, which is DeepMind's "gradient
+momentum 0.95"; torch adds eps outside the square root where DeepMind added it inside).
+Gradients are clipped to a global norm (10 by default, as in Dueling DQN and Ape-X; None
+turns it off).
+
+A batch is a mapping of arrays or tensors:
+    obs [B, *obs_shape], action int [B], reward float [B] (n-step return),
+    discount float [B] (gamma^m, 0 after termination), next_obs [B, *obs_shape],
+    weights float [B] (importance weights; optional).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.dqn.losses import td_loss, td_targets
+
+
+@dataclasses.dataclass(frozen=True)
+class LearnerConfig:
+    """Optimisation settings (see the module docstring)."""
+
+    optimizer: str = "adam"  # adam | rmsprop
+    lr: float = 1e-4
+    adam_eps: float = 1.5e-4
+    rms_alpha: float = 0.95
+    rms_eps: float = 0.01
+    rms_centered: bool = True
+    loss: str = "huber"  # huber | mse
+    double: bool = True
+    grad_clip: float | None = 10.0
+    target_update: int = 2500  # in updates (Nature: 10k agent steps / 4 steps per update)
+
+
+@dataclasses.dataclass
+class UpdateResult:
+    """What one update measured: loss, mean Q(s, a), and TD errors float32 [B] for priorities."""
+
+    loss: float
+    q_mean: float
+    td_errors: np.ndarray
+    grad_norm: float
+
+
+def make_optimizer(params, config: LearnerConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, eps=config.adam_eps)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=config.lr, alpha=config.rms_alpha,
+                                   eps=config.rms_eps, centered=config.rms_centered)
+    raise ValueError(f"unknown optimizer {config.optimizer!r} (adam, rmsprop)")
+
+
+class DQNLearner:
+    """Trains `network` (online) against a frozen copy of it (target)."""
+
+    def __init__(self, network: nn.Module, config: LearnerConfig,
+                 device: torch.device | str = "cpu") -> None:
+        if config.target_update < 1:
+            raise ValueError(f"target_update must be at least 1, got {config.target_update}")
+        self.config = config
+        self.device = torch.device(device)
+        self.network = network.to(self.device)
+        self.target = copy.deepcopy(self.network)
+        self.target.requires_grad_(False)
+        self.optimizer = make_optimizer(self.network.parameters(), config)
+        self.updates = 0
+
+    def _tensor(self, value: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value,
+                               device=self.device, dtype=dtype)
+
+    def update(self, batch: Mapping[str, Any]) -> UpdateResult:
+        """One gradient step on `batch`; syncs the target every `target_update` updates."""
+        obs = self._tensor(batch["obs"])
+        next_obs = self._tensor(batch["next_obs"])
+        actions = self._tensor(batch["action"], torch.int64)
+        rewards = self._tensor(batch["reward"], torch.float32)
+        discounts = self._tensor(batch["discount"], torch.float32)
+        weights = batch.get("weights")
+        weights = None if weights is None else self._tensor(weights, torch.float32)
+        with torch.no_grad():
+            next_q_target = self.target(next_obs)
+            next_q_online = self.network(next_obs) if self.config.double else None
+            targets = td_targets(rewards, discounts, next_q_target, next_q_online)
+        q = self.network(obs)
+        loss, td_errors = td_loss(q, actions, targets, weights, self.config.loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.grad_clip)
+        else:
+            norm = torch.sqrt(sum((p.grad.detach() ** 2).sum()
+                                  for p in self.network.parameters() if p.grad is not None))
+        self.optimizer.step()
+        self.updates += 1
+        if self.updates % self.config.target_update == 0:
+            self.sync_target()
+        q_taken = q.detach().gather(1, actions[:, None])
+        return UpdateResult(float(loss.detach()), float(q_taken.mean()),
+                            td_errors.float().cpu().numpy(), float(norm))
+
+    def sync_target(self) -> None:
+        """Copy the online weights into the target network."""
+        self.target.load_state_dict(self.network.state_dict())
+
+    def state_dict(self) -> dict[str, Any]:
+        """Online and target weights, optimizer state and the update counter."""
+        return {"network": self.network.state_dict(), "target": self.target.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "updates": self.updates}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore `state_dict()` output. The optimizer state is copied: torch would otherwise
+        share its tensors with the source, and both learners would then write into them."""
+        self.network.load_state_dict(state["network"])
+        self.target.load_state_dict(state["target"])
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        self.updates = int(state["updates"])

@@ -1,0 +1,128 @@
+"""`rlgo atari train` and `rlgo atari eval`: DQN on Atari games (and CartPole), one process.
+
+    rlgo atari train --env Pong                                   # Nature DQN settings
+    rlgo atari train --env Breakout --set double=true --set dueling=true --set n_step=3
+    rlgo atari train --config configs/atari/cartpole.yaml         # CartPole-v1 with an MLP
+    rlgo atari train --run-dir runs/atari/pong --resume           # continue a killed run
+    rlgo atari eval --checkpoint runs/atari/pong --episodes 30 --video pong.mp4
+
+Without --config, Atari games use configs/atari/dqn_nature.yaml and classic-control tasks
+configs/atari/cartpole.yaml (the dataclass defaults when those files are not there). With
+--resume, the run directory's own config.yaml is the default, so `--run-dir DIR --resume` is
+enough. `register(atari_subparsers)` adds both commands to the rlgo CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from envs.atari import UnknownEnvError
+from selfplay.atari import DQNConfig
+from selfplay.atari.config import DQNConfigError
+from selfplay.replay import ReplayError
+from selfplay.rundir import RunDirError
+
+from ..config import ConfigError, load_config
+from . import positive_int
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
+TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (single process)"
+EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up to 30 no-ops"
+USER_ERRORS = (UnknownEnvError, RunDirError, ReplayError, DQNConfigError)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
+    return value
+
+
+def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path | None:
+    """The config file used when --config is not given."""
+    if resume and run_dir and (Path(run_dir) / "config.yaml").exists():
+        return Path(run_dir) / "config.yaml"
+    from selfplay.atari.envs import is_classic
+
+    name = "cartpole.yaml" if env and is_classic(env) else "dqn_nature.yaml"
+    path = CONFIGS / name
+    return path if path.exists() else None
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from selfplay.atari import train
+    from selfplay.atari.envs import canonical_env_id
+
+    if args.resume and not args.run_dir:
+        raise ConfigError("--resume needs --run-dir (the run to continue)")
+    try:
+        path = args.config or _default_config(args.env, args.run_dir, args.resume)
+        config = load_config(DQNConfig, path, args.overrides)
+        env = args.env or config.env
+        if not env:
+            raise ConfigError("no environment: pass --env (e.g. --env Pong) or set env in the "
+                              "config")
+        env = canonical_env_id(env)
+        run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
+        print(f"run directory: {run_dir}")
+        result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay)
+    except USER_ERRORS as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    print(f"checkpoint: {result.checkpoint}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from selfplay.atari import evaluate
+
+    try:
+        evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
+                 args.device)
+    except USER_ERRORS as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """Add `train` and `eval` to the `rlgo atari` subcommands."""
+    train = atari_subparsers.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
+    train.add_argument("--env", help="game ('Pong', 'ALE/Pong-v5', 'SpaceInvaders') or "
+                       "'CartPole-v1'; default: the config's env")
+    train.add_argument("--config", metavar="FILE",
+                       help="YAML settings (default configs/atari/dqn_nature.yaml, or "
+                            "cartpole.yaml for classic control)")
+    train.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a setting, e.g. --set "
+                       "replay.capacity=100000 (repeatable)")
+    train.add_argument("--run-dir", metavar="DIR",
+                       help="where checkpoints and metrics go (default runs/atari/ENV-TIME)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir from its newest checkpoint")
+    train.add_argument("--save-replay", action="store_true",
+                       help="also snapshot the replay with each checkpoint (exact resume; "
+                            "as large as the replay itself)")
+    train.set_defaults(func=run_train)
+
+    evaluate = atari_subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)
+    evaluate.add_argument("--checkpoint", required=True, metavar="PATH",
+                          help="a checkpoint file, or a run directory (its newest checkpoint)")
+    evaluate.add_argument("--env", help="play another env than the one trained on")
+    evaluate.add_argument("--episodes", type=positive_int, default=30,
+                          help="whole games to play (default 30)")
+    evaluate.add_argument("--eps", type=_probability, default=0.05,
+                          help="probability of a random action (default 0.05)")
+    evaluate.add_argument("--video", metavar="FILE",
+                          help="also record one game to FILE (.mp4 or .avi; .gif with imageio)")
+    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                          help="where the network runs (default auto)")
+    evaluate.set_defaults(func=run_eval)
+    return train, evaluate

@@ -1,0 +1,211 @@
+"""Evaluating a DQN checkpoint under the published protocol, and recording a video.
+
+Protocol (Mnih et al. 2015; Machado et al. 2018 for sticky actions): the raw game score (no
+reward clipping), whole games (losing a life does not end an episode), epsilon 0.05, up to 30
+no-ops at the start, and at most 108k frames per game (27k agent steps, 30 minutes of play at
+60 Hz: the cap of most later papers; the Nature paper stopped games at 5 minutes). Sticky
+actions and the full action set follow the training config. The summary gives the mean and
+standard deviation over games and, for games in envs.atari.NATURE_SCORES, the human-normalised
+score (agent - random) / (human - random) against the DQN Nature paper's human baseline.
+
+Episodes run on up to 8 environments at once; environment e plays games e, e + N, ... so the
+set of games does not favour short ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.dqn import EpsilonGreedyActor, build_q_network
+from envs.atari import (
+    HUMAN_BASELINE_SET,
+    NATURE_SCORES,
+    AtariSettings,
+    human_normalized,
+    make_reference_env,
+    resolve_game,
+)
+from selfplay.atari.config import DQNConfig, DQNConfigError, config_from_dict, resolve_device
+from selfplay.atari.envs import canonical_env_id, is_classic, make_vec_env
+from selfplay.rundir import CHECKPOINT, RunDirError, load_checkpoint_file
+
+MAX_EVAL_ENVS = 8
+VIDEO_FPS = 15  # one frame per agent step (4 emulator frames at 60 Hz)
+
+
+@dataclasses.dataclass
+class EvalResult:
+    """Scores of whole games, their mean/std, and the human-normalised mean (or None)."""
+
+    env_id: str
+    scores: list[float]
+    mean: float
+    std: float
+    human_normalized: float | None
+
+
+def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, episodes: int,
+                  eps: float, seed: int, device: torch.device | str = "cpu") -> list[float]:
+    """Raw scores of `episodes` whole games played epsilon-greedily with `network`."""
+    num_envs = min(episodes, MAX_EVAL_ENVS)
+    env = make_vec_env(env_id, num_envs, training=False, noop_max=config.noop_max,
+                       sticky_actions=config.sticky_actions,
+                       full_action_space=config.full_action_space)
+    actor = EpsilonGreedyActor(network, env.num_actions, np.random.default_rng(seed), device)
+    quota = [len(range(e, episodes, num_envs)) for e in range(num_envs)]
+    scores: list[list[float]] = [[] for _ in range(num_envs)]
+    returns = np.zeros(num_envs)
+    obs = env.reset(seed=seed)
+    try:
+        while any(len(scores[e]) < quota[e] for e in range(num_envs)):
+            out = env.step(actor.act(obs, eps))
+            returns += out.score
+            for e in np.flatnonzero(out.terminated | out.truncated):
+                if len(scores[e]) < quota[e]:
+                    scores[e].append(float(returns[e]))
+                returns[e] = 0.0
+            obs = out.obs
+    finally:
+        env.close()
+    return [score for per_env in scores for score in per_env]
+
+
+def load_policy(checkpoint: str | Path, device: torch.device
+                ) -> tuple[torch.nn.Module, DQNConfig, dict]:
+    """(network, config, checkpoint state) from a checkpoint file or a run directory (its
+    newest checkpoint)."""
+    path = Path(checkpoint)
+    if path.is_dir():
+        folder = path / "checkpoints"
+        found = sorted((int(m.group(1)), p) for p in (folder.iterdir() if folder.is_dir()
+                                                      else ()) if (m := CHECKPOINT.match(p.name)))
+        paths = [p for _, p in found]
+        if not paths:
+            raise RunDirError(f"{path} holds no checkpoint (looked in {path / 'checkpoints'})")
+        path = paths[-1]
+    state = load_checkpoint_file(path)
+    try:
+        config = config_from_dict(state["config"])
+        network = build_q_network(state["obs_shape"], state["num_actions"], config.network,
+                                  config.dueling, config.mlp_hidden)
+        network.load_state_dict(state["learner"]["network"])
+    except (KeyError, TypeError, RuntimeError) as err:
+        raise RunDirError(f"{path} is not a DQN checkpoint ({type(err).__name__}: "
+                          f"{str(err)[:120]})") from None
+    return network.to(device).eval(), config, state
+
+
+def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 30,
+             eps: float = 0.05, video: str | Path | None = None, seed: int = 0,
+             device: str = "auto", log: Callable[[str], None] = print) -> EvalResult:
+    """Play `episodes` games with the checkpoint's network; print and return the scores."""
+    torch_device = resolve_device(device)
+    network, config, state = load_policy(checkpoint, torch_device)
+    env_id = canonical_env_id(env_id or state["env_id"])
+    if env_id != state["env_id"]:
+        _check_compatible(env_id, config, state)
+        log(f"note: checkpoint trained on {state['env_id']}, evaluating on {env_id}")
+    threads = torch.get_num_threads()
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    try:
+        scores = play_episodes(network, env_id, config, episodes, eps, seed, torch_device)
+    finally:
+        torch.set_num_threads(threads)
+    mean, std = float(np.mean(scores)), float(np.std(scores))
+    normalized = None if is_classic(env_id) else human_normalized(resolve_game(env_id), mean)
+    log(f"{env_id}: {len(scores)} episodes, eps {eps}: mean {mean:.2f}, std {std:.2f}, "
+        f"min {min(scores):.1f}, max {max(scores):.1f}")
+    if normalized is not None:
+        random_score, human_score = NATURE_SCORES[resolve_game(env_id)]
+        log(f"human-normalised score: {100 * normalized:.1f}% (random {random_score}, human "
+            f"{human_score}; baseline set: {HUMAN_BASELINE_SET})")
+    if video is not None:
+        record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
+    return EvalResult(env_id, scores, mean, std, normalized)
+
+
+def _check_compatible(env_id: str, config: DQNConfig, state: dict) -> None:
+    """A network can play another env only with the same observation shape and actions."""
+    env = make_vec_env(env_id, 1, training=False, full_action_space=config.full_action_space)
+    shape, actions = list(env.obs_shape), env.num_actions
+    env.close()
+    if shape != list(state["obs_shape"]) or actions != state["num_actions"]:
+        raise DQNConfigError(f"the checkpoint's network ({state['env_id']}: observations "
+                             f"{state['obs_shape']}, {state['num_actions']} actions) cannot "
+                             f"play {env_id} (observations {shape}, {actions} actions)")
+
+
+def record_video(network: torch.nn.Module, env_id: str, config: DQNConfig, eps: float,
+                 seed: int, device: torch.device, path: Path,
+                 log: Callable[[str], None] = print, max_steps: int | None = None) -> bool:
+    """Play one more game in colour and write it to `path` (.mp4/.avi with OpenCV, .gif with
+    imageio), stopping early after `max_steps` agent steps if given. Returns False, after
+    saying why, when no writer can do it."""
+    if is_classic(env_id):
+        log(f"no video: recording is for Atari games ({env_id} renders through pygame)")
+        return False
+    writer = _open_writer(path, log)
+    if writer is None:
+        return False
+    settings = AtariSettings.evaluation(noop_max=config.noop_max,
+                                        sticky_actions=config.sticky_actions,
+                                        full_action_space=config.full_action_space)
+    env = make_reference_env(env_id, settings, render_mode="rgb_array")
+    actor = EpsilonGreedyActor(network, int(env.action_space.n), np.random.default_rng(seed),
+                               device)
+    obs, _ = env.reset(seed=seed)
+    score, frames, done = 0.0, 0, False
+    try:
+        while not done:
+            writer(env.render())
+            frames += 1
+            obs, reward, terminated, truncated, _ = env.step(int(actor.act(obs[None], eps)[0]))
+            score += float(reward)
+            done = terminated or truncated or (max_steps is not None and frames >= max_steps)
+        writer(env.render())
+    finally:
+        writer(None)
+        env.close()
+    log(f"video: {path} ({frames + 1} frames at {VIDEO_FPS} fps, score {score:.0f})")
+    return True
+
+
+def _open_writer(path: Path, log: Callable[[str], None]):
+    """A function taking RGB frames [H, W, 3] (None closes), or None after a message."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".mp4", ".avi"):
+        import cv2
+
+        state: dict = {}
+
+        def write_cv2(frame):
+            if frame is None:
+                if "writer" in state:
+                    state["writer"].release()
+                return
+            if "writer" not in state:
+                fourcc = cv2.VideoWriter_fourcc(*("mp4v" if suffix == ".mp4" else "MJPG"))
+                h, w = frame.shape[:2]
+                state["writer"] = cv2.VideoWriter(str(path), fourcc, VIDEO_FPS, (w, h))
+                if not state["writer"].isOpened():
+                    raise OSError(f"OpenCV cannot write {path} (no {suffix} codec)")
+            state["writer"].write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+        return write_cv2
+    if suffix == ".gif":
+        try:
+            import imageio.v2 as imageio
+        except ImportError:
+            log("no video: GIF needs imageio (pip install imageio); .mp4 works with OpenCV")
+            return None
+        gif = imageio.get_writer(str(path), mode="I", duration=1000 / VIDEO_FPS)
+        return lambda frame: gif.close() if frame is None else gif.append_data(frame)
+    log(f"no video: unknown format {suffix or '(none)'!r}; use .mp4, .avi or .gif")
+    return None

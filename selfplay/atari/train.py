@@ -1,0 +1,330 @@
+"""Single-process DQN training: N lockstep environments, one frame replay, one learner.
+
+Each loop iteration: choose N actions epsilon-greedily, step the environments, append one row
+(N records) to the replay, then do one gradient update per `train_every` agent steps once the
+replay holds `learning_starts` transitions. Every `log_every` steps a progress line goes to
+stdout and a metrics row to the run directory; every `eval_every` steps the greedy policy plays
+whole games under the evaluation protocol; every `checkpoint_every` steps (and at the end) a
+checkpoint is written atomically.
+
+Exact resume: a checkpoint holds the learner (online and target weights, optimizer, update
+count), the agent-step counter (hence the epsilon and beta schedules), the actor's numpy RNG,
+torch's RNG, the environments' own state when they can give it (classic control; the Atari
+emulators cannot, so those games restart, with a seed drawn from the run's seed and the step),
+the pending observation, and with `save_replay` the replay and its sampler (records,
+priorities, RNG). With all of those, an interrupted and resumed run computes the same weights
+as one that was never stopped (tests/selfplay/test_atari_train.py checks it on CartPole).
+
+Randomness: one root seed; numpy.random.SeedSequence children for the actor, the sampler, the
+environments and the network initialisation (under torch.random.fork_rng, so the process's
+global torch RNG is left as it was).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.dqn import (
+    DQNLearner,
+    EpsilonGreedyActor,
+    LearnerConfig,
+    LinearSchedule,
+    build_q_network,
+)
+from selfplay.atari.config import DQNConfig, DQNConfigError, config_dict, resolve_device
+from selfplay.atari.envs import canonical_env_id, is_classic, make_vec_env
+from selfplay.atari.evaluate import play_episodes
+from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
+from selfplay.replay.frames import FrameReplay
+from selfplay.rundir import RunDir, RunDirError
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """Where a run ended: steps done, updates, finished training episodes, last checkpoint."""
+
+    steps: int
+    updates: int
+    episodes: int
+    checkpoint: Path | None
+    recent_return: float
+
+
+def learner_config(config: DQNConfig) -> LearnerConfig:
+    return LearnerConfig(optimizer=config.optimizer, lr=config.lr, adam_eps=config.adam_eps,
+                         loss=config.loss, double=config.double, grad_clip=config.grad_clip,
+                         target_update=max(1, config.target_update // config.train_every))
+
+
+def build_network(config: DQNConfig, obs_shape, num_actions: int, seed: int) -> torch.nn.Module:
+    """The Q-network, initialised from `seed` without touching the global torch RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            return build_q_network(obs_shape, num_actions, config.network, config.dueling,
+                                   config.mlp_hidden)
+        except ValueError as err:
+            raise DQNConfigError(f"network: {err}") from None
+
+
+def _crossed(before: int, after: int, every: int) -> bool:
+    return every > 0 and after // every > before // every
+
+
+def _rng_state(rng: np.random.Generator) -> dict:
+    return rng.bit_generator.state
+
+
+class Trainer:
+    """One run's state; `run()` trains until total_steps (or `stop_after`)."""
+
+    def __init__(self, config: DQNConfig, env_id: str, run_dir: str | Path,
+                 resume: bool = False, save_replay: bool = False,
+                 log: Callable[[str], None] = print) -> None:
+        env_id = canonical_env_id(env_id or config.env or "")
+        self.config = config = dataclasses.replace(config, env=env_id)
+        self.env_id, self.save_replay, self.log = env_id, save_replay, log
+        self.device = resolve_device(config.device)
+        self.rundir = RunDir(run_dir, config_dict(config), resume=resume)
+        seeds = np.random.SeedSequence(config.seed).spawn(4)
+        self.actor_rng = np.random.default_rng(seeds[0])
+        sampler_rng = np.random.default_rng(seeds[1])
+        self.env_seed = int(seeds[2].generate_state(1)[0] % 2**31)
+        init_seed = int(seeds[3].generate_state(1)[0])
+
+        self.env = make_vec_env(env_id, config.num_envs, training=True,
+                                noop_max=config.noop_max, sticky_actions=config.sticky_actions,
+                                full_action_space=config.full_action_space,
+                                episodic_life=config.episodic_life,
+                                fire_reset=config.fire_reset, clip_rewards=config.clip_rewards)
+        self.obs_shape = tuple(self.env.obs_shape)
+        network = build_network(config, self.obs_shape, self.env.num_actions, init_seed)
+        self.learner = DQNLearner(network, learner_config(config), self.device)
+        self.actor = EpsilonGreedyActor(self.learner.network, self.env.num_actions,
+                                        self.actor_rng, self.device)
+        self.epsilon = LinearSchedule(config.eps_start, config.eps_end, config.eps_decay_steps)
+        self.beta = LinearSchedule(config.replay.priority_beta_start,
+                                   config.replay.priority_beta_end, config.total_steps)
+        self.replay = self._make_replay(sampler_rng)
+
+        self.step = 0
+        self.episodes = 0
+        self.obs = self.env.reset(seed=self.env_seed)
+        self.first = np.ones(config.num_envs, bool)
+        self.episode_return = np.zeros(config.num_envs, np.float64)
+        self.recent = collections.deque(maxlen=100)
+        self.losses = collections.deque(maxlen=100)
+        self.q_values = collections.deque(maxlen=100)
+        self.last_checkpoint: Path | None = None
+        if resume:
+            self._restore()
+
+    def _make_replay(self, rng: np.random.Generator) -> FrameReplay:
+        config, n = self.config, self.config.num_envs
+        capacity = max(config.replay.capacity - config.replay.capacity % n, n)
+        frame_shape = self.obs_shape[1:]
+        dtype = np.float32 if is_classic(self.env_id) else np.uint8
+        need = FrameReplay.estimate_bytes(capacity, frame_shape, dtype)
+        available, total = available_memory()
+        self.log(f"replay: {capacity:,} transitions of {'x'.join(map(str, frame_shape))} "
+                 f"{np.dtype(dtype).name} frames need {format_bytes(need)} of RAM "
+                 f"({format_bytes(available)} of {format_bytes(total)} available)")
+        if config.prioritized:
+            sampler = PrioritizedSampler(capacity, config.replay.priority_alpha,
+                                         config.replay.priority_beta_start,
+                                         config.replay.priority_eps, rng=rng)
+        else:
+            sampler = UniformSampler(rng)
+        return FrameReplay(capacity, frame_shape, dtype, sampler=sampler,
+                           stack=self.obs_shape[0], streams=n, n_step=config.n_step,
+                           gamma=config.gamma)
+
+    # ---- the loop -----------------------------------------------------------------------------
+
+    def run(self, stop_after: int | None = None) -> TrainResult:
+        """Train to total_steps. `stop_after` (tests) returns early after that many agent
+        steps, without a checkpoint, as a killed run would."""
+        config, n = self.config, self.config.num_envs
+        started, start_step = time.perf_counter(), self.step
+        window_time, window_step = started, self.step
+        ready_size = max(config.batch_size, min(config.learning_starts, self.replay.capacity))
+        while self.step < config.total_steps:
+            eps = self.epsilon(self.step)
+            actions = self.actor.act(self.obs, eps)
+            out = self.env.step(actions)
+            self.replay.add_row(self.obs[:, -1], actions, out.reward, out.terminated,
+                                out.truncated, self.first, out.reset)
+            self._count_episodes(out)
+            self.first, self.obs = out.reset, out.obs
+            before, self.step = self.step, self.step + n
+            due = self.step // config.train_every - before // config.train_every
+            if len(self.replay) >= ready_size:
+                for _ in range(due):
+                    self._update()
+            if _crossed(before, self.step, config.log_every):
+                now = time.perf_counter()
+                rate = (self.step - window_step) / max(now - window_time, 1e-9)
+                self._report(eps, rate)
+                window_time, window_step = now, self.step
+            if _crossed(before, self.step, config.eval_every):
+                self._evaluate()
+            if (_crossed(before, self.step, config.checkpoint_every)
+                    or self.step >= config.total_steps):
+                self.save_checkpoint()
+            if stop_after is not None and self.step >= stop_after:
+                break
+        elapsed = time.perf_counter() - started
+        self.log(f"done: {self.step:,} steps ({(self.step - start_step) / max(elapsed, 1e-9):.0f}"
+                 f" steps/s this session), {self.learner.updates:,} updates, "
+                 f"{self.episodes:,} episodes")
+        return TrainResult(self.step, self.learner.updates, self.episodes,
+                           self.last_checkpoint, self._recent_return())
+
+    def _update(self) -> None:
+        if self.config.prioritized:
+            self.replay.buffer.sampler.set_beta(self.beta(self.step))
+        batch = self.replay.sample(self.config.batch_size)
+        result = self.learner.update(batch)
+        if self.config.prioritized:
+            self.replay.update_priorities(batch["indices"], result.td_errors)
+        self.losses.append(result.loss)
+        self.q_values.append(result.q_mean)
+
+    def _count_episodes(self, out) -> None:
+        """A game ends when its environment restarts (whole games, raw score)."""
+        self.episode_return += out.score
+        for e in np.flatnonzero(out.reset):
+            self.recent.append(float(self.episode_return[e]))
+            self.episode_return[e] = 0.0
+            self.episodes += 1
+
+    def _recent_return(self) -> float:
+        return float(np.mean(self.recent)) if self.recent else math.nan
+
+    def _report(self, eps: float, rate: float) -> None:
+        config = self.config
+        loss = float(np.mean(self.losses)) if self.losses else math.nan
+        q = float(np.mean(self.q_values)) if self.q_values else math.nan
+        self.log(f"[{self.env_id}] step {self.step:,}/{config.total_steps:,} "
+                 f"({100 * self.step / config.total_steps:.1f}%) | {rate:,.0f} steps/s | "
+                 f"eps {eps:.3f} | episodes {self.episodes:,} | return {self._recent_return():.2f}"
+                 f" (last {len(self.recent)}) | loss {loss:.4f} | q {q:.3f} | "
+                 f"replay {len(self.replay):,}")
+        self.metrics.log(self.step, steps_per_s=rate, epsilon=eps, episodes=self.episodes,
+                         return_mean=self._recent_return(), loss=loss, q_mean=q,
+                         updates=self.learner.updates, replay_size=len(self.replay))
+
+    @property
+    def metrics(self):
+        if not hasattr(self, "_metrics"):
+            self._metrics = self.rundir.metrics()
+        return self._metrics
+
+    def _evaluate(self) -> None:
+        config = self.config
+        seed = int(np.random.SeedSequence([config.seed, self.step]).generate_state(1)[0] % 2**31)
+        scores = play_episodes(self.learner.network, self.env_id, config, config.eval_episodes,
+                               config.eval_eps, seed, self.device)
+        mean, std = float(np.mean(scores)), float(np.std(scores))
+        self.log(f"[{self.env_id}] eval at step {self.step:,}: {mean:.2f} +- {std:.2f} over "
+                 f"{len(scores)} episodes (eps {config.eval_eps})")
+        self.metrics.log(self.step, eval_return_mean=mean, eval_return_std=std)
+
+    # ---- checkpoints --------------------------------------------------------------------------
+
+    def save_checkpoint(self) -> Path:
+        """Replay snapshot first (when asked), then the checkpoint that names it, then drop
+        older replay snapshots: a kill at any point leaves a consistent pair."""
+        replay_name = None
+        replay_root = self.rundir.path / "replay"
+        if self.save_replay:
+            replay_name = f"step-{self.step:012d}"
+            self.replay.save(replay_root / replay_name)
+        state = {
+            "format": CHECKPOINT_FORMAT, "env_id": self.env_id,
+            "config": config_dict(self.config), "step": self.step, "episodes": self.episodes,
+            "obs_shape": list(self.obs_shape), "num_actions": self.env.num_actions,
+            "learner": self.learner.state_dict(), "actor_rng": _rng_state(self.actor_rng),
+            "torch_rng": torch.get_rng_state(),
+            "env": self.env.state_dict() if hasattr(self.env, "state_dict") else None,
+            "obs": torch.from_numpy(np.ascontiguousarray(self.obs)),
+            "first": self.first.tolist(), "episode_return": self.episode_return.tolist(),
+            "recent": list(self.recent), "replay": replay_name,
+            "replay_total_added": self.replay.storage.total_added,
+        }
+        self.last_checkpoint = self.rundir.save_checkpoint(state, self.step)
+        if replay_name is not None:
+            for old in replay_root.iterdir():
+                if old.name != replay_name and old.name.startswith("step-"):
+                    shutil.rmtree(old, ignore_errors=True)
+        return self.last_checkpoint
+
+    def _restore(self) -> None:
+        paths = self.rundir.checkpoint_paths()
+        state = self.rundir.load_checkpoint(paths[-1]) if paths else None
+        if state is None:
+            self.log(f"resume: {self.rundir.path} has no checkpoint yet; starting from step 0")
+            return
+        if state.get("format") != CHECKPOINT_FORMAT or state.get("env_id") != self.env_id:
+            raise RunDirError(f"the checkpoint in {self.rundir.checkpoints} is for "
+                              f"{state.get('env_id')!r} (format {state.get('format')}), not "
+                              f"{self.env_id!r}")
+        self.last_checkpoint = paths[-1]
+        self.learner.load_state_dict(state["learner"])
+        self.actor_rng.bit_generator.state = state["actor_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        self.step, self.episodes = int(state["step"]), int(state["episodes"])
+        self.recent.extend(state["recent"])
+        replay_note = "empty replay (refilling before learning)"
+        if state["replay"] is not None:
+            path = self.rundir.path / "replay" / state["replay"]
+            if path.is_dir():
+                self.replay.load(path)
+                replay_note = f"replay of {len(self.replay):,} transitions"
+        if state["env"] is not None:
+            self.env.load_state_dict(state["env"])
+            self.obs = state["obs"].numpy().copy()
+            self.first = np.array(state["first"], bool)
+            self.episode_return = np.array(state["episode_return"], np.float64)
+            env_note = "environments restored"
+        else:  # emulators cannot be restored: start fresh games (the replay sees a cut)
+            seed = int(np.random.SeedSequence([self.config.seed, self.step]).generate_state(1)[0]
+                       % 2**31)
+            self.obs = self.env.reset(seed=seed)
+            self.first = np.ones(self.config.num_envs, bool)
+            self.episode_return[:] = 0.0
+            env_note = "new games started"
+        self.log(f"resumed at step {self.step:,} ({self.learner.updates:,} updates) with "
+                 f"{replay_note}; {env_note}")
+
+
+def train(config: DQNConfig, env_id: str | None, run_dir: str | Path, resume: bool = False,
+          save_replay: bool = False, *, stop_after: int | None = None,
+          log: Callable[[str], None] = print) -> TrainResult:
+    """Train a DQN agent on `env_id` (or config.env) into `run_dir`; see the module docstring.
+    Raises RunDirError, ReplayError, UnknownEnvError or ValueError on what a user can fix."""
+    threads = torch.get_num_threads()
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)  # process-wide, so restored below
+    try:
+        trainer = Trainer(config, env_id, run_dir, resume, save_replay, log)
+        try:
+            return trainer.run(stop_after)
+        finally:
+            if hasattr(trainer, "_metrics"):
+                trainer._metrics.close()
+            trainer.env.close()
+    finally:
+        torch.set_num_threads(threads)
+

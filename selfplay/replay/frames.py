@@ -1,0 +1,197 @@
+"""Replay that stores each frame once and rebuilds stacks of k frames by index.
+
+Stacked observations overlap: obs_t = (f_{t-3}, .., f_t) and obs_{t+1} = (f_{t-2}, .., f_{t+1})
+share three frames, and next_obs_t is obs_{t+1}. Storing each frame once takes 1M Atari
+transitions from 56 GB (obs and next_obs stacked) to about 7.07 GB.
+
+Records. `streams` environments step in lockstep and each call of `add_row` writes one record
+per stream, so stream s owns indices s, s + S, s + 2S, ... (S = streams) and the records of one
+stream before and after index i are i - S and i + S (modulo the capacity, a multiple of S).
+Record i of a stream holds
+
+    frame       the newest frame of the observation the agent acted on    [*frame_shape]
+    action      the action taken                                          int32
+    reward      the reward that followed                                  float32
+    terminated  the episode ended for good: the next state is not bootstrapped
+    truncated   the episode was cut (time limit): the next state is still bootstrapped
+    first       the frame opens an episode: older frames of the stream are not part of it
+    last        the frame closes an episode: no action was taken from it (it is stored
+                only as the next observation of the step before)
+
+Rebuilding. obs of record i stacks the frames of i - (k-1)S .. i; frames from before the
+episode's `first` record are zeros (what FrameStackObservation(padding_type="zero") and ale-py's
+vector env give at a reset). An n-step transition from i adds steps i, i+S, .. while they stay
+in the episode: step j counts only if record i+(j+1)S exists and is not a `first` (so its frame
+can serve as next frame), and the return stops after a terminated or truncated step. With m
+steps counted: reward = sum_j gamma^j r_j, discount = gamma^m, or 0 if step m-1 terminated,
+next_obs = the stack of record i + mS.
+
+A record cannot be sampled when it is a `last` record, when its first step has no next frame
+yet (the newest row, or a stream cut by a resumed run), or when its stack reaches back past the
+oldest record still stored without meeting its episode's first frame. Samplers know nothing of
+this: such draws are redrawn (a few per episode out of the whole capacity).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from selfplay.replay.buffer import ReplayBuffer
+from selfplay.replay.samplers import Sampler
+from selfplay.replay.storage import ReplayError, ReplayStorage
+
+FLAGS = ("terminated", "truncated", "first", "last")
+
+
+class FrameReplay:
+    """`capacity` records of `frame_shape` frames from `streams` lockstep streams; batches of
+    stacks of `stack` frames with `n_step` returns discounted by `gamma`."""
+
+    def __init__(self, capacity: int, frame_shape: Sequence[int], frame_dtype: Any = np.uint8,
+                 *, sampler: Sampler, stack: int = 4, streams: int = 1, n_step: int = 1,
+                 gamma: float = 0.99, check_memory: bool = True, max_redraws: int = 100) -> None:
+        if stack < 1 or n_step < 1 or streams < 1:
+            raise ReplayError(f"need stack, n_step and streams >= 1, got {stack}, {n_step}, "
+                              f"{streams}")
+        if capacity % streams:
+            raise ReplayError(f"capacity {capacity} must be a multiple of streams {streams}")
+        if capacity < (stack + n_step + 1) * streams:
+            raise ReplayError(f"capacity {capacity} is too small for stacks of {stack} and "
+                              f"{n_step}-step returns over {streams} streams")
+        self.stack, self.streams, self.n_step = int(stack), int(streams), int(n_step)
+        self.gamma = float(gamma)
+        self.max_redraws = int(max_redraws)
+        self.frame_shape = tuple(int(d) for d in frame_shape)
+        storage = ReplayStorage(self.spec(self.frame_shape, frame_dtype), capacity, check_memory)
+        self.buffer = ReplayBuffer(storage, sampler)
+        self.storage = storage
+
+    @staticmethod
+    def spec(frame_shape: Sequence[int], frame_dtype: Any = np.uint8) -> dict:
+        """The record fields (see the module docstring)."""
+        return {"frame": (tuple(frame_shape), np.dtype(frame_dtype)),
+                "action": ((), np.int32), "reward": ((), np.float32),
+                **{flag: ((), np.bool_) for flag in FLAGS}}
+
+    @classmethod
+    def estimate_bytes(cls, capacity: int, frame_shape: Sequence[int],
+                       frame_dtype: Any = np.uint8) -> int:
+        """RAM the records take (84x84 uint8: 7,068 bytes each, 7.07 GB for 1M)."""
+        return ReplayStorage.estimate_bytes(cls.spec(frame_shape, frame_dtype), capacity)
+
+    def __len__(self) -> int:
+        return self.storage.size
+
+    @property
+    def capacity(self) -> int:
+        return self.storage.capacity
+
+    def add_row(self, frame: np.ndarray, action: np.ndarray, reward: np.ndarray,
+                terminated: np.ndarray, truncated: np.ndarray, first: np.ndarray,
+                last: np.ndarray, td_errors: np.ndarray | None = None) -> np.ndarray:
+        """Append one record per stream: frame [S, *frame_shape], the others [S]. Returns the
+        indices written, int64 [S]."""
+        row = {"frame": frame, "action": action, "reward": reward, "terminated": terminated,
+               "truncated": truncated, "first": first, "last": last}
+        for name, value in row.items():
+            if np.shape(value)[:1] != (self.streams,):
+                raise ReplayError(f"add_row: {name} needs a leading dimension of "
+                                  f"{self.streams} streams, got shape {np.shape(value)}")
+        return self.buffer.add(row, td_errors)
+
+    # ---- rebuilding ---------------------------------------------------------------------------
+
+    def _window(self, indices: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Records at offsets -(k-1) .. n (in steps of S) around `indices` [B]: fields
+        [B, k+n, ...] and whether each exists (stored, and not newer than the newest)."""
+        c, size, cursor = self.capacity, self.storage.size, self.storage.cursor
+        offsets = np.arange(-(self.stack - 1), self.n_step + 1) * self.streams
+        position = (indices - cursor) % c  # 0 = oldest slot of a full ring, c - 1 = newest
+        window_position = position[:, None] + offsets[None, :]
+        exists = (window_position >= c - size) & (window_position <= c - 1)
+        window = np.where(exists, (indices[:, None] + offsets[None, :]) % c, indices[:, None])
+        return self.storage.get(window), exists
+
+    def _stack(self, frames: np.ndarray, first: np.ndarray, exists: np.ndarray,
+               anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stacks [B, k, *F] ending at window column `anchor` [B], zero before a `first`
+        record, and whether each is complete (no missing frame inside the episode)."""
+        b = np.arange(len(anchor))
+        k = self.stack
+        out = np.zeros((len(anchor), k, *frames.shape[2:]), frames.dtype)
+        out[:, k - 1] = frames[b, anchor]
+        complete = np.ones(len(anchor), bool)
+        cut = first[b, anchor].copy()
+        for back in range(1, k):
+            column = anchor - back
+            use = ~cut & exists[b, column]
+            complete &= cut | exists[b, column]
+            out[use, k - 1 - back] = frames[b[use], column[use]]
+            cut |= first[b, column]
+        return out, complete
+
+    def gather(self, indices: np.ndarray | Sequence[int]) -> tuple[dict[str, np.ndarray],
+                                                                   np.ndarray]:
+        """Rebuild transitions at `indices` [B] -> (batch, valid bool [B]). batch: obs and
+        next_obs [B, k, *frame_shape], action int64 [B], reward float32 [B] (n-step return),
+        discount float32 [B], steps int64 [B] (m); entries where valid is False are junk."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        w, exists = self._window(indices)
+        a = self.stack - 1  # column of the sampled record
+        count = len(indices)
+        alive = np.ones(count, bool)
+        steps = np.zeros(count, np.int64)
+        returns = np.zeros(count, np.float64)
+        terminal = np.zeros(count, bool)
+        for j in range(self.n_step):
+            step_counts = (alive & exists[:, a + j + 1] & ~w["first"][:, a + j + 1])
+            returns += np.where(step_counts, self.gamma ** j * w["reward"][:, a + j], 0.0)
+            steps += step_counts
+            terminal = np.where(step_counts, w["terminated"][:, a + j], terminal)
+            alive = step_counts & ~w["terminated"][:, a + j] & ~w["truncated"][:, a + j]
+        obs, complete = self._stack(w["frame"], w["first"], exists, np.full(count, a))
+        next_obs, _ = self._stack(w["frame"], w["first"], exists, a + steps)
+        valid = (steps >= 1) & ~w["last"][:, a] & complete
+        discount = np.where(terminal, 0.0, self.gamma ** steps.astype(np.float64))
+        batch = {"obs": obs, "action": w["action"][:, a].astype(np.int64),
+                 "reward": returns.astype(np.float32), "discount": discount.astype(np.float32),
+                 "next_obs": next_obs, "steps": steps}
+        return batch, valid
+
+    def valid(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
+        """bool [B]: which of `indices` can be sampled (see the module docstring)."""
+        return self.gather(indices)[1]
+
+    def sample(self, batch_size: int) -> dict[str, np.ndarray]:
+        """A batch of `batch_size` complete transitions drawn by the sampler (invalid draws are
+        redrawn): the fields of `gather` plus weights float32 [B] and indices int64 [B]."""
+        size = self.storage.size
+        indices, weights = self.buffer.sampler.sample(batch_size, size)
+        indices, weights = indices.copy(), weights.copy()
+        for _ in range(self.max_redraws):
+            batch, valid = self.gather(indices)
+            if valid.all():
+                batch.update(weights=weights, indices=indices)
+                return batch
+            bad = ~valid
+            new_indices, new_weights = self.buffer.sampler.sample(int(bad.sum()), size)
+            indices[bad], weights[bad] = new_indices, new_weights
+        raise ReplayError(f"no complete transition among {size} records after "
+                          f"{self.max_redraws} redraws; add more before sampling")
+
+    def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
+        """New TD errors [B] for sampled `indices` [B] (ignored by uniform sampling)."""
+        self.buffer.update_priorities(indices, td_errors)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Records, counters and sampler state to `directory`/replay.npz (atomic)."""
+        return self.buffer.save(directory)
+
+    def load(self, directory: str | os.PathLike) -> None:
+        """Restore what `save` wrote (ReplayError and no change on a bad file)."""
+        self.buffer.load(directory)

@@ -1,0 +1,173 @@
+"""Training, evaluation and resume with tiny budgets (CartPole and Pong), exact resume on
+CartPole, the CLI commands, and (slow) CartPole-v1 solved within 100k steps."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from rlgo.commands import atari as atari_cli
+from rlgo.config import ConfigError, load_config
+from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
+from selfplay.atari.evaluate import load_policy, record_video
+from selfplay.rundir import load_checkpoint_file
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
+
+CARTPOLE = DQNConfig(
+    env="CartPole-v1", total_steps=900, learning_starts=200, batch_size=16, optimizer="adam",
+    lr=1e-3, n_step=3, target_update=100, train_every=2, double=True, prioritized=True,
+    network="mlp", mlp_hidden=(32, 32), eps_decay_steps=500, eps_end=0.05, eval_every=0,
+    checkpoint_every=300, log_every=300, num_envs=2, seed=3, device="cpu", torch_threads=1,
+    replay=ReplayConfig(capacity=600))
+
+PONG = DQNConfig(
+    total_steps=160, learning_starts=64, batch_size=4, train_every=8, target_update=80,
+    optimizer="adam", lr=1e-4, n_step=3, double=True, dueling=True, prioritized=True,
+    eps_decay_steps=400, eval_every=0, checkpoint_every=80, log_every=80, num_envs=2,
+    device="cpu", torch_threads=1, replay=ReplayConfig(capacity=120))
+
+
+def _quiet(lines: list[str]):
+    return lines.append
+
+
+def _metrics(run: Path) -> list[dict]:
+    with open(run / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_cartpole_trains_checkpoints_and_evaluates(tmp_path):
+    lines: list[str] = []
+    config = dataclasses.replace(CARTPOLE, eval_every=450, eval_episodes=2)
+    result = train(config, None, tmp_path / "run", log=_quiet(lines))
+    assert result.steps == 900 and result.updates == (900 - 200) // 2 + 1
+    assert result.checkpoint.name == "ckpt-000000000900.pt"
+    assert any("replay: 600 transitions" in line and "of RAM" in line for line in lines)
+    assert any("eval at step 450" in line for line in lines)
+    rows = _metrics(tmp_path / "run")
+    assert {"steps_per_s", "epsilon", "loss", "eval_return_mean"} <= set(rows[0]) | set(rows[-1])
+    scores = evaluate(tmp_path / "run", episodes=3, eps=0.0, log=_quiet(lines)).scores
+    assert len(scores) == 3 and all(s >= 1 for s in scores)
+
+
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    whole = train(CARTPOLE, None, tmp_path / "whole", log=_quiet([]))
+    cut = train(CARTPOLE, None, tmp_path / "cut", save_replay=True, stop_after=750,
+                log=_quiet([]))
+    assert cut.steps == 750 and cut.checkpoint.name == "ckpt-000000000600.pt"
+    lines: list[str] = []
+    resumed = train(CARTPOLE, None, tmp_path / "cut", resume=True, save_replay=True,
+                    log=_quiet(lines))
+    assert any("resumed at step 600" in line and "replay of 600" in line for line in lines)
+    a, b = (load_checkpoint_file(r.checkpoint) for r in (whole, resumed))
+    assert (a["step"], a["episodes"]) == (b["step"], b["episodes"])
+    for part in ("network", "target"):
+        for key, value in a["learner"][part].items():
+            assert torch.equal(value, b["learner"][part][key]), (part, key)
+    state_a, state_b = a["learner"]["optimizer"]["state"], b["learner"]["optimizer"]["state"]
+    for key in state_a:
+        assert torch.equal(state_a[key]["exp_avg_sq"], state_b[key]["exp_avg_sq"])
+    assert a["actor_rng"] == b["actor_rng"] and a["env"] == b["env"]
+    assert len(list((tmp_path / "cut" / "replay").iterdir())) == 1  # only the newest kept
+
+
+def test_pong_smoke_train_and_resume_with_new_games(tmp_path):
+    lines: list[str] = []
+    first = train(PONG, "ALE/Pong-v5", tmp_path / "pong", save_replay=True, stop_after=80,
+                  log=_quiet(lines))
+    assert first.steps == 80 and first.updates == (80 - 64) // 8 + 1
+    result = train(PONG, "Pong", tmp_path / "pong", resume=True, save_replay=True,
+                   log=_quiet(lines))
+    assert any("new games started" in line and "replay of 80" in line for line in lines)
+    assert result.steps == 160 and result.updates == (160 - 64) // 8 + 1
+    state = load_checkpoint_file(result.checkpoint)
+    assert state["env_id"] == "Pong" and state["obs_shape"] == [4, 84, 84]
+    network, config, _ = load_policy(tmp_path / "pong", torch.device("cpu"))
+    assert config.dueling and network(torch.zeros(1, 4, 84, 84)).shape == (1, 6)
+
+
+@pytest.fixture(scope="module")
+def pong_run(tmp_path_factory) -> Path:
+    """A Pong run of 40 steps (one update): a checkpoint to evaluate and film."""
+    run = tmp_path_factory.mktemp("pong") / "run"
+    train(dataclasses.replace(PONG, total_steps=40, learning_starts=40, checkpoint_every=40),
+          "Pong", run, log=_quiet([]))
+    return run
+
+
+def test_video_of_a_short_clip(pong_run, tmp_path):
+    network, config, _ = load_policy(pong_run, torch.device("cpu"))
+    lines: list[str] = []
+    assert record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"),
+                        tmp_path / "clip.mp4", _quiet(lines), max_steps=20)
+    assert (tmp_path / "clip.mp4").stat().st_size > 1000
+    assert not record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"),
+                            tmp_path / "clip.webm", _quiet(lines))
+    assert "use .mp4, .avi or .gif" in lines[-1]
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="rlgo atari")
+    atari_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as err:  # what rlgo.cli.main does
+        print(f"rlgo: error: {err}")
+        return 2
+
+
+def test_cli_train_eval_and_user_errors(tmp_path, capsys):
+    run = str(tmp_path / "run")
+    quick = ["--set", "total_steps=200", "--set", "learning_starts=100", "--set",
+             "eval_every=0", "--set", "checkpoint_every=200", "--set", "log_every=100"]
+    assert _cli(["train", "--config", str(CONFIGS / "cartpole.yaml"), *quick,
+                 "--run-dir", run]) == 0
+    assert "ckpt-000000000200.pt" in capsys.readouterr().out
+    assert _cli(["train", "--env", "CartPole-v1", *quick, "--run-dir", run]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert _cli(["train", "--run-dir", run, "--resume"]) == 0  # config and env from the run
+    assert "resumed at step 200" in capsys.readouterr().out
+    assert _cli(["eval", "--checkpoint", run, "--episodes", "2", "--eps", "0"]) == 0
+    assert "CartPole-v1: 2 episodes, eps 0.0: mean" in capsys.readouterr().out
+    assert _cli(["train", "--env", "Pongg", "--run-dir", str(tmp_path / "x")]) == 2
+    assert "did you mean Pong" in capsys.readouterr().err
+    assert _cli(["eval", "--checkpoint", run, "--env", "Pong"]) == 2
+    assert "cannot play Pong" in capsys.readouterr().err
+    assert _cli(["eval", "--checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert _cli(["train", "--resume"]) == 2
+    assert _cli(["train", "--env", "Pong", "--set", "replay.capacity=1000000000000",
+                 "--set", "device=cpu", "--run-dir", str(tmp_path / "big")]) == 2
+    assert "lower the capacity" in capsys.readouterr().err
+
+
+def test_cli_eval_plays_whole_pong_games(pong_run, capsys):
+    # eps 1 skips the network (the CartPole and video tests use it): this checks the protocol
+    assert _cli(["eval", "--checkpoint", str(pong_run), "--episodes", "2", "--eps", "1",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "Pong: 2 episodes, eps 1.0" in out and "human-normalised score" in out
+    assert "DQN Nature 2015" in out
+
+
+def test_nature_config_is_the_dataclass_default():
+    nature = load_config(DQNConfig, CONFIGS / "dqn_nature.yaml")
+    assert dataclasses.replace(nature, grad_clip=10.0) == DQNConfig()
+    assert nature.replay.capacity == 1_000_000 and nature.optimizer == "rmsprop"
+
+
+@pytest.mark.slow
+def test_cartpole_is_solved_within_100k_steps(tmp_path):
+    config = load_config(DQNConfig, CONFIGS / "cartpole.yaml")
+    assert config.total_steps <= 100_000 and config.eval_episodes == 20
+    train(config, None, tmp_path / "run", log=_quiet([]))
+    rows = _metrics(tmp_path / "run")
+    evals = [float(r["eval_return_mean"]) for r in rows if r.get("eval_return_mean")]
+    assert evals and max(evals) >= 475, evals
