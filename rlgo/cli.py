@@ -13,10 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from envs.go.errors import GoError
+from selfplay.runtime.api import RuntimeBackendError
 
 from . import __version__
 from .commands import atari as atari_commands
 from .commands import gtp, match, play
+from .commands import selfplay as selfplay_commands
 from .config import ConfigError, load_config
 
 
@@ -52,6 +54,13 @@ def _cmd_bench_mcts(args: argparse.Namespace) -> int:
     from .bench import mcts
 
     mcts.run(load_config(mcts.MctsBenchConfig, args.config, args.overrides), args.json)
+    return 0
+
+
+def _cmd_bench_selfplay(args: argparse.Namespace) -> int:
+    from selfplay import bench
+
+    bench.run(load_config(bench.SelfPlayBenchConfig, args.config, args.overrides), args.json)
     return 0
 
 
@@ -93,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.register(go)
     gtp.register(go)
     match.register(go)
+    selfplay_commands.register(go)
 
     atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
         dest="command", metavar="COMMAND", required=True)
@@ -110,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_mcts.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_mcts)
     bench_mcts.set_defaults(func=_cmd_bench_mcts)
+    bench_selfplay = bench.add_parser("selfplay", help="self-play games/s with 1 and 2 actors "
+                                      "on embedded Ray, and on a simulated two-node cluster")
+    bench_selfplay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    _add_config_args(bench_selfplay)
+    bench_selfplay.set_defaults(func=_cmd_bench_selfplay)
     bench_replay = bench.add_parser("replay", help="replay sample/update/add speed at 1M records")
     bench_replay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench_replay.set_defaults(func=_cmd_bench_replay)
@@ -123,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         return args.func(args)
-    except (GoError, ConfigError, OSError) as err:
+    except (GoError, ConfigError, OSError, RuntimeBackendError) as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `rlgo atari games | head`: the reader left, nothing to say

@@ -19,19 +19,23 @@ import sys
 import time
 from pathlib import Path
 
-from envs.atari import UnknownEnvError
-from selfplay.atari import DQNConfig
-from selfplay.atari.config import DQNConfigError
-from selfplay.replay import ReplayError
-from selfplay.rundir import RunDirError
-
 from ..config import ConfigError, load_config
 from . import positive_int
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
 TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (single process)"
 EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up to 30 no-ops"
-USER_ERRORS = (UnknownEnvError, RunDirError, ReplayError, DQNConfigError)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors a user can cause, printed as one line. Imported late: torch takes a second to
+    load, and every rlgo command (a GTP engine's start-up among them) would pay for it."""
+    from envs.atari import UnknownEnvError
+    from selfplay.atari.config import DQNConfigError
+    from selfplay.replay import ReplayError
+    from selfplay.rundir import RunDirError
+
+    return UnknownEnvError, RunDirError, ReplayError, DQNConfigError
 
 
 def _probability(text: str) -> float:
@@ -56,7 +60,7 @@ def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path 
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from selfplay.atari import train
+    from selfplay.atari import DQNConfig, train
     from selfplay.atari.envs import canonical_env_id
 
     if args.resume and not args.run_dir:
@@ -72,7 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
         run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
         print(f"run directory: {run_dir}")
         result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay)
-    except USER_ERRORS as err:
+    except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
     print(f"checkpoint: {result.checkpoint}")
@@ -85,7 +89,7 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
                  args.device)
-    except USER_ERRORS as err:
+    except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
     return 0

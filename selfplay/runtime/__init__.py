@@ -1,0 +1,33 @@
+"""The actor/learner runtime shared by both agents: plain actor and learner classes, run in
+this process (LocalBackend) or as Ray actors on all cores or a cluster (RayBackend).
+
+RayBackend is imported lazily (`from selfplay.runtime.ray_backend import RayBackend`) by code
+that wants Ray, so the in-process path does not pay Ray's import time."""
+
+from selfplay.runtime.api import (
+    Actor,
+    ActorFactory,
+    Backend,
+    Learner,
+    LearnerFactory,
+    ReplayFactory,
+    ReplayShard,
+    ResourceRequestError,
+    RuntimeBackendError,
+    choose_shard,
+)
+from selfplay.runtime.local import LocalBackend
+
+__all__ = [
+    "Actor",
+    "ActorFactory",
+    "Backend",
+    "Learner",
+    "LearnerFactory",
+    "LocalBackend",
+    "ReplayFactory",
+    "ReplayShard",
+    "ResourceRequestError",
+    "RuntimeBackendError",
+    "choose_shard",
+]
