@@ -102,3 +102,47 @@ def test_dead_stones_and_ownership():
     assert owned.shape == (49,) and np.all(np.abs(owned) <= 1)
     assert owned[0] > 0.5  # A7, inside Black's corner
     assert 8 in dead_stones(pos, 400, make_rng(2)).tolist()  # B6, the white stone
+
+
+def test_playout_scores_equal_tromp_taylor_on_many_final_boards():
+    # the fast single-point-eye scoring must agree with the general flood fill everywhere
+    for size, komi in ((5, 0.5), (7, 3.0), (9, 7.0)):
+        start = Position.new(Rules(size=size, komi=komi, ko="simple"))
+        for seed in range(40):
+            board, moves = playout_final_board(start, make_rng(seed))
+            end = _replay(start, moves)
+            assert playout_scores(start, 1, make_rng(seed))[0] == end.score()
+            assert np.array_equal(ownership(start, 1, make_rng(seed)),
+                                  np.where(end.ownership() == 1, 1.0,
+                                           np.where(end.ownership() == 2, -1.0, 0.0)))
+
+
+def test_area_score_handles_seki_and_large_regions():
+    from envs.go import kernels
+    from envs.go.playout import area_score
+
+    for diagram in ("""
+        . X O . .
+        X X O O O
+        . X O . .
+        X X O O O
+        . X O . .
+    """, """
+        . . X O .
+        . . X O .
+        X X X O .
+        O O O O .
+        . . . . .
+    """, """
+        X X O O O
+        X . . O .
+        X X O O O
+        X . X O .
+        X X X O O
+    """):  # the last: a two-point region each of whose points sees one colour only
+        pos = Position.from_ascii(diagram, komi=0.5)
+        owner = np.empty(25, np.int8)
+        own_sum = np.zeros(25)
+        score = area_score(pos.board, kernels.neighbor_table(5), 0.5, owner, own_sum)
+        assert score == pos.score()
+        assert np.array_equal(owner, pos.ownership())
