@@ -48,7 +48,7 @@ class MCTSConfig:
 
     c_puct: float = 1.0
     virtual_loss: float = 1.0
-    batch_size: int = 8
+    batch_size: int = 16
     expand_threshold: int = 1
     rave_equivalence: float = 1000.0   # 0 turns RAVE off
     fpu: float = 0.0                   # Q assumed for unvisited edges without AMAF data
