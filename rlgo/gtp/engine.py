@@ -155,7 +155,7 @@ class GtpEngine(SessionCommands):
         except Exception as err:  # a bug: answer, log, keep going
             # logged even when quiet: a traceback is the one diagnostic a user must see
             print(f"internal error in {command.name}:\n{traceback.format_exc()}",
-                  file=self.log or sys.stderr, flush=True)
+                  file=self._log_stream or sys.stderr, flush=True)
             return failure(command.id, f"internal error: {type(err).__name__}")
         if command.name == "lz-analyze":
             return f"={command.id}\n"  # the blank line comes when the analysis stops
