@@ -31,46 +31,13 @@ _MAX_OPTIONS = 16  # first moves of an escape: the extension plus up to 15 captu
 
 
 @nb.njit(cache=True)
-def _fill(board, nbr, start, stack, mark, stamp, libs_out):
-    """Flood-fill the group at `start`: its stones land in stack[:size], its first
-    len(libs_out) liberties in libs_out. Stones and liberties get `stamp` in `mark`.
-    Returns (size, liberties)."""
-    color = board[start]
-    stack[0] = start
-    mark[start] = stamp
-    size = 1
-    nlibs = 0
-    i = 0
-    while i < size:
-        p = stack[i]
-        i += 1
-        for k in range(4):
-            q = nbr[p, k]
-            if q < 0:
-                break
-            if mark[q] == stamp:
-                continue
-            c = board[q]
-            if c == color:
-                mark[q] = stamp
-                stack[size] = q
-                size += 1
-            elif c == 0:
-                mark[q] = stamp
-                if nlibs < libs_out.shape[0]:
-                    libs_out[nlibs] = q
-                nlibs += 1
-    return size, nlibs
-
-
-@nb.njit(cache=True)
 def _defender_options(board, nbr, stone, work, mark, ctr, opts):
     """The defender's ways out of atari for the group at `stone` (which has one liberty):
     opts[0] = that liberty, then the liberties of adjacent attacking groups in atari.
     Returns the number of options (0 if the group is not in atari)."""
     color = board[stone]
     ctr[0] += 1
-    size, nlibs = _fill(board, nbr, stone, work[0], mark[0], ctr[0], opts[:1])
+    size, nlibs = kernels.group_info(board, nbr, stone, work[0], mark[0], ctr[0], opts[:1])
     if nlibs != 1:
         return 0
     k = 1
@@ -84,7 +51,7 @@ def _defender_options(board, nbr, stone, work, mark, ctr, opts):
             if board[q] != 3 - color or mark[1, q] > base or k >= opts.shape[0]:
                 continue
             ctr[0] += 1
-            _, qlibs = _fill(board, nbr, q, work[1], mark[1], ctr[0], opts[k:k + 1])
+            _, qlibs = kernels.group_info(board, nbr, q, work[1], mark[1], ctr[0], opts[k:k + 1])
             if qlibs != 1:
                 continue
             dup = False
@@ -114,7 +81,7 @@ def _expand(boards, d, nbr, stone, defender, work, mark, ctr, cand, ncand, idx):
         ncand[d] = 1
         return -1
     ctr[0] += 1
-    _, nlibs = _fill(board, nbr, stone, work[0], mark[0], ctr[0], cand[d, :2])
+    _, nlibs = kernels.group_info(board, nbr, stone, work[0], mark[0], ctr[0], cand[d, :2])
     if nlibs != 2:
         return 1 if nlibs < 2 else 0
     ncand[d] = 2
@@ -196,7 +163,7 @@ def ladder_planes(board, nbr, zob, color, legal, capture_out, escape_out, max_de
         done[g] = True
         if board[p] != color and libs[g] == 2:  # an opponent group we can atari
             ctr[0] += 1
-            _fill(board, nbr, p, work[0], mark[0], ctr[0], moves[:2])
+            kernels.group_info(board, nbr, p, work[0], mark[0], ctr[0], moves[:2])
             for i in range(2):
                 a = moves[i]
                 if not legal[a] or capture_out[a]:

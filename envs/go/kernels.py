@@ -14,6 +14,7 @@ from functools import cache
 import numba as nb
 import numpy as np
 
+_NO_POINTS = np.zeros(0, np.int32)  # group_info's default: keep no liberties
 # Zobrist keys are fixed for all time (the same in every process), so hashes can be stored.
 _ZOBRIST_SEED = 0x5EED_601
 
@@ -61,8 +62,9 @@ def zobrist_table(size: int) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def group_info(board, nbr, start, stack, mark, stamp):
-    """Flood-fill the group at `start`; its stones land in stack[:size].
+def group_info(board, nbr, start, stack, mark, stamp, libs_out=_NO_POINTS):
+    """Flood-fill the group at `start`; its stones land in stack[:size], and its first
+    len(libs_out) liberties in libs_out (by default none are kept).
 
     Points are marked with `stamp` in `mark` (stones and liberties alike), so callers reuse one
     mark array with increasing stamps instead of clearing it. Returns (size, liberties).
@@ -89,6 +91,8 @@ def group_info(board, nbr, start, stack, mark, stamp):
                 size += 1
             elif c == 0:
                 mark[q] = stamp
+                if libs < libs_out.shape[0]:
+                    libs_out[libs] = q
                 libs += 1
     return size, libs
 
