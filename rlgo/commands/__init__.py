@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def positive_int(text: str) -> int:
@@ -26,3 +27,8 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
     return value
+
+
+def print_progress(line: str) -> None:
+    """Progress lines of long commands go to stderr, so stdout keeps only their results."""
+    print(line, file=sys.stderr, flush=True)

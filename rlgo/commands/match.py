@@ -12,12 +12,11 @@ An engine that cannot start or a bad option is one line on stderr and exit statu
 from __future__ import annotations
 
 import argparse
-import sys
 
 from envs.go.gnugo import find_gnugo
 from selfplay.arena import MatchConfig, MatchError, format_result, run_match
 
-from . import positive_float, positive_int
+from . import positive_float, positive_int, print_progress
 
 HELP = "play a match between two GTP engines (alternating colours) and print win rate and Elo"
 
@@ -70,13 +69,9 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Play the match and print the summary; errors propagate as MatchError/GoError/OSError."""
-    result = run_match(config_from_args(args), progress=None if args.quiet else _progress)
+    result = run_match(config_from_args(args), progress=None if args.quiet else print_progress)
     print(format_result(result), flush=True)
     return 0
-
-
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def register(go_subparsers) -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ import dataclasses
 import sys
 
 from ..config import ConfigError, load_config
-from . import positive_int
+from . import positive_int, print_progress
 
 HELP = "Go self-play: actors (local or on a Ray cluster) fill replay, a learner trains on it"
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
         summary = run_selfplay(config, args.run_dir, resume=args.resume,
-                               progress=None if args.quiet else _progress)
+                               progress=None if args.quiet else print_progress)
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -91,10 +91,6 @@ def run(args: argparse.Namespace) -> int:
           f"positions, {summary['learner_steps']:.0f} learner steps, weights "
           f"v{summary['weights_version']:.0f}; run directory {summary['run_dir']}", flush=True)
     return 0
-
-
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def register(go_subparsers) -> argparse.ArgumentParser:
