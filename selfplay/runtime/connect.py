@@ -111,8 +111,10 @@ def connect(address: str | None = None, num_cpus: int | None = None,
             with loopback_only() if local else contextlib.nullcontext():
                 ray.init(address=address, log_to_driver=False)
         else:
+            # address="local": always a fresh instance, never a `ray start` cluster that
+            # another user of this machine left running (ray.init() alone would join it)
             with loopback_only():
-                ray.init(num_cpus=num_cpus or None, num_gpus=num_gpus,
+                ray.init(address="local", num_cpus=num_cpus or None, num_gpus=num_gpus,
                          object_store_memory=object_store_memory, include_dashboard=False,
                          log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as err:

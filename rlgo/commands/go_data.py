@@ -1,0 +1,114 @@
+"""`rlgo go gen-data` and `rlgo go dataset`: teacher games as SGF, and SGF collections as
+numpy shards for training.
+
+    rlgo go gen-data --teacher "gnugo --mode gtp --level 10" --games 2000 --size 9 --out DIR
+    rlgo go gen-data --teacher "/usr/games/gnugo --mode gtp" --levels 5,6,6,7,8 --games 2000 \\
+        --out runs/alphago/teacher9 --address auto        # on a Ray cluster
+    rlgo go dataset runs/alphago/teacher9 --out runs/alphago/data9 --planes alphago
+
+gen-data plays games on the self-play runtime (embedded Ray on all cores by default) and is
+resumable: run it again with the same --out and it plays only the games still missing.
+Bad options, an unreachable cluster or an engine that cannot start are one line on stderr
+and exit status 2. `register(go_subparsers)` adds both commands to the rlgo CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import positive_int, print_progress
+
+GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
+DATASET_HELP = "SGF games -> compressed numpy shards (train/val split by game) for training"
+
+
+def _gen_data(args: argparse.Namespace) -> int:
+    from selfplay.alphago.teacher import (
+        TeacherSettings,
+        existing_games,
+        make_backend,
+        parse_levels,
+        run_generation,
+    )
+
+    try:
+        settings = TeacherSettings(command=args.teacher, size=args.size, komi=args.komi,
+                                   levels=parse_levels(args.levels),
+                                   max_moves=args.max_moves, seed=args.seed)
+    except ValueError as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    if existing_games(Path(args.out)) >= args.games:
+        print(f"{args.out} already holds {args.games} games; nothing to do")
+        return 0
+    backend = make_backend(args.address, args.num_cpus, local=args.local)
+    summary = run_generation(settings, args.out, args.games, actors=args.actors or 0,
+                             backend=backend, progress=None if args.quiet else print_progress,
+                             progress_every=args.progress_every)
+    print(f"gen-data done: {summary['games']} games in {summary['out']} ({summary['new_games']} "
+          f"new, {summary['games_per_s']:.2f} games/s, {summary['seconds'] / 60:.1f} min)",
+          flush=True)
+    return 0
+
+
+def _dataset(args: argparse.Namespace) -> int:
+    from selfplay.alphago.dataset import build_dataset
+
+    summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
+                            val_fraction=args.val_fraction, workers=args.workers or None,
+                            progress=None if args.quiet else print_progress)
+    counts = summary["counts"]
+    print(f"dataset done: {counts['train_positions']} train / {counts['val_positions']} val "
+          f"positions from {counts['train_games']} / {counts['val_games']} games "
+          f"({counts['skipped_files']} files skipped, {counts['other_size_games']} of another "
+          f"size); {args.out}", flush=True)
+    return 0
+
+
+def register(go_subparsers) -> None:
+    """Add `gen-data` and `dataset` to the `rlgo go` subcommands."""
+    gen = go_subparsers.add_parser("gen-data", help=GEN_HELP, description=GEN_HELP)
+    gen.add_argument("--teacher", default="gnugo --mode gtp", metavar="COMMAND",
+                     help="the GTP engine's command line (default: gnugo --mode gtp)")
+    gen.add_argument("--levels", default="", metavar="SPEC",
+                     help="per game, append --level L with L drawn from SPEC: 6-10, or "
+                          "8,10,10 (repeats weight a level); default: the command's level")
+    gen.add_argument("--games", type=positive_int, required=True, metavar="N",
+                     help="games wanted in --out in total (existing ones count)")
+    gen.add_argument("--size", type=positive_int, default=9, help="board size (default 9)")
+    gen.add_argument("--komi", type=float, default=7.0, help="komi (default 7)")
+    gen.add_argument("--out", required=True, metavar="DIR", help="where game-NNNNNN.sgf go")
+    gen.add_argument("--max-moves", type=int, default=0, metavar="N",
+                     help="end a game after N moves and score it (default 3*size*size)")
+    gen.add_argument("--address", default=None, metavar="ADDR",
+                     help="join a Ray cluster: auto, host:port or ray://host:port "
+                          "(default: embedded Ray on this machine)")
+    gen.add_argument("--num-cpus", type=positive_int, default=None, metavar="N",
+                     help="CPUs of the embedded Ray (default: all cores)")
+    gen.add_argument("--actors", type=positive_int, default=None, metavar="N",
+                     help="parallel games (default: one per CPU)")
+    gen.add_argument("--local", action="store_true",
+                     help="play in this process, one game at a time, without Ray")
+    gen.add_argument("--seed", type=int, default=0, help="root seed of openings and levels")
+    gen.add_argument("--progress-every", type=float, default=10.0, metavar="S",
+                     help="seconds between progress lines (default 10)")
+    gen.add_argument("--quiet", action="store_true", help="no progress lines")
+    gen.set_defaults(func=_gen_data)
+
+    data = go_subparsers.add_parser("dataset", help=DATASET_HELP, description=DATASET_HELP)
+    data.add_argument("sgf_dir", help="a directory of .sgf files (searched recursively)")
+    data.add_argument("--out", required=True, metavar="DIR", help="the dataset directory")
+    data.add_argument("--planes", choices=("alphago", "simple"), default="alphago",
+                      help="input feature set (default alphago: 48 planes)")
+    data.add_argument("--size", type=positive_int, default=9,
+                      help="keep games of this board size (default 9)")
+    data.add_argument("--val-fraction", type=float, default=0.05, metavar="F",
+                      help="share of games held out for validation (default 0.05)")
+    data.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                      help="processes (default: all cores)")
+    data.add_argument("--quiet", action="store_true", help="no progress lines")
+    data.set_defaults(func=_dataset)

@@ -1,0 +1,284 @@
+"""Teacher games: an external GTP engine (GNU Go) plays both colours, games saved as SGF.
+
+    actors (TeacherActor x N, one engine process per game) --moves--> driver
+    driver --SGF--> OUT/game-000001.sgf, OUT/game-000002.sgf, ...
+
+The SL policy net learns from these games, so they must be varied: every game opens with 1-4
+random legal moves off the edge (the engine then plays both sides from there), and each game
+draws its engine level from `levels` (e.g. 6-10, or 8,10,10 to weight level 10), appended to
+the command as `--level L`. A game ends at two passes, a resignation, an illegal engine move
+(our superko rules can disagree with the engine's simple ko: the game is kept up to there), or
+`max_moves`; its result comes from the engine's `final_score` (which removes dead stones),
+else from the Tromp-Taylor area score.
+
+The driver is the only writer of OUT: a game becomes a file only when it is complete
+(atomically), so a run killed at any instant resumes by counting the files and playing the
+rest (`run_generation` with the same `games`). The runtime needs a learner and a replay for
+its self-play loop; teacher games have neither, so they get `NoLearner` and one empty shard.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envs.go import BLACK, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
+from envs.go.gtp_client import GtpClient, GtpError
+from envs.go.sgf import GameRecord, save_sgf_file
+from selfplay.replay import ReplayBuffer, ReplayStorage, UniformSampler
+from selfplay.runtime import Backend, LocalBackend
+
+GAME_FILE = re.compile(r"game-(\d+)\.sgf$")
+
+
+def parse_levels(text: str) -> tuple[int, ...]:
+    """'6-10' -> (6, 7, 8, 9, 10); '8,10,10' -> (8, 10, 10) (repeats weight a level);
+    '' -> () (the command's own level). ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return ()
+    levels: list[int] = []
+    for part in text.split(","):
+        low, sep, high = part.strip().partition("-")
+        try:
+            span = range(int(low), int(high) + 1) if sep else [int(low)]
+        except ValueError:
+            raise ValueError(f"levels must look like 6-10 or 8,10,10, got {text!r}") from None
+        if not span:
+            raise ValueError(f"empty level range {part.strip()!r}")
+        levels.extend(span)
+    return tuple(levels)
+
+
+@dataclass(frozen=True)
+class TeacherSettings:
+    """How teacher games are played (picklable: every actor gets a copy)."""
+
+    command: str = "gnugo --mode gtp"
+    size: int = 9
+    komi: float = 7.0
+    levels: tuple[int, ...] = ()   # drawn uniformly per game; (): the command's own level
+    opening_moves: tuple[int, int] = (1, 4)  # random first moves, inclusive range
+    max_moves: int = 0             # 0: 3 * size * size
+    move_timeout: float = 60.0     # seconds per engine answer before the engine is killed
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        argv = shlex.split(self.command)
+        if not argv:
+            raise ValueError("the teacher command is empty")
+        if self.levels and "--level" in argv:
+            raise ValueError("give either --level in the teacher command or --levels, not both")
+        low, high = self.opening_moves
+        if not 0 <= low <= high:
+            raise ValueError(f"bad opening_moves range {self.opening_moves}")
+
+    def argv(self, level: int | None) -> list[str]:
+        argv = shlex.split(self.command)
+        return argv if level is None else [*argv, "--level", str(level)]
+
+
+def random_opening(position: Position, count: int, rng: np.random.Generator) -> Position:
+    """Play `count` random legal moves that are not on the first line."""
+    size = position.size
+    inner = [r * size + c for r in range(1, size - 1) for c in range(1, size - 1)]
+    for _ in range(count):
+        legal = [p for p in inner if position.is_legal(p)]
+        if not legal:
+            break
+        position = position.play(int(rng.choice(legal)))
+    return position
+
+
+def play_teacher_game(settings: TeacherSettings, rng: np.random.Generator) -> dict[str, Any]:
+    """One game of the engine against itself: {"moves", "result", "level", "opening",
+    "end", "seconds"}. GtpError if the engine fails or hangs (the actor's caller retries)."""
+    start = time.monotonic()
+    level = int(rng.choice(settings.levels)) if settings.levels else None
+    rules = Rules(size=settings.size, komi=settings.komi)
+    position = random_opening(Position.new(rules), int(rng.integers(
+        settings.opening_moves[0], settings.opening_moves[1] + 1)), rng)
+    opening = position.move_number
+    max_moves = settings.max_moves or 3 * settings.size ** 2
+    with GtpClient(settings.argv(level), timeout=settings.move_timeout) as engine:
+        engine.send_many([f"boardsize {settings.size}", "clear_board",
+                          f"komi {settings.komi:g}"])
+        engine.send_many([f"play {'b' if c == BLACK else 'w'} {to_gtp(m, settings.size)}"
+                          for c, m in position.moves()])
+        end = "two passes"
+        while not position.is_game_over():
+            if position.move_number >= max_moves:
+                end = "move cap"
+                break
+            colour = "b" if position.to_play == BLACK else "w"
+            answer = engine.send(f"genmove {colour}").strip().lower()
+            if answer == "resign":
+                position = position.play(RESIGN)
+                end = "resignation"
+                break
+            move = PASS if answer == "pass" else from_gtp(answer, settings.size)
+            try:
+                position = position.play(move)
+            except GoError:
+                end = f"engine move {answer} illegal under our rules"
+                break
+        result = position.result() if position.winner is not None else None
+        if result is None:
+            try:
+                result = _normalise_score(engine.send("final_score"))
+            except GtpError:
+                result = position.result()
+    return {"moves": position.moves(), "result": result, "level": level, "opening": opening,
+            "end": end, "seconds": time.monotonic() - start}
+
+
+def _normalise_score(text: str) -> str:
+    """GNU Go's 'B+3.0' -> 'B+3'; '0' stays a draw."""
+    text = text.strip()
+    match = re.fullmatch(r"([BW])\+([0-9.]+)", text, re.IGNORECASE)
+    if not match:
+        return "0" if text in ("0", "Draw") else text
+    return f"{match.group(1).upper()}+{float(match.group(2)):g}"
+
+
+class TeacherActor:
+    """The runtime's Actor for teacher games: `run(n)` plays n games and returns them.
+
+    A game whose engine fails (crash, hang) is retried with fresh random choices, up to
+    `retries` times per call; then the GtpError propagates (the backend replaces the actor).
+    """
+
+    def __init__(self, settings: TeacherSettings, run_key: int, actor_id: int,
+                 retries: int = 3) -> None:
+        self.settings = settings
+        self.actor_id = actor_id
+        self.rng = np.random.default_rng(np.random.SeedSequence([settings.seed, run_key,
+                                                                 actor_id]))
+        self.retries = retries
+
+    def set_weights(self, version: int, weights: Any) -> None:
+        """Teacher games use no weights."""
+
+    def run(self, n: int) -> list[dict[str, Any]]:
+        out = []
+        for _ in range(n):
+            for attempt in range(self.retries + 1):
+                try:
+                    out.append({"actor_id": self.actor_id,
+                                **play_teacher_game(self.settings, self.rng)})
+                    break
+                except GtpError:
+                    if attempt == self.retries:
+                        raise
+        return out
+
+
+class NoLearner:
+    """The runtime's Learner for a loop that trains nothing (weights None, version 0)."""
+
+    def step(self, batch) -> dict[str, float]:
+        return {}
+
+    def get_weights(self) -> tuple[int, Any]:
+        return 0, None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+def empty_replay(shard: int) -> ReplayBuffer:
+    """A one-record replay shard that nothing is added to (the runtime wants one)."""
+    storage = ReplayStorage({"unused": ((), np.int8)}, 1)
+    return ReplayBuffer(storage, UniformSampler(np.random.default_rng(shard)))
+
+
+def existing_games(out: Path) -> int:
+    """The highest game number already in `out` (0 if none): games are numbered 1, 2, ..."""
+    numbers = [int(m.group(1)) for p in out.glob("game-*.sgf") if (m := GAME_FILE.match(p.name))]
+    return max(numbers, default=0)
+
+
+def save_teacher_game(out: Path, index: int, game: dict[str, Any],
+                      settings: TeacherSettings) -> Path:
+    name = Path(shlex.split(settings.command)[0]).name
+    player = f"{name} level {game['level']}" if game["level"] is not None else name
+    comment = (f"rlgo teacher game: {game['opening']} random opening moves, then {player} "
+               f"for both colours; ended by {game['end']}; actor {game['actor_id']}")
+    record = GameRecord(rules=Rules(size=settings.size, komi=settings.komi),
+                        moves=[(c, m) for c, m in game["moves"] if m != RESIGN],
+                        result=game["result"], player_black=player, player_white=player,
+                        extra={"GC": [comment]})
+    path = out / f"game-{index:06d}.sgf"
+    save_sgf_file(path, record)
+    return path
+
+
+def make_backend(address: str | None, num_cpus: int | None, local: bool = False) -> Backend:
+    """Embedded Ray (all cores, or `num_cpus`), a cluster at `address`, or in-process."""
+    if local:
+        return LocalBackend()
+    from selfplay.runtime.ray_backend import RayBackend
+
+    # No learner runs, so it reserves no CPU: every core plays games.
+    return RayBackend(address=address, num_cpus=num_cpus, learner_cpus=0.0, learner_gpus=0.0)
+
+
+def run_generation(settings: TeacherSettings, out: str | Path, games: int, actors: int = 0,
+                   backend: Backend | None = None,
+                   progress: Callable[[str], None] | None = print,
+                   progress_every: float = 10.0) -> dict[str, Any]:
+    """Play teacher games until `out` holds `games` of them (earlier ones count).
+
+    actors: 0 means one per CPU. Returns {"games", "new_games", "seconds", "games_per_s",
+    "positions", "out"}.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    have = existing_games(out)
+    start = time.monotonic()
+    summary = {"games": have, "new_games": 0, "positions": 0, "out": str(out)}
+    if have >= games:
+        return {**summary, "seconds": 0.0, "games_per_s": 0.0}
+    backend = backend or make_backend(None, None)
+    next_report = start + progress_every
+    try:
+        backend.start(functools.partial(TeacherActor, settings, have), NoLearner, empty_replay,
+                      actors=actors or getattr(backend, "default_actors", lambda: 1)())
+        while have < games:
+            for _, game in backend.poll(0.5, games - have):
+                if have >= games:
+                    break
+                have += 1
+                save_teacher_game(out, have, game, settings)
+                summary["new_games"] += 1
+                summary["positions"] += len(game["moves"])
+            now = time.monotonic()
+            if progress is not None and (now >= next_report or have >= games):
+                next_report = now + progress_every
+                progress(_status(summary["new_games"], have, games, now - start,
+                                 summary["positions"]))
+    finally:
+        backend.close()
+    seconds = time.monotonic() - start
+    return {**summary, "games": have, "seconds": seconds,
+            "games_per_s": summary["new_games"] / max(seconds, 1e-9)}
+
+
+def _status(new: int, have: int, total: int, elapsed: float, positions: int) -> str:
+    rate = new / max(elapsed, 1e-9)
+    eta = (total - have) / rate if rate > 0 else float("inf")
+    eta_text = f"{eta / 60:.1f} min" if eta != float("inf") else "?"
+    moves = positions / new if new else 0.0
+    return (f"games {have}/{total} | {rate:.2f} games/s | {moves:.0f} moves/game | "
+            f"elapsed {elapsed / 60:.1f} min | ETA {eta_text}")
