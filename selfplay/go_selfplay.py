@@ -13,7 +13,9 @@ Checkpoints every `checkpoint_every` games hold the learner (net, optimizer, ste
 counters, the shard-choice RNG and, with `save_replay`, a replay snapshot under RUN/replay/
 named after the checkpoint, all written atomically; a run killed at any instant (SIGKILL
 included) resumes from the newest checkpoint with `resume=True`. Games in flight when it died
-are played again.
+are played again. The same resume happens by itself when the learner or a replay shard dies
+mid-run (ComponentLost): the backend is rebuilt and the run goes on from its last checkpoint,
+up to `max_recoveries` times.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ from envs.go.sgf import GameRecord, save_sgf_file
 from selfplay.go_actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go_learner import GoLearner
 from selfplay.rundir import CHECKPOINT, RunDir
-from selfplay.runtime import Backend, LocalBackend
+from selfplay.runtime import Backend, ComponentLost, LocalBackend
 
 # Where and how fast a run goes, not what it computes: these may change on --resume.
 PLACEMENT_KEYS = ("games", "backend", "address", "num_cpus", "actors", "actor_cpus",
                   "learners", "learner_cpus", "games_per_call", "max_in_flight",
-                  "progress_every")
+                  "progress_every", "max_recoveries")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class SelfPlayConfig:
     checkpoint_every: int = 20     # games
     seed: int = 0
     progress_every: float = 5.0    # seconds between progress lines
+    max_recoveries: int = 3        # automatic resumes after the learner or a shard died
 
     def __post_init__(self) -> None:
         for name in ("size", "visits", "games", "learners", "games_per_call", "max_in_flight",
@@ -182,10 +185,31 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
 
     resume:   continue from the newest checkpoint in run_dir (RunDirError if the run's
               config differs in anything but PLACEMENT_KEYS).
-    backend:  a backend to use instead of make_backend(config) (it is closed at the end).
+    backend:  a backend to use instead of make_backend(config) (it is closed at the end;
+              no automatic recovery then, as a new one cannot be made).
     on_game:  called with (games finished, backend) after each game (tests kill actors here).
-    Returns a summary: the final counters and status fields, the versions seen, restarts.
+    Returns a summary: the final counters and status fields, the versions seen, restarts
+    and recoveries.
     """
+    recoveries = 0
+    while True:
+        try:
+            summary = _run(config, run_dir, resume, progress, backend, on_game)
+            return {**summary, "recoveries": recoveries}
+        except ComponentLost as err:
+            if backend is not None or recoveries >= config.max_recoveries:
+                raise
+            recoveries += 1
+            resume = True
+            if progress is not None:
+                progress(f"{err}; resuming from the last checkpoint "
+                         f"(recovery {recoveries} of at most {config.max_recoveries})")
+
+
+def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
+         progress: Callable[[str], None] | None, backend: Backend | None,
+         on_game: Callable[[int, Backend], None] | None) -> dict[str, Any]:
+    """One attempt of run_selfplay, on one backend."""
     run = RunDir(run_dir, run_identity(config), resume=resume)
     state = run.load_checkpoint() if resume else None
     counters = Counters(**state["counters"]) if state else Counters()

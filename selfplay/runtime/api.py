@@ -36,6 +36,12 @@ class ResourceRequestError(RuntimeBackendError):
     """The configuration asks for more CPUs/GPUs than the cluster has (refused up front)."""
 
 
+class ComponentLost(RuntimeBackendError):
+    """The learner or a replay shard died (crash, kill, node lost). Unlike an actor, neither
+    can be replaced by a fresh one without losing state, so the backend is finished; a
+    driver recovers by resuming from its last checkpoint."""
+
+
 class Actor(Protocol):
     """Produces experience. `run(n)` does n units of work (n games, n batches of steps) with
     the newest weights it was given and returns one result per unit."""
@@ -61,7 +67,7 @@ class Learner(Protocol):
 
 ActorFactory = Callable[[int], Actor]
 LearnerFactory = Callable[[], Learner]
-ReplayFactory = Callable[[int], ReplayBuffer]
+ReplayFactory = Callable[[int], ReplayBuffer]  # or any replay with the same surface (FrameReplay)
 
 
 class ReplayShard:
@@ -72,15 +78,26 @@ class ReplayShard:
         self.buffer = factory(index)
         self.index = index
 
-    def add(self, batch: Mapping[str, np.ndarray]) -> int:
-        """Add records {name: [n, *shape]}; returns the shard's size afterwards."""
-        self.buffer.add(batch)
+    def add(self, batch: Mapping[str, np.ndarray], td_errors: np.ndarray | None = None) -> int:
+        """Add records {name: [n, *shape]} (with their first priorities as `td_errors` [n]
+        when the sender computed them); returns the shard's size afterwards."""
+        self.buffer.add(batch, td_errors)
         return len(self.buffer)
 
     def sample(self, batch_size: int) -> dict[str, np.ndarray]:
         """A batch {name: [B, *shape]} drawn by the shard's sampler."""
         records, _, _ = self.buffer.sample(batch_size)
         return records
+
+    def sample_indexed(self, batch_size: int) -> dict[str, np.ndarray]:
+        """A batch that also carries `indices` int64 [B] and importance `weights` float32
+        [B], for a learner whose TD errors come back through `update_priorities`."""
+        return self.buffer.sample_indexed(batch_size)
+
+    def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
+        """New priorities from a learner's TD errors [B] for records `indices` [B] that
+        `sample_indexed` gave it (ignored by uniform sampling)."""
+        self.buffer.update_priorities(indices, td_errors)
 
     def size(self) -> int:
         return len(self.buffer)
@@ -112,8 +129,12 @@ class Backend(Protocol):
     poll:     results of finished `run` calls as [(actor_id, result)], waiting at most
               `timeout` seconds; keeps each actor busy (bounded in flight) while fewer than
               `remaining` units are outstanding. Dead actors are replaced.
-    add:      records {name: [n, *shape]} into replay (round-robin over shards).
+    add:      records {name: [n, *shape]} into replay (round-robin over shards), with their
+              first priorities when the actor computed them (td_errors [n]).
     train:    `steps` learner steps on replay batches of `batch_size`; their metrics.
+    train_prioritized: the same with `sample_indexed` batches; each step's metrics must hold
+              `indices` and `td_errors` [B], which go back to the batch's shard as new
+              priorities (and are removed from the metrics returned).
     publish:  broadcast the learner's current weights to all actors; returns the version.
     """
 
@@ -126,11 +147,14 @@ class Backend(Protocol):
 
     def poll(self, timeout: float, remaining: int) -> list[tuple[int, Any]]: ...
 
-    def add(self, batch: Mapping[str, np.ndarray]) -> None: ...
+    def add(self, batch: Mapping[str, np.ndarray], td_errors: np.ndarray | None = None
+            ) -> None: ...
 
     def replay_size(self) -> int: ...
 
     def train(self, steps: int, batch_size: int) -> list[dict[str, float]]: ...
+
+    def train_prioritized(self, steps: int, batch_size: int) -> list[dict[str, float]]: ...
 
     def publish(self) -> int: ...
 

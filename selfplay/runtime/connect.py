@@ -122,6 +122,12 @@ def connect(address: str | None = None, num_cpus: int | None = None,
         hint = ""
         if "auth" in str(err).lower() or "token" in str(err).lower():
             hint = " (RAY_AUTH_MODE must match the cluster's: token or disabled)"
+        elif (address or "").startswith("ray://") and "timeout" in str(err).lower():
+            # seen with Ray 2.60: the client server refuses clients without a token, and the
+            # client never sends one, so the connection just times out
+            hint = (" (Ray Client does not pass token authentication, which `ray start` turns"
+                    " on by default: start the cluster with RAY_AUTH_MODE=disabled on a trusted"
+                    " network, or run on the head node with --address auto)")
         where = f"join the Ray cluster at {address}" if address else "start a local Ray"
         raise RuntimeBackendError(f"cannot {where}: {first}{hint}") from None
     return True

@@ -13,7 +13,9 @@ never the arrays). Each actor has at most `max_in_flight` run() calls outstandin
 finished games never pile up unread and a new weight version reaches an actor within two
 calls. An actor whose future raises RayActorError (killed, crashed, node lost) is replaced
 by a fresh one with the next actor id and the current weights; its lost calls are simply
-re-issued, so the run still gets the number of results it asked for.
+re-issued, so the run still gets the number of results it asked for. The learner and the
+shards hold state a fresh actor would not have: when one of them dies, every later call
+raises ComponentLost, and the driver resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ray.exceptions import RayActorError
 
 from selfplay.runtime.api import (
     ActorFactory,
+    ComponentLost,
     LearnerFactory,
     ReplayFactory,
     ReplayShard,
@@ -38,6 +41,16 @@ from selfplay.runtime.api import (
 )
 from selfplay.runtime.connect import check_resources, cluster_view, connect
 from selfplay.runtime.data_parallel import LearnerGroup
+
+
+@contextlib.contextmanager
+def _stateful(what: str):
+    """Turn the death of a learner or shard (RayActorError) into ComponentLost."""
+    try:
+        yield
+    except RayActorError as err:
+        reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+        raise ComponentLost(f"the {what} died ({type(err).__name__}: {reason})") from err
 
 
 class _ActorHost:
@@ -219,7 +232,8 @@ class RayBackend:
 
     def publish(self) -> int:
         """Fetch the learner's weights and broadcast them with one ray.put."""
-        version, weights = self._learner.get_weights()
+        with _stateful("learner"):
+            version, weights = self._learner.get_weights()
         self._weights_ref = ray.put((version, weights))
         for handle in self._actors.values():
             handle.set_weights.remote(self._weights_ref)
@@ -228,15 +242,16 @@ class RayBackend:
 
     # ---- replay and learner --------------------------------------------------------------------
 
-    def add(self, batch: Mapping[str, np.ndarray]) -> None:
+    def add(self, batch: Mapping[str, np.ndarray], td_errors: np.ndarray | None = None) -> None:
         k = self._add_turn % len(self._shards)
         self._add_turn += 1
-        self._pending_adds.append((k, self._shards[k].add.remote(dict(batch))))
+        self._pending_adds.append((k, self._shards[k].add.remote(dict(batch), td_errors)))
 
     def _settle(self) -> None:
         """Wait for queued adds so the shard sizes (and any add error) are known."""
         if self._pending_adds:
-            sizes = ray.get([ref for _, ref in self._pending_adds])
+            with _stateful("replay shard"):
+                sizes = ray.get([ref for _, ref in self._pending_adds])
             for (k, _), size in zip(self._pending_adds, sizes, strict=True):
                 self._sizes[k] = size
             self._pending_adds.clear()
@@ -258,15 +273,42 @@ class RayBackend:
             samples = [self._shards[choose_shard(self._sizes, self.rng)].sample.remote(
                 batch_size // k) for _ in range(k)]
             refs.append(self._learner.step(samples))
-        flat = ray.get([ref for step in refs for ref in step])
+        with _stateful("learner or a replay shard"):
+            flat = ray.get([ref for step in refs for ref in step])
         return [LearnerGroup.mean_metrics(flat[i * k:(i + 1) * k]) for i in range(steps)]
 
+    def train_prioritized(self, steps: int, batch_size: int) -> list[dict[str, float]]:
+        """`train` on `sample_indexed` batches; each rank's metrics bring back `indices` and
+        `td_errors` [B/K], sent (without waiting) to the shard the batch came from as new
+        priorities. Steps are pipelined, so a batch's priorities are updated after all
+        `steps` samples were drawn: at most `steps` updates late."""
+        self._settle()
+        k = len(self._learner)
+        if batch_size % k:
+            raise RuntimeBackendError(f"batch_size {batch_size} does not split evenly over "
+                                      f"{k} learners")
+        plan = []
+        for _ in range(steps):
+            shards = [choose_shard(self._sizes, self.rng) for _ in range(k)]
+            samples = [self._shards[s].sample_indexed.remote(batch_size // k) for s in shards]
+            plan.append((shards, self._learner.step(samples)))
+        metrics = []
+        for shards, refs in plan:
+            per_rank = ray.get(refs)
+            for s, m in zip(shards, per_rank, strict=True):
+                self._shards[s].update_priorities.remote(m.pop("indices"), m.pop("td_errors"))
+            metrics.append(LearnerGroup.mean_metrics(per_rank))
+        return metrics
+
     def learner_state(self) -> dict[str, Any]:
-        return {"learner": self._learner.state_dict(),
+        with _stateful("learner"):
+            learner = self._learner.state_dict()
+        return {"learner": learner,
                 "add_turn": self._add_turn, "rng": self.rng.bit_generator.state}
 
     def load_learner_state(self, state: dict[str, Any]) -> None:
-        self._learner.load_state_dict(state["learner"])
+        with _stateful("learner"):
+            self._learner.load_state_dict(state["learner"])
         self._add_turn = int(state["add_turn"])
         self.rng.bit_generator.state = state["rng"]
 
@@ -274,10 +316,12 @@ class RayBackend:
         """Each shard writes RUN/.../shard-K/replay.npz itself (the driver must share the
         filesystem with the shards: true on one machine; on a cluster use a shared path)."""
         self._settle()
-        ray.get([s.save.remote(str(directory)) for s in self._shards])
+        with _stateful("replay shard"):
+            ray.get([s.save.remote(str(directory)) for s in self._shards])
 
     def load_replay(self, directory: str | Path) -> None:
-        self._sizes = ray.get([s.load.remote(str(directory)) for s in self._shards])
+        with _stateful("replay shard"):
+            self._sizes = ray.get([s.load.remote(str(directory)) for s in self._shards])
 
     def close(self) -> None:
         """Kill everything this backend started; shut Ray down only if we started it."""

@@ -132,6 +132,28 @@ def test_a_ray_run_with_two_learners_survives_a_killed_actor(ray_session, tmp_pa
     assert {p.parent.name for p in snapshots} == {"shard-0", "shard-1"}
 
 
+def test_a_killed_learner_is_recovered_from_the_last_checkpoint(ray_session, tmp_path):
+    """The learner holds state a fresh actor lacks: its death rebuilds the backend and the run
+    resumes from its last checkpoint by itself, still ending with the games it asked for."""
+    run = tmp_path / "run"
+    config = SelfPlayConfig(**SMALL, games=6, actors=1, actor_cpus=0.5, learner_cpus=0.5)
+    killed, lines = [], []
+
+    def kill_learner(games: int, backend) -> None:
+        if games == 4 and not killed:
+            ray_session.kill(backend._learner.handles()[0])
+            killed.append(games)
+
+    summary = run_selfplay(config, run, progress=lines.append, on_game=kill_learner)
+    assert killed and summary["recoveries"] == 1
+    assert any("the learner" in line and "resuming from the last checkpoint" in line
+               for line in lines)
+    assert summary["games"] == 6 and _sgf_count(run) == 6
+    assert summary["replay"] == summary["positions"]  # the replay snapshot came back too
+    for path in sorted((run / "games").glob("*.sgf")):
+        assert load_sgf_file(path).result
+
+
 KILLED_RUN = textwrap.dedent("""
     import sys
     from selfplay.go_selfplay import SelfPlayConfig, run_selfplay
