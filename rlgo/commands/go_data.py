@@ -1,28 +1,35 @@
-"""`rlgo go gen-data` and `rlgo go dataset`: teacher games as SGF, and SGF collections as
-numpy shards for training.
+"""`rlgo go gen-data`, `rlgo go dataset` and `rlgo go train-sl`: teacher games as SGF, SGF
+collections as numpy shards, and the SL policy network trained on them.
 
     rlgo go gen-data --teacher "gnugo --mode gtp --level 10" --games 2000 --size 9 --out DIR
     rlgo go gen-data --teacher "/usr/games/gnugo --mode gtp" --levels 5,6,6,7,8 --games 2000 \\
         --out runs/alphago/teacher9 --address auto        # on a Ray cluster
     rlgo go dataset runs/alphago/teacher9 --out runs/alphago/data9 --planes alphago
+    rlgo go train-sl --data runs/alphago/data9 --run-dir runs/alphago/sl9 \\
+        --config configs/go/sl_9x9.yaml [--set epochs=12] [--resume] [--device auto]
 
 gen-data plays games on the self-play runtime (embedded Ray on all cores by default) and is
 resumable: run it again with the same --out and it plays only the games still missing.
-Bad options, an unreachable cluster or an engine that cannot start are one line on stderr
-and exit status 2. `register(go_subparsers)` adds both commands to the rlgo CLI.
+Bad options or configs, an unreachable cluster, an engine that cannot start, a missing
+dataset or a run directory that cannot be used are one line on stderr and exit status 2.
+`register(go_subparsers)` adds the three commands to the rlgo CLI.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import shlex
 import sys
 from pathlib import Path
 
+from ..config import ConfigError, load_config
 from . import positive_int, print_progress
 
 GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
 DATASET_HELP = "SGF games -> compressed numpy shards (train/val split by game) for training"
+SL_HELP = "train the SL policy network on a dataset (top-1 accuracy on held-out games)"
 
 
 def _gen_data(args: argparse.Namespace) -> int:
@@ -58,9 +65,13 @@ def _gen_data(args: argparse.Namespace) -> int:
 def _dataset(args: argparse.Namespace) -> int:
     from selfplay.alphago.dataset import build_dataset
 
-    summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
-                            val_fraction=args.val_fraction, workers=args.workers or None,
-                            progress=None if args.quiet else print_progress)
+    try:
+        summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
+                                val_fraction=args.val_fraction, workers=args.workers or None,
+                                progress=None if args.quiet else print_progress)
+    except ValueError as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
     counts = summary["counts"]
     print(f"dataset done: {counts['train_positions']} train / {counts['val_positions']} val "
           f"positions from {counts['train_games']} / {counts['val_games']} games "
@@ -69,8 +80,34 @@ def _dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_sl(args: argparse.Namespace) -> int:
+    from selfplay.alphago.train_sl import SLConfig, train_sl
+    from selfplay.rundir import RunDirError
+
+    words = ["rlgo", "go", "train-sl", "--data", args.data, "--run-dir", args.run_dir]
+    words += ["--config", args.config] if args.config else []
+    words += [w for item in args.overrides for w in ("--set", item)]
+    words += ["--device", args.device] if args.device else []
+    command = " ".join(shlex.quote(w) for w in words)
+    try:
+        config = load_config(SLConfig, args.config, args.overrides)
+        if args.device is not None:
+            config = dataclasses.replace(config, device=args.device)
+        summary = train_sl(config, args.data, args.run_dir, resume=args.resume,
+                           command=command, progress=None if args.quiet else print_progress)
+    except (ConfigError, RunDirError, ValueError) as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    best = summary["best_val_top1"]
+    print(f"train-sl done: best held-out top-1 {best:.4f} " if best is not None else
+          "train-sl done: no validation split; ", end="")
+    print(f"({summary['parameters']:,} parameters, {summary['seconds'] / 60:.1f} min); "
+          f"best net {summary['policy']}", flush=True)
+    return 0
+
+
 def register(go_subparsers) -> None:
-    """Add `gen-data` and `dataset` to the `rlgo go` subcommands."""
+    """Add `gen-data`, `dataset` and `train-sl` to the `rlgo go` subcommands."""
     gen = go_subparsers.add_parser("gen-data", help=GEN_HELP, description=GEN_HELP)
     gen.add_argument("--teacher", default="gnugo --mode gtp", metavar="COMMAND",
                      help="the GTP engine's command line (default: gnugo --mode gtp)")
@@ -112,3 +149,18 @@ def register(go_subparsers) -> None:
                       help="processes (default: all cores)")
     data.add_argument("--quiet", action="store_true", help="no progress lines")
     data.set_defaults(func=_dataset)
+
+    sl = go_subparsers.add_parser("train-sl", help=SL_HELP, description=SL_HELP)
+    sl.add_argument("--data", required=True, metavar="DIR", help="a dataset (rlgo go dataset)")
+    sl.add_argument("--run-dir", required=True, metavar="DIR",
+                    help="checkpoints, metrics and the best net (RUN/policy.pt)")
+    sl.add_argument("--config", metavar="FILE",
+                    help="training settings (YAML, see configs/go/sl_9x9.yaml)")
+    sl.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="KEY=VALUE", help="override a config value (repeatable)")
+    sl.add_argument("--resume", action="store_true",
+                    help="continue the run in --run-dir from its newest checkpoint")
+    sl.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                    help="where to train (default from the config: auto)")
+    sl.add_argument("--quiet", action="store_true", help="no progress lines")
+    sl.set_defaults(func=_train_sl)

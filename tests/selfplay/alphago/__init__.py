@@ -1,0 +1,1 @@
+"""Tests of the AlphaGo training pipeline (teacher games, datasets, training loops)."""
