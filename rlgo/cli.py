@@ -17,7 +17,7 @@ from selfplay.runtime.api import RuntimeBackendError
 
 from . import __version__
 from .commands import atari as atari_commands
-from .commands import go_data, gtp, match, play
+from .commands import go_data, go_rl, gtp, match, play
 from .commands import selfplay as selfplay_commands
 from .config import ConfigError, load_config
 
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.register(go)
     selfplay_commands.register(go)
     go_data.register(go)
+    go_rl.register(go)
 
     atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
         dest="command", metavar="COMMAND", required=True)
@@ -132,13 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _late_user_errors() -> tuple[type[Exception], ...]:
-    """User errors of modules that only some commands load (torch is slow to import): a
-    module that was never imported cannot have raised its error."""
-    networks = sys.modules.get("agents.alphago.networks")
-    return (networks.WeightsError,) if networks is not None else ()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -152,11 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `rlgo atari games | head`: the reader left, nothing to say
         sys.stderr.close()
         return 0
-    except Exception as err:
-        if not isinstance(err, _late_user_errors()):
-            raise
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("rlgo: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,136 @@
+"""`rlgo go train-rl` and `rlgo go train-value`: the two self-play stages of AlphaGo, on the
+self-play runtime (embedded Ray on all cores, or a cluster with --address).
+
+    rlgo go train-rl --init agents/alphago/weights/policy_9x9.pt --run-dir runs/alphago/rl9 \\
+        [--config configs/go/rl_9x9.yaml] [--set lr=0.005] [--address auto] [--actors N] \\
+        [--iterations N] [--resume] [--device auto|cpu|cuda]
+    rlgo go train-value --policy runs/alphago/rl9/rl_policy.pt \\
+        --sl agents/alphago/weights/policy_9x9.pt --run-dir runs/alphago/value9 \\
+        [--config configs/go/value_9x9.yaml] [--positions N] [--epochs N] [--resume] ...
+
+train-rl writes RUN/rl_policy.pt (meta: command, win_rate_vs_sl, iterations); train-value
+writes RUN/value.pt (meta: command, val_mse, positions). Both print a progress line every
+few seconds and resume with --resume. A bad config, weight file or run directory, or an
+unreachable cluster, is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+
+from ..config import ConfigError, load_config
+from . import positive_int, print_progress
+
+RL_HELP = "improve a policy network by REINFORCE self-play against a pool of earlier versions"
+VALUE_HELP = "train the value network on one position per self-play game of the RL policy"
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors a user can cause (imported late: torch and ray are slow to load)."""
+    from agents.alphago.networks import WeightsError
+    from selfplay.rundir import RunDirError
+    from selfplay.runtime import RuntimeBackendError
+
+    return ConfigError, RunDirError, RuntimeBackendError, WeightsError
+
+
+def _common(parser: argparse.ArgumentParser, config_example: str) -> None:
+    parser.add_argument("--run-dir", required=True, metavar="DIR",
+                        help="where config, checkpoints, metrics and the network go")
+    parser.add_argument("--config", metavar="FILE", help=f"settings (YAML, see {config_example})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config value (repeatable)")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="join a Ray cluster: auto, host:port or ray://host:port "
+                             "(default: embedded Ray)")
+    parser.add_argument("--actors", type=positive_int, default=None, metavar="N",
+                        help="self-play actors (default: one per CPU)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help="where the learner trains (default from the config: auto)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --run-dir")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _config(cls, args: argparse.Namespace, flags: dict):
+    """cls from the config file, then --set, then the flags that were given."""
+    config = load_config(cls, args.config, args.overrides)
+    changes = {k: v for k, v in flags.items() if v is not None}
+    try:
+        return dataclasses.replace(config, **changes)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(str(err)) from None
+
+
+def _command_line() -> str:
+    return "rlgo " + shlex.join(sys.argv[1:]) if sys.argv else "rlgo"
+
+
+def _train_rl(args: argparse.Namespace) -> int:
+    from selfplay.alphago.rl import RLConfig, run_rl
+
+    try:
+        config = _config(RLConfig, args, {
+            "init": args.init, "address": args.address, "actors": args.actors,
+            "device": args.device, "iterations": args.iterations})
+        if not config.init:
+            raise ConfigError("train-rl needs the SL policy to start from: --init PATH")
+        summary = run_rl(config, args.run_dir, resume=args.resume,
+                         progress=None if args.quiet else print_progress,
+                         command=_command_line())
+    except _user_errors() as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    print(f"train-rl done: {summary['iterations']} iterations, {summary['games']} games "
+          f"({summary['games_per_s']:.1f} games/s); win rate vs SL "
+          f"{summary['win_rate_vs_sl']:.1%} over {summary['eval_games']} games; "
+          f"{summary['policy']}", flush=True)
+    return 0
+
+
+def _train_value(args: argparse.Namespace) -> int:
+    from selfplay.alphago.value import ValueConfig, run_value
+
+    try:
+        config = _config(ValueConfig, args, {
+            "policy": args.policy, "sl_policy": args.sl, "address": args.address,
+            "actors": args.actors, "device": args.device, "positions": args.positions,
+            "epochs": args.epochs})
+        if not config.policy:
+            raise ConfigError("train-value needs the RL policy: --policy PATH")
+        summary = run_value(config, args.run_dir, resume=args.resume,
+                            progress=None if args.quiet else print_progress,
+                            command=_command_line())
+    except _user_errors() as err:
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
+    print(f"train-value done: {summary['positions']} positions ({summary['new']} new, "
+          f"{summary['positions_per_s']:.1f}/s); validation MSE {summary['val_mse']:.4f} "
+          f"(train {summary['train_mse']:.4f}); {summary['value']}", flush=True)
+    return 0
+
+
+def register(go_subparsers) -> None:
+    """Add `train-rl` and `train-value` to the `rlgo go` subcommands."""
+    rl = go_subparsers.add_parser("train-rl", help=RL_HELP, description=RL_HELP)
+    rl.add_argument("--init", default=None, metavar="PATH",
+                    help="the SL policy network to start from (and to evaluate against)")
+    rl.add_argument("--iterations", type=positive_int, default=None, metavar="N",
+                    help="REINFORCE steps in total (a resumed run counts the earlier ones)")
+    _common(rl, "configs/go/rl_9x9.yaml")
+    rl.set_defaults(func=_train_rl)
+
+    value = go_subparsers.add_parser("train-value", help=VALUE_HELP, description=VALUE_HELP)
+    value.add_argument("--policy", default=None, metavar="PATH",
+                       help="the RL policy network that plays the games out")
+    value.add_argument("--sl", default=None, metavar="PATH",
+                       help="the SL policy for the moves before the random one (default: "
+                            "the RL policy)")
+    value.add_argument("--positions", type=positive_int, default=None, metavar="N",
+                       help="positions (= games) in total; a resumed run plays the missing")
+    value.add_argument("--epochs", type=positive_int, default=None, metavar="N")
+    _common(value, "configs/go/value_9x9.yaml")
+    value.set_defaults(func=_train_value)
