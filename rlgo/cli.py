@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _late_user_errors() -> tuple[type[Exception], ...]:
+    """User errors of modules that only some commands load (torch is slow to import): a
+    module that was never imported cannot have raised its error."""
+    networks = sys.modules.get("agents.alphago.networks")
+    return (networks.WeightsError,) if networks is not None else ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -146,6 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `rlgo atari games | head`: the reader left, nothing to say
         sys.stderr.close()
         return 0
+    except Exception as err:
+        if not isinstance(err, _late_user_errors()):
+            raise
+        print(f"rlgo: error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("rlgo: interrupted", file=sys.stderr)
         return 130
