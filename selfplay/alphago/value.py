@@ -14,7 +14,8 @@ games in lockstep per actor); the driver appends the positions to RUN/positions/
 compressed shards in the layout of dataset.py (train/ and val/ shard-NNNNN.npz, fields
 planes uint8 [N, C+1, S, S] with the player-colour plane, outcome int8 [N], u int16 [N]),
 a fixed fraction of each flush going to val/. A killed run keeps its shards and plays only
-the missing positions. Training (value_training.py) then writes RUN/value.pt.
+the missing positions. Training (value_training.py, in the shared supervised loop) then
+writes RUN/value.pt.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from agents.alphago.features import features_batch
 from agents.alphago.networks import load_network
 from envs.go import Position, Rules
 from selfplay.alphago.batched_games import RANDOM, play_games
-from selfplay.alphago.dataset import load_shard, shard_paths
+from selfplay.alphago.dataset import shard_paths
 from selfplay.alphago.reinforce import numpy_state, policy_from_state
 from selfplay.alphago.teacher import empty_replay
+from selfplay.alphago.value_training import count_positions, train_value_net
 from selfplay.go_actor import winner_of
 from selfplay.go_selfplay import make_backend
 from selfplay.rundir import RunDir, RunDirError
@@ -189,8 +191,7 @@ class ValueDataActor:
 
 def positions_held(directory: Path) -> int:
     """Positions already in RUN/positions/ (train and val shards)."""
-    return sum(len(load_shard(p)["outcome"]) for split in ("train", "val")
-               for p in shard_paths(directory, split))
+    return count_positions(directory, "train") + count_positions(directory, "val")
 
 
 def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -285,8 +286,6 @@ def run_value(config: ValueConfig, run_dir: str | Path, resume: bool = False,
               backend: Backend | None = None) -> dict[str, Any]:
     """Generate the positions (resumable), train the value net, write RUN/value.pt; returns
     {positions, positions_per_s, val_mse, train_mse, epochs, value, run_dir}."""
-    from selfplay.alphago.value_training import train_value_net
-
     load_network(config.policy, "policy", config.size)  # a bad file fails before any work
     if not resume and positions_held(Path(run_dir) / "positions"):
         raise RunDirError(f"{run_dir} already holds positions; pass --resume to continue "
