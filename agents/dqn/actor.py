@@ -56,12 +56,27 @@ class EpsilonGreedyActor:
         tensor = torch.as_tensor(obs, device=self.device)
         return self.network(tensor).argmax(dim=1).cpu().numpy().astype(np.int64)
 
+    @torch.no_grad()
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(obs, .): float32 [N, A] for observations [N, *obs_shape]."""
+        tensor = torch.as_tensor(obs, device=self.device)
+        return self.network(tensor).float().cpu().numpy()
+
+    def _explore(self, n: int, epsilon: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of n environments act at random (bool [N]) and their random actions."""
+        explore = self.rng.random(n) < np.broadcast_to(np.asarray(epsilon, np.float64), (n,))
+        return explore, self.rng.integers(0, self.num_actions, n, dtype=np.int64)
+
     def act(self, obs: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
         """int64 [N]: random with probability epsilon (scalar, or [N] per environment), else
         greedy. The network is skipped when every environment acts at random."""
-        n = len(obs)
-        explore = self.rng.random(n) < np.broadcast_to(np.asarray(epsilon, np.float64), (n,))
-        random_actions = self.rng.integers(0, self.num_actions, n, dtype=np.int64)
+        explore, random_actions = self._explore(len(obs), epsilon)
         if explore.all():
             return random_actions
         return np.where(explore, random_actions, self.greedy(obs))
+
+    def act_on_q(self, q: np.ndarray, epsilon: float | np.ndarray) -> np.ndarray:
+        """`act` from Q-values [N, A] already computed (an Ape-X actor keeps them to estimate
+        its transitions' priorities); the same random draws as `act`."""
+        explore, random_actions = self._explore(len(q), epsilon)
+        return np.where(explore, random_actions, np.asarray(q).argmax(axis=1))

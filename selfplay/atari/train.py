@@ -82,6 +82,28 @@ def _crossed(before: int, after: int, every: int) -> bool:
     return every > 0 and after // every > before // every
 
 
+def progress_line(env_id: str, step: int, total: int, rate: float, eps: str, episodes: int,
+                  recent: collections.deque, loss: float, q: float, replay: int) -> str:
+    """The periodic one-line status (single-process and Ape-X runs print the same)."""
+    mean = float(np.mean(recent)) if recent else math.nan
+    return (f"[{env_id}] step {step:,}/{total:,} ({100 * step / total:.1f}%) | {rate:,.0f} "
+            f"steps/s | eps {eps} | episodes {episodes:,} | return {mean:.2f} (last "
+            f"{len(recent)}) | loss {loss:.4f} | q {q:.3f} | replay {replay:,}")
+
+
+def evaluate_now(network: torch.nn.Module, env_id: str, config: DQNConfig, step: int,
+                 device: torch.device, log: Callable[[str], None]) -> tuple[float, float]:
+    """Play config.eval_episodes games under the evaluation protocol; log and return (mean,
+    std). The seed comes from the run's seed and the step, so evaluations are repeatable."""
+    seed = int(np.random.SeedSequence([config.seed, step]).generate_state(1)[0] % 2**31)
+    scores = play_episodes(network, env_id, config, config.eval_episodes, config.eval_eps,
+                           seed, device)
+    mean, std = float(np.mean(scores)), float(np.std(scores))
+    log(f"[{env_id}] eval at step {step:,}: {mean:.2f} +- {std:.2f} over {len(scores)} "
+        f"episodes (eps {config.eval_eps})")
+    return mean, std
+
+
 def _rng_state(rng: np.random.Generator) -> dict:
     return rng.bit_generator.state
 
@@ -216,11 +238,8 @@ class Trainer:
         config = self.config
         loss = float(np.mean(self.losses)) if self.losses else math.nan
         q = float(np.mean(self.q_values)) if self.q_values else math.nan
-        self.log(f"[{self.env_id}] step {self.step:,}/{config.total_steps:,} "
-                 f"({100 * self.step / config.total_steps:.1f}%) | {rate:,.0f} steps/s | "
-                 f"eps {eps:.3f} | episodes {self.episodes:,} | return {self._recent_return():.2f}"
-                 f" (last {len(self.recent)}) | loss {loss:.4f} | q {q:.3f} | "
-                 f"replay {len(self.replay):,}")
+        self.log(progress_line(self.env_id, self.step, config.total_steps, rate, f"{eps:.3f}",
+                               self.episodes, self.recent, loss, q, len(self.replay)))
         self.metrics.log(self.step, steps_per_s=rate, epsilon=eps, episodes=self.episodes,
                          return_mean=self._recent_return(), loss=loss, q_mean=q,
                          updates=self.learner.updates, replay_size=len(self.replay))
@@ -232,13 +251,8 @@ class Trainer:
         return self._metrics
 
     def _evaluate(self) -> None:
-        config = self.config
-        seed = int(np.random.SeedSequence([config.seed, self.step]).generate_state(1)[0] % 2**31)
-        scores = play_episodes(self.learner.network, self.env_id, config, config.eval_episodes,
-                               config.eval_eps, seed, self.device)
-        mean, std = float(np.mean(scores)), float(np.std(scores))
-        self.log(f"[{self.env_id}] eval at step {self.step:,}: {mean:.2f} +- {std:.2f} over "
-                 f"{len(scores)} episodes (eps {config.eval_eps})")
+        mean, std = evaluate_now(self.learner.network, self.env_id, self.config, self.step,
+                                 self.device, self.log)
         self.metrics.log(self.step, eval_return_mean=mean, eval_return_std=std)
 
     # ---- checkpoints --------------------------------------------------------------------------
@@ -276,6 +290,9 @@ class Trainer:
         if state is None:
             self.log(f"resume: {self.rundir.path} has no checkpoint yet; starting from step 0")
             return
+        if state.get("mode") == "apex":
+            raise RunDirError(f"{self.rundir.path} was trained with --distributed; resume it "
+                              f"with --distributed")
         if state.get("format") != CHECKPOINT_FORMAT or state.get("env_id") != self.env_id:
             raise RunDirError(f"the checkpoint in {self.rundir.checkpoints} is for "
                               f"{state.get('env_id')!r} (format {state.get('format')}), not "

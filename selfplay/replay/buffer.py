@@ -53,6 +53,12 @@ class ReplayBuffer:
         indices, weights = self.sampler.sample(batch_size, self.storage.size)
         return self.storage.get(indices), indices, weights
 
+    def sample_indexed(self, batch_size: int) -> dict[str, np.ndarray]:
+        """One dict for learners that send priorities back: the records plus `indices`
+        int64 [B] and importance `weights` float32 [B]."""
+        records, indices, weights = self.sample(batch_size)
+        return {**records, "indices": indices, "weights": weights}
+
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """New TD errors [B] for the records at `indices` [B] (ignored by uniform sampling).
 

@@ -26,6 +26,12 @@ can serve as next frame), and the return stops after a terminated or truncated s
 steps counted: reward = sum_j gamma^j r_j, discount = gamma^m, or 0 if step m-1 terminated,
 next_obs = the stack of record i + mS.
 
+Chunks from several senders (Ape-X actors) share one ring: `add` writes a chunk's rows [R, S]
+one after another, so within a chunk the stream layout above holds, and a chunk's first row
+is marked `first` so that nothing looks back into whatever the ring held before it. A sender
+that cuts its stream into chunks repeats the k-1 rows before and the n rows after the chunk's
+own rows as context, marked `last` (no transition starts there); selfplay/atari/apex.py does.
+
 A record cannot be sampled when it is a `last` record, when its first step has no next frame
 yet (the newest row, or a stream cut by a resumed run), or when its stack reaches back past the
 oldest record still stored without meeting its episode's first frame. Samplers know nothing of
@@ -103,6 +109,22 @@ class FrameReplay:
                 raise ReplayError(f"add_row: {name} needs a leading dimension of "
                                   f"{self.streams} streams, got shape {np.shape(value)}")
         return self.buffer.add(row, td_errors)
+
+    def add(self, rows: dict[str, np.ndarray], td_errors: np.ndarray | None = None
+            ) -> np.ndarray:
+        """Append R rows at once: each field [R, S, ...] (td_errors [R, S] when the sender
+        computed priorities). The same as R calls of `add_row`; the form replay shards take
+        (Ape-X actors send their chunks this way). Returns the indices written, int64 [R*S]."""
+        records = {}
+        for name in ("frame", "action", "reward", *FLAGS):
+            value = np.asarray(rows[name])
+            if value.shape[1:2] != (self.streams,):
+                raise ReplayError(f"add: {name} needs shape [rows, {self.streams} streams, "
+                                  f"...], got {value.shape}")
+            records[name] = value.reshape(-1, *value.shape[2:])
+        if td_errors is not None:
+            td_errors = np.asarray(td_errors).reshape(-1)
+        return self.buffer.add(records, td_errors)
 
     # ---- rebuilding ---------------------------------------------------------------------------
 
@@ -183,6 +205,11 @@ class FrameReplay:
             indices[bad], weights[bad] = new_indices, new_weights
         raise ReplayError(f"no complete transition among {size} records after "
                           f"{self.max_redraws} redraws; add more before sampling")
+
+    def sample_indexed(self, batch_size: int) -> dict[str, np.ndarray]:
+        """`sample` (its batches already carry indices and weights); the name replay shards
+        call on any replay (see ReplayBuffer.sample_indexed)."""
+        return self.sample(batch_size)
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """New TD errors [B] for sampled `indices` [B] (ignored by uniform sampling)."""

@@ -70,10 +70,10 @@ class LocalBackend:
         self._turn += 1
         return [(actor_id, r) for r in actor.run(min(self.games_per_call, remaining))]
 
-    def add(self, batch: Mapping[str, np.ndarray]) -> None:
+    def add(self, batch: Mapping[str, np.ndarray], td_errors: np.ndarray | None = None) -> None:
         k = self._add_turn % len(self._shards)
         self._add_turn += 1
-        self._sizes[k] = self._shards[k].add(batch)
+        self._sizes[k] = self._shards[k].add(batch, td_errors)
 
     def replay_size(self) -> int:
         return sum(self._sizes)
@@ -84,6 +84,17 @@ class LocalBackend:
         for _ in range(steps):
             batch = self._shards[choose_shard(self._sizes, self.rng)].sample(batch_size)
             metrics.append(self._learner.step(batch))
+        return metrics
+
+    def train_prioritized(self, steps: int, batch_size: int) -> list[dict[str, float]]:
+        """`train` on `sample_indexed` batches, each step's TD errors becoming new priorities
+        in the shard the batch came from before the next batch is drawn."""
+        metrics = []
+        for _ in range(steps):
+            shard = self._shards[choose_shard(self._sizes, self.rng)]
+            result = self._learner.step(shard.sample_indexed(batch_size))
+            shard.update_priorities(result.pop("indices"), result.pop("td_errors"))
+            metrics.append(result)
         return metrics
 
     def publish(self) -> int:

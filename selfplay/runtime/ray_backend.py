@@ -294,7 +294,8 @@ class RayBackend:
             plan.append((shards, self._learner.step(samples)))
         metrics = []
         for shards, refs in plan:
-            per_rank = ray.get(refs)
+            with _stateful("learner or a replay shard"):
+                per_rank = ray.get(refs)
             for s, m in zip(shards, per_rank, strict=True):
                 self._shards[s].update_priorities.remote(m.pop("indices"), m.pop("td_errors"))
             metrics.append(LearnerGroup.mean_metrics(per_rank))
