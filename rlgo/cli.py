@@ -17,7 +17,7 @@ from selfplay.runtime.api import RuntimeBackendError
 
 from . import __version__
 from .commands import atari as atari_commands
-from .commands import go_data, go_rl, gtp, match, play
+from .commands import go_data, go_rl, go_rollout, gtp, match, play
 from .commands import selfplay as selfplay_commands
 from .config import ConfigError, load_config
 
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     selfplay_commands.register(go)
     go_data.register(go)
     go_rl.register(go)
+    go_rollout.register(go)
 
     atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
         dest="command", metavar="COMMAND", required=True)

@@ -1,8 +1,9 @@
 """The network-free evaluator: compiled rollouts on all cores, with heuristic priors.
 
-Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default, plain
-random ones as an option); the batch is shared out to threads that run compiled code without
-the GIL, so a search on two cores evaluates two leaves at a time. The value of a leaf is the
+Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default; plain
+random ones, or the trained linear softmax of rollout_policy.py, as options); the batch is
+shared out to threads that run compiled code without the GIL, so a search on two cores
+evaluates two leaves at a time. The value of a leaf is the
 playout's result for its player to move (+1 win, -1 loss, 0 draw), and the playout's moves come
 back for RAVE.
 """
@@ -21,20 +22,30 @@ from envs.go import playout as P
 
 from . import policy
 from .mcts import Evaluation
+from .rollout_policy import RolloutPolicy, linear_playout, neighbour8_table
+
+_NO_LINEAR = (np.zeros((0, 8), np.int32), np.zeros(0, np.float32), np.zeros((0, 0), np.float32),
+              np.zeros(0, np.float32))  # linear-policy arguments when playouts do not use it
 
 
 @nb.njit(cache=True, nogil=True)
-def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns, lo,
-             hi, values_out, moves_out, lengths_out):
+def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns,
+             linear, lo, hi, values_out, moves_out, lengths_out):
     """One playout for each row b in [lo, hi) of `boards` [B, n]; values_out[b] is the result
-    for to_play[b]. Releases the GIL, so threads can run disjoint ranges at once."""
+    for to_play[b]. `linear` is (nbr8, pattern, response, flag gammas) of a RolloutPolicy, or
+    empty tables for the heavy/random playouts. Releases the GIL, so threads can run disjoint
+    ranges at once."""
     n = boards.shape[1]
     max_moves = moves_out.shape[1]
     board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
     for b in range(lo, hi):
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
-        if heavy:
+        if linear[1].size > 0:
+            played = linear_playout(board, nbr, diag, linear[0], head, link, libs, gsize, empty,
+                                    where, n_empty, to_play[b], ko[b], last_move[b], rng,
+                                    max_moves, moves_out[b], linear[1], linear[2], linear[3])
+        elif heavy:
             played = policy.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
                                           where, n_empty, to_play[b], ko[b], last_move[b], rng,
                                           max_moves, moves_out[b], patterns)
@@ -58,11 +69,14 @@ class RolloutEvaluator:
             self-atari) instead of uniformly random ones.
     priors: heuristic move priors (captures, escapes, patterns; pass and the first line low)
             instead of uniform ones.
+    rollout_policy: play the playouts with this trained linear softmax policy instead (heavy
+            is then ignored).
     """
 
     def __init__(self, seed: int = 0, heavy: bool = True, priors: bool = True,
-                 threads: int | None = None):
+                 threads: int | None = None, rollout_policy: RolloutPolicy | None = None):
         self.heavy = heavy
+        self.rollout_policy = rollout_policy
         self.use_priors = priors
         self.threads = max(1, threads or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
@@ -85,8 +99,12 @@ class RolloutEvaluator:
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)
         lengths = np.empty(batch, np.int64)
+        linear = _NO_LINEAR
+        if self.rollout_policy is not None:
+            rp = self.rollout_policy
+            linear = (neighbour8_table(size), rp.pattern_gamma, rp.response_gamma, rp.flag_gamma)
         args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
-                self._rngs[:batch], self.heavy, policy.pattern_table())
+                self._rngs[:batch], self.heavy, policy.pattern_table(), linear)
         outs = (values, moves, lengths)
         if self._pool is None or batch == 1:
             rollouts(*args, 0, batch, *outs)
