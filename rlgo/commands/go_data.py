@@ -35,6 +35,7 @@ SL_HELP = "train the SL policy network on a dataset (top-1 accuracy on held-out 
 def _gen_data(args: argparse.Namespace) -> int:
     from selfplay.alphago.teacher import (
         TeacherSettings,
+        check_teacher,
         existing_games,
         make_backend,
         parse_levels,
@@ -52,6 +53,7 @@ def _gen_data(args: argparse.Namespace) -> int:
     if existing_games(Path(args.out)) >= args.games:
         print(f"{args.out} already holds {args.games} games; nothing to do")
         return 0
+    check_teacher(settings)  # a command that cannot start fails here, in one line
     backend = make_backend(args.address, args.num_cpus, local=args.local)
     summary = run_generation(settings, args.out, args.games, actors=args.actors or 0,
                              backend=backend, progress=None if args.quiet else print_progress,

@@ -149,6 +149,16 @@ def _normalise_score(text: str) -> str:
     return f"{match.group(1).upper()}+{float(match.group(2)):g}"
 
 
+def check_teacher(settings: TeacherSettings) -> str:
+    """Start the engine once and ask its name and the board size: a bad command or size is
+    a GoError here, before any actor starts. Returns the engine's name."""
+    level = settings.levels[0] if settings.levels else None
+    with GtpClient(settings.argv(level), timeout=settings.move_timeout) as engine:
+        name = engine.send("name")
+        engine.send(f"boardsize {settings.size}")
+    return name
+
+
 class TeacherActor:
     """The runtime's Actor for teacher games: `run(n)` plays n games and returns them.
 
@@ -175,7 +185,7 @@ class TeacherActor:
                     out.append({"actor_id": self.actor_id,
                                 **play_teacher_game(self.settings, self.rng)})
                     break
-                except GtpError:
+                except GoError:  # engine died, hung, or answered nonsense
                     if attempt == self.retries:
                         raise
         return out
@@ -253,8 +263,10 @@ def run_generation(settings: TeacherSettings, out: str | Path, games: int, actor
     backend = backend or make_backend(None, None)
     next_report = start + progress_every
     try:
+        # default: one actor per CPU on Ray; the in-process backend plays one game at a time
+        default = getattr(backend, "default_actors", lambda: 1)
         backend.start(functools.partial(TeacherActor, settings, have), NoLearner, empty_replay,
-                      actors=actors or getattr(backend, "default_actors", lambda: 1)())
+                      actors=actors or default())
         while have < games:
             for _, game in backend.poll(0.5, games - have):
                 if have >= games:

@@ -85,3 +85,10 @@ def test_gen_data_cli_bad_levels_is_one_line(tmp_path, capsys):
                  str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rlgo: error:") and err.count("\n") == 1
+
+
+def test_gen_data_cli_engine_that_cannot_start_is_one_line(tmp_path, capsys):
+    assert main(["go", "gen-data", "--teacher", str(tmp_path / "no-such-engine"),
+                 "--games", "1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error:") and "cannot start" in err and err.count("\n") == 1
