@@ -4,6 +4,8 @@
     rlgo atari train --env Breakout --set double=true --set dueling=true --set n_step=3
     rlgo atari train --config configs/atari/cartpole.yaml         # CartPole-v1 with an MLP
     rlgo atari train --run-dir runs/atari/pong --resume           # continue a killed run
+    rlgo atari train --env Pong --distributed --actors 8          # Ape-X on embedded Ray
+    rlgo atari train --env Pong --distributed --address auto      # ... on a `ray start` cluster
     rlgo atari eval --checkpoint runs/atari/pong --episodes 30 --video pong.mp4
 
 Without --config, Atari games use configs/atari/dqn_nature.yaml and classic-control tasks
@@ -23,7 +25,7 @@ from ..config import ConfigError, load_config
 from . import positive_int
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
-TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (single process)"
+TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (one process, or Ape-X on Ray)"
 EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up to 30 no-ops"
 
 
@@ -65,6 +67,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume and not args.run_dir:
         raise ConfigError("--resume needs --run-dir (the run to continue)")
+    if (args.actors is not None or args.address) and not args.distributed:
+        raise ConfigError("--actors and --address go with --distributed")
     try:
         path = args.config or _default_config(args.env, args.run_dir, args.resume)
         config = load_config(DQNConfig, path, args.overrides)
@@ -75,7 +79,15 @@ def run_train(args: argparse.Namespace) -> int:
         env = canonical_env_id(env)
         run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
         print(f"run directory: {run_dir}")
-        result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay)
+        if args.distributed:
+            from selfplay.atari.apex import ApexSettings, train_distributed
+
+            settings = ApexSettings(actors=args.actors or 0, address=args.address)
+            result = train_distributed(config, env, run_dir, settings, resume=args.resume,
+                                       save_replay=args.save_replay)
+        else:
+            result = train(config, env, run_dir, resume=args.resume,
+                           save_replay=args.save_replay)
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -113,6 +125,14 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     train.add_argument("--save-replay", action="store_true",
                        help="also snapshot the replay with each checkpoint (exact resume; "
                             "as large as the replay itself)")
+    train.add_argument("--distributed", action="store_true",
+                       help="Ape-X: actors with their own epsilons feed a prioritized replay "
+                            "and one learner, on Ray")
+    train.add_argument("--actors", type=positive_int, metavar="N",
+                       help="Ape-X actors (default: the CPUs beside the learner)")
+    train.add_argument("--address", metavar="ADDR",
+                       help="join a Ray cluster (auto, host:port, ray://host:port) instead "
+                            "of starting an embedded one; 'local' runs all in this process")
     train.set_defaults(func=run_train)
 
     evaluate = atari_subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)

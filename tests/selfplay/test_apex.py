@@ -1,0 +1,168 @@
+"""Ape-X: per-actor epsilons, chunks that rebuild each actor's stream exactly in a shared
+replay, and a few hundred steps on a real local Ray with 2 actors (plus the CLI in process)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from agents.dqn import apex_epsilons
+from rlgo.cli import main
+from selfplay.atari import DQNConfig, ReplayConfig, evaluate
+from selfplay.atari import apex_actor as apex_actor_module
+from selfplay.atari.apex import ApexSettings, train_distributed
+from selfplay.atari.apex_actor import ActorSpec, ApexActor, make_replay
+from selfplay.atari.envs import EnvStep
+from selfplay.replay import UniformSampler
+from selfplay.replay.frames import FrameReplay
+from selfplay.rundir import load_checkpoint_file
+
+CARTPOLE = DQNConfig(
+    env="CartPole-v1", total_steps=400, learning_starts=100, batch_size=16, optimizer="adam",
+    lr=1e-3, n_step=3, target_update=50, train_every=2, double=True, network="mlp",
+    mlp_hidden=(32, 32), eval_every=0, checkpoint_every=200, log_every=200, num_envs=2,
+    seed=5, device="cpu", torch_threads=1, replay=ReplayConfig(capacity=600))
+
+
+def test_apex_epsilons_follow_the_formula():
+    for n in (2, 3, 8):
+        expected = [0.4 ** (1 + 7 * i / (n - 1)) for i in range(n)]
+        assert apex_epsilons(n) == pytest.approx(expected)
+    assert apex_epsilons(1).tolist() == [0.4]
+
+
+class FakeFrames:
+    """A vector env of 2x2 'frames' holding a running counter, stacks of 4 (zeros before an
+    episode's first frame), episodes of 2..6 steps ending terminated or truncated, and
+    NEXT_STEP autoreset, so chunk boundaries meet episode boundaries often."""
+
+    def __init__(self, num_envs: int, seed: int = 0) -> None:
+        self.num_envs, self.num_actions, self.obs_shape = num_envs, 2, (4, 2, 2)
+        self.rng = np.random.default_rng(seed)
+        self.count = 0
+
+    def _new_game(self, e: int) -> None:
+        self.stacks[e] = 0
+        self.left[e] = self.rng.integers(2, 7)
+        self._push(e)
+
+    def _push(self, e: int) -> None:
+        self.count += 1
+        self.stacks[e] = np.roll(self.stacks[e], -1, axis=0)
+        self.stacks[e, -1] = self.count % 251
+
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        self.stacks = np.zeros((self.num_envs, *self.obs_shape), np.uint8)
+        self.left = np.zeros(self.num_envs, int)
+        self.done = np.zeros(self.num_envs, bool)
+        for e in range(self.num_envs):
+            self._new_game(e)
+        return self.stacks.copy()
+
+    def step(self, actions: np.ndarray) -> EnvStep:
+        n = self.num_envs
+        reward = np.zeros(n, np.float32)
+        terminated, truncated, reset = (np.zeros(n, bool) for _ in range(3))
+        for e in range(n):
+            if self.done[e]:
+                reset[e], self.done[e] = True, False
+                self._new_game(e)
+                continue
+            self._push(e)
+            reward[e] = 1.0 + actions[e]
+            self.left[e] -= 1
+            if self.left[e] == 0:
+                self.done[e] = True
+                terminated[e] = self.rng.random() < 0.5
+                truncated[e] = not terminated[e]
+        return EnvStep(self.stacks.copy(), reward, reward.copy(), terminated, truncated, reset)
+
+    def close(self) -> None:
+        pass
+
+
+def test_chunks_rebuild_each_actors_stream_in_a_shared_replay(monkeypatch):
+    """Chunks of two actors, interleaved in one ring, give exactly the transitions a
+    single-stream replay of each actor's unchunked rows gives; context and look-ahead rows
+    are never sampleable, and only real transitions get a priority."""
+    monkeypatch.setattr(apex_actor_module, "make_vec_env",
+                        lambda env_id, num_envs, **_: FakeFrames(num_envs, seed=len(env_id)))
+    config = dataclasses.replace(CARTPOLE, network="mlp", n_step=3, num_envs=2)
+    actors, rows = [], []
+    for actor_id in range(2):
+        actor = ApexActor(ActorSpec("fake" * (actor_id + 1), config, 2, chunk=5), actor_id)
+        seen: list[dict] = []
+        step = actor._step
+        monkeypatch.setattr(actor, "_step", lambda out, s=step, a=actor, k=seen: (
+            s(out), k.append(a.rows[-1])))
+        actors.append(actor)
+        rows.append(seen)
+    shared = make_replay(config, (4, 2, 2), np.uint8, 2 * 400, 0)
+    chunks = []  # (actor, first global row of the chunk, indices [R, E], context, records)
+    for _ in range(6):
+        for a, actor in enumerate(actors):
+            context, start = actor.context, len(rows[a]) - len(actor.rows)
+            start = start if actor.rows else len(rows[a])
+            chunk = actor.run(1)[0]
+            indices = shared.add(chunk["records"], chunk["td_errors"]).reshape(-1, 2)
+            chunks.append((a, start, indices, context, chunk))
+    references = []
+    for a in range(2):
+        ref = FrameReplay(2 * 400, (2, 2), np.uint8, sampler=UniformSampler(
+            np.random.default_rng(0)), stack=4, streams=2, n_step=3, gamma=config.gamma)
+        for row in rows[a]:
+            ref.add_row(row["frame"], row["action"], row["reward"], row["terminated"],
+                        row["truncated"], row["first"], row["last"])
+        references.append(ref)
+    checked = 0
+    for a, start, indices, context, chunk in chunks:
+        body = slice(context, context + 5)
+        got, valid = shared.gather(indices[body].reshape(-1))
+        global_rows = np.arange(start + context, start + context + 5)
+        want, want_valid = references[a].gather((global_rows[:, None] * 2 + np.arange(2))
+                                                .reshape(-1))
+        assert np.array_equal(valid, want_valid)
+        for key in ("obs", "next_obs", "action", "reward", "discount", "steps"):
+            assert np.array_equal(got[key][valid], want[key][valid]), key
+        outside = np.ones(len(indices), bool)
+        outside[body] = False
+        assert not shared.valid(indices[outside].reshape(-1)).any()
+        assert not chunk["td_errors"][outside].any()
+        assert np.count_nonzero(chunk["td_errors"][body].reshape(-1)[valid]) == valid.sum()
+        checked += valid.sum()
+    assert checked > 80
+
+
+def test_distributed_training_on_ray_with_two_actors(ray_session, tmp_path):
+    lines: list[str] = []
+    settings = ApexSettings(actors=2, actor_cpus=0.5, learner_cpus=1.0, chunk=10,
+                            publish_every=4, train_batch=4)
+    result = train_distributed(CARTPOLE, None, tmp_path / "run", settings, save_replay=True,
+                               log=lines.append)
+    assert result.steps >= 400 and set(result.actor_steps) == {0, 1}
+    assert all(steps >= 40 for steps in result.actor_steps.values())
+    assert result.epsilons == pytest.approx({0: 0.4, 1: 0.4 ** 8})
+    assert result.updates >= (400 - 100) // 2 and max(result.versions) > 0
+    assert len(result.versions) >= 3  # actors picked up new weights as they went
+    assert any("eps 0.4..0.00066 (2 actors)" in line for line in lines)
+    state = load_checkpoint_file(result.checkpoint)
+    assert state["mode"] == "apex" and state["updates"] == result.updates
+    replay = np.load(next((tmp_path / "run" / "replay").glob("step-*/shard-0/replay.npz")))
+    priorities = replay["sampler/priorities"][replay["sampler/used"]]
+    assert len(np.unique(priorities)) > 100  # first priorities, then the learner's
+    scores = evaluate(tmp_path / "run", episodes=2, eps=0.0, log=lines.append).scores
+    assert len(scores) == 2
+
+
+def test_cli_distributed_in_process(tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["atari", "train", "--env", "CartPole-v1", "--distributed", "--actors", "2",
+                 "--address", "local", "--run-dir", str(run), "--set", "total_steps=300",
+                 "--set", "learning_starts=100", "--set", "log_every=100",
+                 "--set", "eval_every=0", "--set", "replay.capacity=400"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Ape-X: 2 actors" in out and "ckpt-" in out
+    assert main(["atari", "train", "--env", "CartPole-v1", "--actors", "2"]) == 2
+    assert "--distributed" in capsys.readouterr().err
