@@ -50,7 +50,8 @@ def policy_from_state(spec: Mapping[str, Any], state: Mapping[str, Any],
 
 def load_state(net: torch.nn.Module, state: Mapping[str, Any]) -> None:
     """Load arrays or tensors (copied: Ray's arrays are read-only) into `net`."""
-    net.load_state_dict({k: torch.as_tensor(np.array(v)) for k, v in state.items()})
+    net.load_state_dict({k: v.detach().clone() if isinstance(v, torch.Tensor)
+                         else torch.as_tensor(np.array(v)) for k, v in state.items()})
 
 
 def rollout_spec(spec: NetSpec) -> dict[str, tuple[tuple[int, ...], Any]]:

@@ -144,8 +144,9 @@ class ValueActorSettings:
 
 class ValueDataActor:
     """The Actor protocol for value data: `run(n)` returns n games' positions, each
-    {"planes" uint8 [C+1, S, S], "outcome" +1/-1/0, "u", "length", "dropped"} where dropped
-    counts the games that ended before their move U while this one was being made."""
+    {"planes" uint8 [C+1, S, S], "outcome" +1/-1/0 for "to_play", "u", "moves" (the whole
+    game), "result", "length", "dropped"}; dropped counts the games that ended before
+    their move U while this batch was played."""
 
     def __init__(self, settings: ValueActorSettings, specs: dict[str, dict[str, Any]],
                  actor_id: int) -> None:
@@ -184,7 +185,9 @@ class ValueDataActor:
             winner = winner_of(final)
             outcome = 0 if winner is None else (1 if winner == start.to_play else -1)
             out.append({"planes": planes[i], "outcome": outcome, "u": int(start.move_number),
-                        "length": int(final.move_number), "dropped": 0})
+                        "to_play": int(start.to_play), "result": final.result(),
+                        "moves": final.moves(), "length": int(final.move_number),
+                        "dropped": 0})
         out[0]["dropped"] = count - len(kept)
         return out
 
