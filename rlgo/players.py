@@ -8,7 +8,10 @@ size, a seed and that kind's keyword options and returning an object with the Pl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from agents.alphago.mcts import MCTSConfig
@@ -16,9 +19,15 @@ from agents.alphago.mcts_player import MCTSPlayer
 from agents.alphago.player import Player, RandomPlayer
 from agents.alphago.rollout import RolloutEvaluator
 
-from .config import ConfigError
+from .config import ConfigError, load_config
 
 Builder = Callable[..., Player]  # (size: int, seed: int, **options) -> Player
+Log = Callable[[str], None]
+DEFAULT_KIND = "alphago"  # the networks where weights exist for the board size, else "mcts"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _random(size: int, seed: int, **options: Any) -> Player:
@@ -32,10 +41,65 @@ def _mcts(size: int, seed: int, config: MCTSConfig | None = None, threads: int |
     return MCTSPlayer(evaluator, config, seed=seed)
 
 
+def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
+             weights: str | None = None, value_weights: str | None = None,
+             rollout_weights: str | None = None, mix: float = 0.5, device: str = "cpu",
+             log: Log | None = _stderr) -> Player:
+    """AlphaGo's engine: APV-MCTS (agents.alphago.apv) over the policy net, the value net and
+    rollouts. Weights default to the shipped ones for `size` (networks.default_weights, the
+    rollout policy's default_rollout_weights); without a value net the values come from
+    rollouts, without a rollout policy the rollouts are the heavy playouts. Without a policy
+    net for `size` the network-free engine plays instead (with its own search settings).
+    One line through `log` says which engine runs. A weight file that does not fit is a
+    ConfigError (one line)."""
+    from agents.alphago import apv, networks
+    from agents.alphago import rollout_policy as rp
+
+    say = log or (lambda _line: None)
+    policy_path = weights or networks.default_weights("policy", size)
+    try:
+        policy = networks.load_network(policy_path, "policy") if policy_path else None
+        if policy is not None and policy.spec.size != size:
+            say(f"rlgo: engine: network-free MCTS ({policy_path} is for "
+                f"{policy.spec.size}x{policy.spec.size}, the board is {size}x{size})")
+            policy = None
+        elif policy is None:
+            say(f"rlgo: engine: network-free MCTS (no policy network for {size}x{size})")
+        if policy is None:
+            return _mcts(size, seed, threads=threads)
+        value_path = value_weights or networks.default_weights("value", size)
+        value = networks.load_network(value_path, "value", size) if value_path else None
+        rollout_path = rollout_weights or rp.default_rollout_weights(size)
+        rollout = rp.RolloutPolicy.load(rollout_path) if rollout_path else None
+    except (networks.WeightsError, rp.RolloutWeightsError) as err:
+        raise ConfigError(str(err)) from None
+    if value is None:
+        mix = 1.0
+    rollouts = RolloutEvaluator(seed=seed, priors=False, threads=threads, rollout_policy=rollout)
+    evaluator = apv.NetworkEvaluator(policy, value, rollouts, mix=mix, device=device)
+    say(f"rlgo: engine: alphago (policy {policy_path}; value "
+        f"{value_path or 'none, rollouts only'}; rollouts "
+        f"{rollout_path or 'heavy playouts'}; lambda {mix:g})")
+    return MCTSPlayer(evaluator, config or apv.APV_SEARCH, seed=seed, name="rlgo-alphago")
+
+
 BUILDERS: dict[str, Builder] = {
+    "alphago": _alphago,
     "mcts": _mcts,
     "random": _random,
 }
+
+
+def search_config(kind: str, path: str | Path | None = None,
+                  overrides: Sequence[str] = ()) -> MCTSConfig:
+    """The search settings for a player kind: the YAML file when given, else the kind's own
+    defaults (APV_SEARCH for "alphago", MCTSConfig() otherwise); then the overrides."""
+    if kind == "alphago" and path is None:
+        from agents.alphago.apv import APV_SEARCH
+
+        base = [f"{k}={v}" for k, v in dataclasses.asdict(APV_SEARCH).items()]
+        return load_config(MCTSConfig, None, [*base, *overrides])
+    return load_config(MCTSConfig, path, overrides)
 
 
 def player_kinds() -> tuple[str, ...]:

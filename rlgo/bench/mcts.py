@@ -1,8 +1,11 @@
-"""`rlgo bench mcts`: simulations per second of the network-free engine.
+"""`rlgo bench mcts`: simulations per second of the network-free engine, and with networks.
 
 Each figure is a search from a position a few moves into a game (so the tree is not trivially
 symmetric) for `seconds`, repeated `rounds` times (median). The sweep shows what leaf batching
 (leaves evaluated per parallel rollout call) and virtual loss do to the rate.
+`sims_per_s_9x9_nets` is APV-MCTS (agents.alphago.apv) on the CPU: the shipped 9x9 policy and
+value nets, or freshly initialised ones of the default shape when none are shipped (the cost is
+the same), with rollouts at lambda 0.5 and the APV search settings.
 """
 
 from __future__ import annotations
@@ -51,6 +54,41 @@ def sims_per_second(position: Position, config: MCTSConfig, seconds: float, roun
     return statistics.median(rates)
 
 
+def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float, str]:
+    """(simulations/s of APV-MCTS on 9x9 on the CPU, which networks were used)."""
+    import torch
+
+    from agents.alphago.apv import APV_SEARCH, NetworkEvaluator
+    from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, default_weights, load_network
+    from agents.alphago.rollout_policy import RolloutPolicy, default_rollout_weights
+
+    nets, names = [], []
+    for kind, cls in (("policy", PolicyNet), ("value", ValueNet)):
+        path = default_weights(kind, 9)
+        if path is not None:
+            nets.append(load_network(path, kind, 9))
+        else:
+            with torch.random.fork_rng():
+                torch.manual_seed(seed)
+                nets.append(cls(NetSpec(kind=kind, size=9)).eval())
+        spec = NetSpec()
+        names.append(f"{kind} {path.name if path else f'untrained {spec.layers}x{spec.filters}'}")
+    rollout_path = default_rollout_weights(9)
+    rollout = RolloutPolicy.load(rollout_path) if rollout_path else None
+    names.append(f"rollouts {rollout_path.name if rollout_path else 'heavy'}")
+    rates = []
+    for r in range(rounds):
+        evaluator = NetworkEvaluator(nets[0], nets[1], RolloutEvaluator(
+            seed=seed + r, priors=False, rollout_policy=rollout), mix=0.5)
+        search = MCTS(evaluator, APV_SEARCH, np.random.default_rng(seed + r))
+        search.search(_opening(9), SearchLimits(visits=2 * APV_SEARCH.batch_size))
+        start = time.perf_counter()
+        search.search(_opening(9), SearchLimits(seconds=seconds))
+        rates.append(search.simulations / (time.perf_counter() - start))
+        evaluator.close()
+    return statistics.median(rates), "; ".join(names)
+
+
 def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
     rows = []
     default = MCTSConfig()
@@ -63,6 +101,10 @@ def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
     light = sims_per_second(_opening(9), default, config.seconds, config.rounds, config.seed,
                             heavy=False)
     rows.append(("sims_per_s_9x9_random_playouts", light, "simulations/s, uniform playouts"))
+    nets, which = nets_sims_per_second(config.seconds, config.rounds, config.seed)
+    rows.append(("sims_per_s_9x9_nets", nets, "simulations/s, APV-MCTS on CPU, batch "
+                 "16, lambda 0.5"))
+    print(f"  9x9 with networks: {nets:,.0f} sims/s ({which})", file=sys.stderr)
     sweep = {}
     for batch in config.batch_sizes:
         for vl in config.virtual_losses:

@@ -1,6 +1,9 @@
 """`rlgo go gtp`: run rlgo as a GTP v2 engine on stdin/stdout, for GUIs and servers.
 
-    rlgo go gtp --size 9 --time 5            # the network-free MCTS engine, 5 s a move
+    rlgo go gtp --size 9 --time 5            # AlphaGo's engine (networks) where weights
+                                             # exist for the size, else network-free MCTS
+    rlgo go gtp --weights policy.pt --value-weights value.pt --rollout-weights rollout.npz
+    rlgo go gtp --player mcts                # always the network-free engine
     sabaki / gogui / lizzie: add the engine as   rlgo go gtp [options]
 
 Only GTP responses go to stdout; diagnostics go to stderr (--quiet silences them). The
@@ -16,12 +19,11 @@ import argparse
 import functools
 import sys
 
-from agents.alphago.mcts import MCTSConfig
 from agents.alphago.player import SearchLimits
 from envs.go import Rules
 
-from ..config import ConfigError, load_config
-from ..players import build_player, player_kinds
+from ..config import ConfigError
+from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
 from . import positive_float, positive_int
 
 DEFAULT_SECONDS = 2.0  # per move, when neither --visits, --time nor a GTP clock says otherwise
@@ -34,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
     parser.add_argument("--ko", choices=("positional", "simple"), default="positional",
                         help="ko rule: positional superko (default) or simple ko")
-    parser.add_argument("--player", choices=player_kinds(), default="mcts",
-                        help="which player chooses the moves (default mcts)")
+    parser.add_argument("--player", choices=player_kinds(), default=DEFAULT_KIND,
+                        help=f"which player chooses the moves (default {DEFAULT_KIND}: the "
+                             "networks when weights exist for the board size, else mcts)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--visits", type=positive_int, default=None, metavar="N",
                         help="search visits per move")
@@ -43,13 +46,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds per move (also the cap when a clock is running)")
     parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
                         help="cores for the search's rollouts (default: all)")
+    add_network_arguments(parser)
     parser.add_argument("--config", metavar="FILE",
-                        help="MCTS settings (YAML, see configs/go/mcts.yaml)")
+                        help="MCTS settings (YAML, see configs/go/mcts.yaml, configs/go/apv.yaml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override an MCTS setting (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--name", default="rlgo", help="the name the engine reports")
     parser.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """The alphago player's weight options (shared with `rlgo go play`)."""
+    parser.add_argument("--weights", metavar="FILE", default=None,
+                        help="policy network (default: the shipped one for the board size)")
+    parser.add_argument("--value-weights", metavar="FILE", default=None,
+                        help="value network (default: the shipped one; none: rollouts only)")
+    parser.add_argument("--rollout-weights", metavar="FILE", default=None,
+                        help="rollout policy .npz (default: the shipped one; none: heavy "
+                             "playouts)")
+    parser.add_argument("--lambda", dest="mix", type=float, default=0.5, metavar="L",
+                        help="value mix V = (1-L) value net + L rollout (default 0.5)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the networks run (default cpu)")
+
+
+def network_options(args: argparse.Namespace) -> dict:
+    """The alphago player's options from parsed arguments."""
+    if not 0.0 <= args.mix <= 1.0:
+        raise ConfigError(f"--lambda must be between 0 and 1, got {args.mix}")
+    return {"weights": args.weights, "value_weights": args.value_weights,
+            "rollout_weights": args.rollout_weights, "mix": args.mix, "device": args.device}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,14 +85,18 @@ def run(args: argparse.Namespace) -> int:
 
     rules = Rules(size=args.size, komi=args.komi, ko=args.ko)
     options = {}
-    if args.player == "mcts":
-        options = {"config": load_config(MCTSConfig, args.config, args.overrides),
+    if args.player in ("mcts", "alphago"):
+        options = {"config": search_config(args.player, args.config, args.overrides),
                    "threads": args.threads}
     elif args.config or args.overrides:
         raise ConfigError(f"--config/--set are MCTS settings; player {args.player!r} has none")
+    if args.player == "alphago":
+        log = None if args.quiet else functools.partial(print, file=sys.stderr, flush=True)
+        options.update(network_options(args), log=log)
     factory = functools.partial(build_player, args.player, seed=args.seed, **options)
-    factory(rules.size)  # fail now, before the controller talks to us, if it cannot be built
     seconds = args.time if args.time or args.visits else DEFAULT_SECONDS
+    # the engine builds its first player now: a player that cannot be built fails here, before
+    # the controller talks to us
     engine = GtpEngine(player_factory=factory, rules=rules,
                        limits=SearchLimits(visits=args.visits, seconds=seconds),
                        name=args.name, log=None if args.quiet else sys.stderr)

@@ -19,8 +19,9 @@ import sys
 from agents.alphago.player import SearchLimits
 from envs.go import GoError, parse_color
 
-from ..players import build_player, player_kinds
+from ..players import DEFAULT_KIND, build_player, player_kinds
 from . import positive_float, positive_int
+from .gtp import add_network_arguments, network_options
 
 HELP = "play Go against the engine in a window (pygame)"
 
@@ -37,8 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the engine's seconds per move (default 2; t/T change it)")
     parser.add_argument("--engine", metavar="GTP_CMD", default=None,
                         help='an external GTP engine to play against, e.g. "gnugo --mode gtp"')
-    parser.add_argument("--player", choices=player_kinds(), default="mcts",
-                        help="the built-in engine when no --engine is given (default mcts)")
+    parser.add_argument("--player", choices=player_kinds(), default=DEFAULT_KIND,
+                        help="the built-in engine when no --engine is given (default "
+                             f"{DEFAULT_KIND}: the networks when weights exist, else mcts)")
+    add_network_arguments(parser)
     parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
                         help="cores for the built-in engine's rollouts (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -53,7 +56,9 @@ def _player(args: argparse.Namespace):
         from ..gui.external import ExternalGtpPlayer
 
         return ExternalGtpPlayer(args.engine)
-    options = {"threads": args.threads} if args.player == "mcts" else {}
+    options = {"threads": args.threads} if args.player in ("mcts", "alphago") else {}
+    if args.player == "alphago":
+        options.update(network_options(args))
     return build_player(args.player, args.size, seed=args.seed, **options)
 
 
