@@ -348,6 +348,7 @@ class RolloutPolicy:
                 np.savez_compressed(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; weight files are for everyone
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

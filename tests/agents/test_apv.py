@@ -1,0 +1,165 @@
+"""APV-MCTS: the network evaluator's priors and value mix, search with it, and the alphago
+player's loading, fallback and errors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from agents.alphago.apv import APV_SEARCH, NetworkEvaluator
+from agents.alphago.mcts import Evaluation, MCTSConfig
+from agents.alphago.mcts_player import MCTSPlayer
+from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, save_network
+from agents.alphago.player import SearchLimits
+from agents.alphago.rollout import RolloutEvaluator
+from envs.go import PASS, Position, Rules, from_gtp
+from rlgo.cli import main
+from rlgo.config import ConfigError
+from rlgo.players import build_player, search_config
+
+SIZE = 5
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """The alphago player sets torch's (process-wide) thread count: put it back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def _policy(bias: np.ndarray | None = None, size: int = SIZE) -> PolicyNet:
+    """A small policy net whose logits are exactly `bias` (pass logit 0), or random."""
+    torch.manual_seed(0)
+    net = PolicyNet(NetSpec("policy", size, layers=1, filters=4)).eval()
+    if bias is not None:
+        with torch.no_grad():
+            net.head.weight.zero_()
+            net.point_bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+            net.pass_logit.weight.zero_()
+            net.pass_logit.bias.zero_()
+    return net
+
+
+def _value(v: float) -> ValueNet:
+    """A small value net that says `v` for every position."""
+    torch.manual_seed(0)
+    net = ValueNet(NetSpec("value", SIZE, layers=1, filters=4, hidden=8)).eval()
+    with torch.no_grad():
+        net.head[-1].weight.zero_()
+        net.head[-1].bias.fill_(math.atanh(v))
+    return net
+
+
+class FixedRollouts:
+    """Rollouts whose outcome is known: z for every leaf."""
+
+    def __init__(self, z: float):
+        self.z = z
+        self.calls = 0
+
+    def evaluate(self, positions):
+        self.calls += 1
+        n = positions[0].board.size
+        return Evaluation(np.ones((len(positions), n + 1), np.float32),
+                          np.full(len(positions), self.z, np.float32), None)
+
+
+def _positions() -> list[Position]:
+    pos = Position.new(Rules(size=SIZE, komi=0.5))
+    out = [pos]
+    for vertex in ("C3", "B3", "C2"):
+        pos = pos.play(from_gtp(vertex, SIZE))
+        out.append(pos)
+    return out
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.5, 1.0])
+def test_values_mix_the_value_net_and_rollouts(mix: float) -> None:
+    rollouts = FixedRollouts(-1.0)
+    evaluator = NetworkEvaluator(_policy(), _value(0.6), rollouts, mix=mix, torch_threads=None)
+    values = evaluator.evaluate(_positions()).values
+    np.testing.assert_allclose(values, (1 - mix) * 0.6 + mix * -1.0, atol=1e-5)
+    assert rollouts.calls == (0 if mix == 0 else 1)
+
+
+def test_without_a_value_net_the_rollouts_decide() -> None:
+    evaluator = NetworkEvaluator(_policy(), None, FixedRollouts(0.25), mix=0.5,
+                                 torch_threads=None)
+    np.testing.assert_allclose(evaluator.evaluate(_positions()).values, 0.25)
+    with pytest.raises(ValueError, match="rollouts are needed"):
+        NetworkEvaluator(_policy(), None, None)
+    NetworkEvaluator(_policy(), _value(0.1), None, mix=0.0, torch_threads=None)  # no rollouts
+
+
+def test_priors_are_a_distribution_over_legal_moves() -> None:
+    bias = np.linspace(-1.0, 1.0, SIZE * SIZE)
+    evaluator = NetworkEvaluator(_policy(bias), _value(0.0), None, mix=0.0, torch_threads=None)
+    positions = _positions()
+    priors = evaluator.evaluate(positions).priors
+    assert priors.shape == (len(positions), SIZE * SIZE + 1)
+    for pos, row in zip(positions, priors, strict=True):
+        legal = pos.legal_moves()
+        assert row.sum() == pytest.approx(1.0, abs=1e-5)
+        assert np.all(row[~legal] == 0) and np.all(row[legal] > 0)
+        logits = np.append(bias, 0.0)[legal]  # softmax of the logits over the legal moves
+        np.testing.assert_allclose(row[legal], np.exp(logits) / np.exp(logits).sum(), rtol=1e-5)
+
+
+def test_mcts_with_networks_plays_legal_moves() -> None:
+    evaluator = NetworkEvaluator(_policy(), _value(0.0),
+                                 RolloutEvaluator(seed=3, priors=False, threads=1),
+                                 torch_threads=None)
+    player = MCTSPlayer(evaluator, MCTSConfig(**{**APV_SEARCH.__dict__, "batch_size": 4}),
+                        seed=1)
+    pos = Position.new(Rules(size=SIZE, komi=0.5))
+    for _ in range(6):
+        decision = player.genmove(pos, SearchLimits(visits=24))
+        assert decision.move == PASS or pos.is_legal(decision.move)
+        assert decision.winrate is not None and 0 <= decision.winrate <= 1
+        pos = pos.play(decision.move)
+
+
+def test_alphago_player_falls_back_without_weights() -> None:
+    lines: list[str] = []
+    player = build_player("alphago", 7, seed=0, log=lines.append)  # nothing ships for 7x7
+    assert isinstance(player.mcts.evaluator, RolloutEvaluator)
+    assert len(lines) == 1 and "network-free" in lines[0]
+
+
+def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
+    policy = save_network(tmp_path / "p.pt", _policy())
+    value = save_network(tmp_path / "v.pt", _value(0.2))
+    lines: list[str] = []
+    player = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value),
+                          threads=1, log=lines.append)
+    assert isinstance(player.mcts.evaluator, NetworkEvaluator)
+    assert player.mcts.config == APV_SEARCH and "engine: alphago" in lines[0]
+    # weights for another size: the network-free engine plays that size
+    other = build_player("alphago", 7, weights=str(policy), log=lines.append)
+    assert isinstance(other.mcts.evaluator, RolloutEvaluator) and "5x5" in lines[-1]
+
+
+def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    path = save_network(tmp_path / "p.pt", _policy(size=9))
+    payload = torch.load(path, weights_only=True)
+    payload["spec"]["filters"] = 8  # the stored tensors have 4 filters
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(ConfigError, match="do not match"):
+        build_player("alphago", 9, weights=str(tmp_path / "bad.pt"), log=None)
+    assert main(["go", "gtp", "--quiet", "--weights", str(tmp_path / "bad.pt")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.pt" in err[0] and "shape" in err[0]
+
+
+def test_search_settings_for_networks() -> None:
+    shipped = yaml.safe_load((Path(__file__).parents[2] / "configs/go/apv.yaml").read_text())
+    assert search_config("alphago") == MCTSConfig(**{**MCTSConfig().__dict__, **shipped})
+    assert search_config("alphago") == APV_SEARCH
+    assert search_config("alphago", None, ["c_puct=2"]).c_puct == 2.0
+    assert search_config("mcts") == MCTSConfig()
