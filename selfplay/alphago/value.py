@@ -259,7 +259,7 @@ def generate_positions(config: ValueConfig, directory: Path, backend: Backend | 
                     have += len(pending)
                     pending = []
             now = time.monotonic()
-            if progress is not None and now >= next_report:
+            if progress is not None and now >= next_report and us:
                 next_report = now + config.progress_every
                 made = have + len(pending) - stats["positions"]
                 progress(f"positions {have + len(pending)}/{config.positions} | "
