@@ -3,9 +3,8 @@
 Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default; plain
 random ones, or the trained linear softmax of rollout_policy.py, as options); the batch is
 shared out to threads that run compiled code without the GIL, so a search on two cores
-evaluates two leaves at a time. The value of a leaf is the
-playout's result for its player to move (+1 win, -1 loss, 0 draw), and the playout's moves come
-back for RAVE.
+evaluates two leaves at a time. The value of a leaf is the playout's result for its player to
+move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE.
 """
 
 from __future__ import annotations
@@ -24,28 +23,19 @@ from . import policy
 from .mcts import Evaluation
 from .rollout_policy import RolloutPolicy, linear_playout, neighbour8_table
 
-_NO_LINEAR = (np.zeros((0, 8), np.int32), np.zeros(0, np.float32), np.zeros((0, 0), np.float32),
-              np.zeros(0, np.float32))  # linear-policy arguments when playouts do not use it
-
 
 @nb.njit(cache=True, nogil=True)
-def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns,
-             linear, lo, hi, values_out, moves_out, lengths_out):
+def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns, lo,
+             hi, values_out, moves_out, lengths_out):
     """One playout for each row b in [lo, hi) of `boards` [B, n]; values_out[b] is the result
-    for to_play[b]. `linear` is (nbr8, pattern, response, flag gammas) of a RolloutPolicy, or
-    empty tables for the heavy/random playouts. Releases the GIL, so threads can run disjoint
-    ranges at once."""
+    for to_play[b]. Releases the GIL, so threads can run disjoint ranges at once."""
     n = boards.shape[1]
     max_moves = moves_out.shape[1]
     board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
     for b in range(lo, hi):
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
-        if linear[1].size > 0:
-            played = linear_playout(board, nbr, diag, linear[0], head, link, libs, gsize, empty,
-                                    where, n_empty, to_play[b], ko[b], last_move[b], rng,
-                                    max_moves, moves_out[b], linear[1], linear[2], linear[3])
-        elif heavy:
+        if heavy:
             played = policy.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
                                           where, n_empty, to_play[b], ko[b], last_move[b], rng,
                                           max_moves, moves_out[b], patterns)
@@ -60,6 +50,27 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
             values_out[b] = 1.0
         else:
             values_out[b] = -1.0
+
+
+@nb.njit(cache=True, nogil=True)
+def linear_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, nbr8,
+                    pattern_gamma, response_gamma, flag_gamma, lo, hi, values_out, moves_out,
+                    lengths_out):
+    """rollouts() with the trained linear softmax policy (a RolloutPolicy's gamma tables).
+    A kernel of its own: a linear branch inside rollouts() cost the heavy playouts 7%."""
+    n = boards.shape[1]
+    max_moves = moves_out.shape[1]
+    board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
+    for b in range(lo, hi):
+        n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
+        played = linear_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
+                                n_empty, to_play[b], ko[b], last_move[b], rng_states[b: b + 1],
+                                max_moves, moves_out[b], pattern_gamma, response_gamma,
+                                flag_gamma)
+        lengths_out[b] = min(played, max_moves)
+        score = P.area_score(board, nbr, komi, owner, own_sum)
+        values_out[b] = 0.0 if score == 0.0 else (1.0 if (score > 0.0) == (to_play[b] == 1)
+                                                  else -1.0)
 
 
 class RolloutEvaluator:
@@ -99,20 +110,22 @@ class RolloutEvaluator:
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)
         lengths = np.empty(batch, np.int64)
-        linear = _NO_LINEAR
+        kernel = rollouts
+        args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
+                self._rngs[:batch], self.heavy, policy.pattern_table())
         if self.rollout_policy is not None:
             rp = self.rollout_policy
-            linear = (neighbour8_table(size), rp.pattern_gamma, rp.response_gamma, rp.flag_gamma)
-        args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
-                self._rngs[:batch], self.heavy, policy.pattern_table(), linear)
+            kernel = linear_rollouts
+            args = (*args[:8], neighbour8_table(size), rp.pattern_gamma, rp.response_gamma,
+                    rp.flag_gamma)
         outs = (values, moves, lengths)
         if self._pool is None or batch == 1:
-            rollouts(*args, 0, batch, *outs)
+            kernel(*args, 0, batch, *outs)
         else:
             # small chunks handed out on demand: if another process holds one core, the other
             # thread keeps working instead of the whole batch waiting for the slow one
             chunk = max(1, batch // (4 * self.threads))
-            jobs = [self._pool.submit(rollouts, *args, lo, min(batch, lo + chunk), *outs)
+            jobs = [self._pool.submit(kernel, *args, lo, min(batch, lo + chunk), *outs)
                     for lo in range(0, batch, chunk)]
             for job in jobs:
                 job.result()
