@@ -57,6 +57,13 @@ def _cmd_bench_mcts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_atari(args: argparse.Namespace) -> int:
+    from .bench import atari
+
+    atari.run(load_config(atari.AtariBenchConfig, args.config, args.overrides), args.json)
+    return 0
+
+
 def _cmd_bench_selfplay(args: argparse.Namespace) -> int:
     from selfplay import bench
 
@@ -131,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_replay = bench.add_parser("replay", help="replay sample/update/add speed at 1M records")
     bench_replay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench_replay.set_defaults(func=_cmd_bench_replay)
+    bench_atari = bench.add_parser("atari", help="Atari env steps/s, learner updates/s, agent "
+                                   "steps/s (one process, Ape-X) vs a plain DQN loop")
+    bench_atari.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    _add_config_args(bench_atari)
+    bench_atari.set_defaults(func=_cmd_bench_atari)
     return parser
 
 

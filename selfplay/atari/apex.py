@@ -82,6 +82,7 @@ class ApexResult(TrainResult):
     epsilons: dict[int, float] = dataclasses.field(default_factory=dict)
     versions: list[int] = dataclasses.field(default_factory=list)
     actor_restarts: int = 0
+    learning_steps_per_s: float = math.nan  # agent steps/s once the learner was running
 
 
 def make_backend(settings: ApexSettings, seed: int) -> Backend:
@@ -110,6 +111,8 @@ class _Run:
         self.actor_steps: dict[int, int] = collections.Counter()
         self.epsilons: dict[int, float] = {}
         self.versions: set[int] = set()
+        self.learning_from: tuple[float, int] | None = None  # (time, step) of the first update
+        self.learning_rate = math.nan
 
     def eps_text(self) -> str:
         if not self.epsilons:
@@ -165,6 +168,7 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
                     _count(run, actor_id, chunk)
             if run.step > before and backend.replay_size() >= ready:
                 run.owed += run.step // config.train_every - before // config.train_every
+                run.learning_from = run.learning_from or (time.perf_counter(), run.step)
             if run.owed:  # learner steps owed for the data (the actors keep their calls)
                 n = min(run.owed, settings.train_batch)
                 for m in backend.train_prioritized(n, config.batch_size):
@@ -191,6 +195,9 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
             if finished:
                 break
         elapsed = time.perf_counter() - started
+        if run.learning_from is not None:
+            since, step = run.learning_from
+            run.learning_rate = (run.step - step) / max(time.perf_counter() - since, 1e-9)
         log(f"done: {run.step:,} steps ({(run.step - start_step) / max(elapsed, 1e-9):.0f} "
             f"steps/s this session), {run.updates:,} updates, {run.episodes:,} episodes, "
             f"weights v{published}, {backend.restarts} actors replaced")
@@ -200,7 +207,7 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     recent = float(np.mean(run.recent)) if run.recent else math.nan
     return ApexResult(run.step, run.updates, run.episodes, last_checkpoint, recent,
                       dict(run.actor_steps), dict(run.epsilons), sorted(run.versions),
-                      backend.restarts)
+                      backend.restarts, run.learning_rate)
 
 
 def _count(run: _Run, actor_id: int, chunk: dict[str, Any]) -> None:

@@ -166,3 +166,19 @@ def test_cli_distributed_in_process(tmp_path, capsys):
     assert code == 0 and "Ape-X: 2 actors" in out and "ckpt-" in out
     assert main(["atari", "train", "--env", "CartPole-v1", "--actors", "2"]) == 2
     assert "--distributed" in capsys.readouterr().err
+
+
+def test_bench_atari_smoke(ray_session, tmp_path):
+    """Every figure of `rlgo bench atari`, from tiny rounds (speed itself is not asserted)."""
+    import json
+
+    out = tmp_path / "atari.json"
+    code = main(["bench", "atari", "--json", str(out), "--set", "seconds=0.05",
+                 "--set", "rounds=1", "--set", "vector_envs=2", "--set", "fill_steps=40",
+                 "--set", "timed_steps=16", "--set", "distributed_steps=120"])
+    figures = json.loads(out.read_text())
+    assert code == 0
+    for key in ("env_steps_per_s_single", "env_steps_per_s_vector", "learner_updates_per_s",
+                "agent_steps_per_s", "agent_steps_per_s_1env", "reference_agent_steps_per_s",
+                "speedup_vs_reference", "agent_steps_per_s_distributed"):
+        assert figures[key] > 0, key

@@ -1,0 +1,158 @@
+"""`rlgo bench atari`: how fast the Atari DQN pieces and the whole loop run on this machine.
+
+    env_steps_per_s_single / _vector   ale-py vector env, random actions, 1 and N games
+    learner_updates_per_s              DQNLearner, Nature CNN, batch 32, CPU
+    agent_steps_per_s                  `rlgo atari train` end to end (N envs), learning phase
+    agent_steps_per_s_1env             the same with one env
+    reference_agent_steps_per_s        a plain CleanRL-style loop (rlgo/bench/atari_reference.py)
+    speedup_vs_reference               agent_steps_per_s / reference_agent_steps_per_s
+    agent_steps_per_s_distributed      Ape-X on embedded Ray with 2 actors, learning phase
+
+End-to-end figures use the Nature settings that set the cost (batch 32, an update every 4
+agent steps, the Nature CNN, CPU) and time only the learning phase: each round first fills
+the replay with `fill_steps` steps, untimed. Ours and the reference alternate round by round,
+so a busy neighbour slows both alike; each figure is the median of its rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .report import emit, rate
+
+
+@dataclass(frozen=True)
+class AtariBenchConfig:
+    """seconds/rounds: env and learner timings; fill_steps, timed_steps: per end-to-end
+    round; distributed_steps: timed agent steps of the Ape-X run (0 skips it)."""
+
+    game: str = "Pong"
+    seconds: float = 2.0
+    rounds: int = 3
+    vector_envs: int = 8
+    fill_steps: int = 1000
+    timed_steps: int = 800
+    distributed_actors: int = 2
+    distributed_steps: int = 2400
+    seed: int = 0
+
+
+def env_rate(game: str, num_envs: int, seconds: float, rounds: int, seed: int) -> float:
+    """Agent steps/s of the vector env with uniform random actions."""
+    from envs.atari import AtariSettings, AtariVecEnv
+
+    env = AtariVecEnv(game, num_envs, AtariSettings.training())
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+
+    def work() -> int:
+        env.step(rng.integers(0, env.num_actions, num_envs))
+        return num_envs
+
+    try:
+        return rate(work, seconds, rounds)
+    finally:
+        env.close()
+
+
+def learner_rate(seconds: float, rounds: int, seed: int) -> float:
+    """Updates/s of DQNLearner (Nature CNN, RMSProp, batch 32) on a fixed random batch."""
+    from agents.dqn import DQNLearner, LearnerConfig, build_q_network
+
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 256, (2, 32, 4, 84, 84), dtype=np.uint8)
+    batch = {"obs": frames[0], "next_obs": frames[1], "action": rng.integers(0, 6, 32),
+             "reward": np.zeros(32, np.float32), "discount": np.full(32, 0.99, np.float32)}
+    learner = DQNLearner(build_q_network((4, 84, 84), 6),
+                         LearnerConfig(optimizer="rmsprop", lr=2.5e-4, double=False))
+    def work() -> int:
+        learner.update(batch)
+        return 1
+
+    work()
+    return rate(work, seconds, rounds)
+
+
+def nature_config(config: AtariBenchConfig, num_envs: int, total_steps: int):
+    from rlgo.commands.atari import CONFIGS
+    from rlgo.config import load_config
+    from selfplay.atari import DQNConfig, ReplayConfig
+
+    nature = load_config(DQNConfig, CONFIGS / "dqn_nature.yaml", [])
+    return dataclasses.replace(
+        nature, total_steps=total_steps, learning_starts=config.fill_steps,
+        num_envs=num_envs, eval_every=0, checkpoint_every=10**9, log_every=10**9,
+        device="cpu", seed=config.seed,
+        replay=ReplayConfig(capacity=max(10_000, 2 * config.fill_steps)))
+
+
+def ours_rate(config: AtariBenchConfig, num_envs: int) -> float:
+    """Agent steps/s of the single-process trainer in its learning phase."""
+    from selfplay.atari.train import Trainer
+
+    total = config.fill_steps + config.timed_steps
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(nature_config(config, num_envs, 10 * total), config.game,
+                          f"{tmp}/run", log=lambda line: None)
+        try:
+            trainer.run(stop_after=config.fill_steps)
+            start, step = time.perf_counter(), trainer.step
+            trainer.run(stop_after=total)
+            return (trainer.step - step) / (time.perf_counter() - start)
+        finally:
+            trainer.env.close()
+
+
+def distributed_rate(config: AtariBenchConfig) -> float:
+    """Agent steps/s of an Ape-X run on embedded Ray once its learner is running."""
+    from selfplay.atari.apex import ApexSettings, train_distributed
+
+    total = config.fill_steps + config.distributed_steps
+    settings = ApexSettings(actors=config.distributed_actors, actor_cpus=0.5, chunk=25)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train_distributed(nature_config(config, 1, total), config.game,
+                                   f"{tmp}/run", settings, log=lambda line: None)
+    return result.learning_steps_per_s
+
+
+def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
+    from rlgo.bench.atari_reference import agent_steps_per_s as reference
+
+    rows = []
+    for key, n in (("env_steps_per_s_single", 1),
+                   ("env_steps_per_s_vector", config.vector_envs)):
+        value = env_rate(config.game, n, config.seconds, config.rounds, config.seed)
+        rows.append((key, value, f"agent steps/s, {n} env(s), random actions"))
+        print(f"  env x{n}: {value:,.0f} steps/s", file=sys.stderr)
+    updates = learner_rate(config.seconds, config.rounds, config.seed)
+    rows.append(("learner_updates_per_s", updates, "updates/s, Nature CNN, batch 32, CPU"))
+    print(f"  learner: {updates:,.1f} updates/s", file=sys.stderr)
+    ours, ours_1env, ref = [], [], []
+    for r in range(config.rounds):
+        ours.append(ours_rate(config, config.vector_envs))
+        ours_1env.append(ours_rate(config, 1))
+        ref.append(reference(config.game, config.fill_steps, config.timed_steps,
+                             seed=config.seed + r))
+        print(f"  round {r + 1}: ours {ours[-1]:,.0f} ({config.vector_envs} envs), "
+              f"{ours_1env[-1]:,.0f} (1 env); reference {ref[-1]:,.0f} agent steps/s",
+              file=sys.stderr)
+    ours_m, ref_m = statistics.median(ours), statistics.median(ref)
+    rows += [("agent_steps_per_s", ours_m, f"agent steps/s, {config.vector_envs} envs, "
+              "train_every 4, batch 32"),
+             ("agent_steps_per_s_1env", statistics.median(ours_1env), "agent steps/s, 1 env"),
+             ("reference_agent_steps_per_s", ref_m, "agent steps/s, plain CleanRL-style loop"),
+             ("speedup_vs_reference", ours_m / ref_m, "x (agent_steps_per_s / reference)")]
+    if config.distributed_steps > 0:
+        value = distributed_rate(config)
+        rows.append(("agent_steps_per_s_distributed", value,
+                     f"agent steps/s, Ape-X, {config.distributed_actors} actors on Ray"))
+        print(f"  distributed: {value:,.0f} agent steps/s", file=sys.stderr)
+    return emit(f"rlgo bench atari ({config.game}, CPU)", rows, json_path,
+                {"config": dataclasses.asdict(config)})
