@@ -10,7 +10,9 @@
 
 End-to-end figures use the Nature settings that set the cost (batch 32, an update every 4
 agent steps, the Nature CNN, CPU) and time only the learning phase: each round first fills
-the replay with `fill_steps` steps, untimed. Ours and the reference alternate round by round,
+the replay with `fill_steps` steps, untimed. All loops here run with the same torch threads
+(`torch_threads`); on a machine shared with other jobs, 1 thread avoids OpenMP's spinning
+threads fighting the neighbours for cores. Ours and the reference alternate round by round,
 so a busy neighbour slows both alike; each figure is the median of its rounds.
 """
 
@@ -41,6 +43,7 @@ class AtariBenchConfig:
     timed_steps: int = 800
     distributed_actors: int = 2
     distributed_steps: int = 2400
+    torch_threads: int = 0  # for every loop measured here alike (0: torch's default)
     seed: int = 0
 
 
@@ -123,8 +126,12 @@ def distributed_rate(config: AtariBenchConfig) -> float:
 
 
 def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
+    import torch
+
     from rlgo.bench.atari_reference import agent_steps_per_s as reference
 
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
     rows = []
     for key, n in (("env_steps_per_s_single", 1),
                    ("env_steps_per_s_vector", config.vector_envs)):

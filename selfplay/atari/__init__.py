@@ -1,17 +1,23 @@
 """DQN training and evaluation on Atari games (and classic-control tasks such as CartPole):
 the loop that joins envs.atari, agents.dqn, selfplay.replay and selfplay.rundir.
 
-    train(config, env_id, run_dir, resume, save_replay)   -> TrainResult
+    train(config, env_id, run_dir, resume, save_replay)   -> TrainResult      (one process)
+    train_distributed(config, env_id, run_dir, settings)  -> ApexResult       (Ape-X on Ray)
     evaluate(checkpoint, env_id, episodes, eps, video)     -> EvalResult
 
-Single process for now; the Ape-X actors/learner on Ray will reuse the same pieces.
+train.py is the single-process loop; apex.py drives Ape-X on the shared runtime with the
+actors, learner and replay shards of apex_actor.py, built from the same networks, losses,
+learner and frame replay. Both write the same run directory and checkpoints.
 """
 
+from selfplay.atari.apex import ApexResult, ApexSettings, train_distributed
 from selfplay.atari.config import DQNConfig, ReplayConfig, config_dict, config_from_dict
 from selfplay.atari.evaluate import EvalResult, evaluate, play_episodes
 from selfplay.atari.train import Trainer, TrainResult, train
 
 __all__ = [
+    "ApexResult",
+    "ApexSettings",
     "DQNConfig",
     "EvalResult",
     "ReplayConfig",
@@ -22,4 +28,5 @@ __all__ = [
     "evaluate",
     "play_episodes",
     "train",
+    "train_distributed",
 ]

@@ -166,6 +166,11 @@ def test_cli_distributed_in_process(tmp_path, capsys):
     assert code == 0 and "Ape-X: 2 actors" in out and "ckpt-" in out
     assert main(["atari", "train", "--env", "CartPole-v1", "--actors", "2"]) == 2
     assert "--distributed" in capsys.readouterr().err
+    assert main(["atari", "train", "--run-dir", str(run), "--resume"]) == 2  # not without it
+    assert "resume it with --distributed" in capsys.readouterr().err
+    assert main(["atari", "train", "--run-dir", str(run), "--resume", "--distributed",
+                 "--address", "local"]) == 0
+    assert "resumed at step 3" in capsys.readouterr().out
 
 
 def test_bench_atari_smoke(ray_session, tmp_path):
