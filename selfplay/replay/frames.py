@@ -26,11 +26,11 @@ can serve as next frame), and the return stops after a terminated or truncated s
 steps counted: reward = sum_j gamma^j r_j, discount = gamma^m, or 0 if step m-1 terminated,
 next_obs = the stack of record i + mS.
 
-Chunks from several senders (Ape-X actors) share one ring: `add` writes a chunk's rows [R, S]
-one after another, so within a chunk the stream layout above holds, and a chunk's first row
-is marked `first` so that nothing looks back into whatever the ring held before it. A sender
-that cuts its stream into chunks repeats the k-1 rows before and the n rows after the chunk's
-own rows as context, marked `last` (no transition starts there); selfplay/atari/apex.py does.
+Chunks from several senders (Ape-X actors) can share one ring: `add` writes a chunk's rows
+[R, S] one after another, so within a chunk the stream layout above holds. The sender marks
+the chunk's first row `first`, so that nothing looks back into whatever the ring held before
+it, and repeats the k-1 rows before and the n rows after its new rows as context, marked
+`last` (no transition starts there); selfplay/atari/apex_actor.py explains and does it.
 
 A record cannot be sampled when it is a `last` record, when its first step has no next frame
 yet (the newest row, or a stream cut by a resumed run), or when its stack reaches back past the
