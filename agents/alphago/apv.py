@@ -10,8 +10,9 @@ that for a batch of leaves in one network forward pass:
   - values: the value net and one rollout per leaf, mixed by `mix` (lambda). mix = 0 needs no
     rollouts, mix = 1 no value net; without a value net (before one is trained) the values
     are the rollouts' alone. Rollouts are the trained linear policy's when one is given, else
-    the MoGo-style heavy playouts; they run in a background thread (compiled, GIL-free) while
-    torch evaluates the networks, so on a multi-core CPU the two overlap.
+    the MoGo-style heavy playouts. Rollouts and the value net run in background threads while
+    the calling thread runs the policy net (compiled playouts and torch release the GIL), so
+    on a multi-core CPU the three overlap.
 
 Values are for the player to move at each leaf, as MCTS expects (see tree.py). APV_SEARCH is
 the search configuration for networks (configs/go/apv.yaml holds the same values).
@@ -78,7 +79,7 @@ class NetworkEvaluator:
         self.temperature = temperature
         self.device = torch.device(device)
         self.size = policy_net.spec.size
-        self._background = ThreadPoolExecutor(1) if self.rollouts is not None else None
+        self._background = ThreadPoolExecutor(2)
         if torch_threads is not None:
             torch.set_num_threads(torch_threads)
 
@@ -86,40 +87,49 @@ class NetworkEvaluator:
         if positions[0].rules.size != self.size:
             raise ValueError(f"networks for {self.size}x{self.size}, "
                              f"board {positions[0].rules.size}x{positions[0].rules.size}")
-        pending = None
-        if self.rollouts is not None:  # started first: runs while torch works
-            pending = self._background.submit(self.rollouts.evaluate, positions)
-        logits, v = self._forward(positions)
+        # rollouts and the value net run in background threads while this one runs the policy
+        # net: compiled playouts and torch both release the GIL, so they use separate cores
+        rolling = None
+        if self.rollouts is not None:
+            rolling = self._background.submit(self.rollouts.evaluate, positions)
+        policy_x, value_x = self._inputs(positions)
+        valuing = None
+        if self.value_net is not None:
+            valuing = self._background.submit(self._run, self.value_net, value_x)
+        logits = self._run(self.policy_net, policy_x)
         legal = np.stack([p.legal_moves() for p in positions])
         priors = _masked_softmax(logits / self.temperature, legal)
+        v = valuing.result() if valuing is not None else None
         tails = None
-        if pending is not None:
-            rolled = pending.result()
+        if rolling is not None:
+            rolled = rolling.result()
             z, tails = rolled.values, rolled.tails
             values = z if v is None else (1.0 - self.mix) * v + self.mix * z
         else:
             values = v
         return Evaluation(priors, np.asarray(values, np.float32), tails)
 
-    def _forward(self, positions: Sequence[Position]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Policy logits [B, n+1] and value-net values [B] (None without a value net)."""
+    def _inputs(self, positions: Sequence[Position]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The policy net's input planes and the value net's (None without a value net); one
+        feature pass when both use the same plane set (the value net adds the colour plane)."""
         pspec = self.policy_net.spec
         vspec = self.value_net.spec if self.value_net is not None else None
         shared = vspec is not None and vspec.planes == pspec.planes
-        planes = features_batch(positions, pspec.planes, player_colour=shared)
+        x = as_input(features_batch(positions, pspec.planes, player_colour=shared), self.device)
+        if vspec is None:
+            return x, None
+        if shared:
+            return x[:, :-1], x
+        return x, as_input(features_batch(positions, vspec.planes, player_colour=True),
+                           self.device)
+
+    @staticmethod
+    def _run(net: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
         with torch.inference_mode():
-            x = as_input(planes, self.device)
-            logits = self.policy_net(x[:, : x.shape[1] - int(shared)]).float().cpu().numpy()
-            if vspec is None:
-                return logits, None
-            if not shared:
-                x = as_input(features_batch(positions, vspec.planes, player_colour=True),
-                             self.device)
-            return logits, self.value_net(x).float().cpu().numpy()
+            return net(x).float().cpu().numpy()
 
     def close(self) -> None:
-        if self._background is not None:
-            self._background.shutdown(wait=False)
+        self._background.shutdown(wait=False)
 
 
 def _masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
