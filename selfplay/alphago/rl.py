@@ -62,7 +62,7 @@ class RLConfig:
     iterations: int = 100          # REINFORCE steps in total (a resumed run counts earlier)
     games_per_iteration: int = 64  # games per step (the paper: 128)
     batch_games: int = 32          # games an actor plays in lockstep per call
-    lr: float = 0.01
+    lr: float = 0.02
     momentum: float = 0.0
     baseline: Literal["mean", "none"] = "mean"
     pool_every: int = 10           # steps between pool additions (the paper: 500)
