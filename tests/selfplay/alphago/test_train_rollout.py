@@ -57,3 +57,15 @@ def test_tiny_training_run_learns(tmp_path) -> None:
     assert summary["best_val_top1"] > 1.5 / (SIZE * SIZE / 2)  # well above a uniform guess
     assert summary["us_per_move"] > 0
     assert (tmp_path / "run" / "metrics.csv").exists()
+
+
+def test_command_errors_are_one_line(tmp_path, capsys) -> None:
+    from rlgo.cli import main
+
+    assert main(["go", "train-rollout", "--data", str(tmp_path / "none"), "--run-dir",
+                 str(tmp_path / "run")]) == 2
+    assert main(["go", "train-rollout", "--data", str(tmp_path), "--run-dir",
+                 str(tmp_path / "run"), "--set", "epochz=2"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("rlgo: error:") for line in lines)
+    assert "epochz" in lines[1]
