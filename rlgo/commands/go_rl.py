@@ -57,12 +57,16 @@ def _common(parser: argparse.ArgumentParser, config_example: str) -> None:
 
 def _config(cls, args: argparse.Namespace, flags: dict):
     """cls from the config file, then --set, then the flags that were given."""
+    from selfplay.alphago.training import resolve_device
+
     config = load_config(cls, args.config, args.overrides)
     changes = {k: v for k, v in flags.items() if v is not None}
     try:
-        return dataclasses.replace(config, **changes)
+        config = dataclasses.replace(config, **changes)
+        resolve_device(config.device)  # --device cuda on a machine without one
     except (TypeError, ValueError) as err:
         raise ConfigError(str(err)) from None
+    return config
 
 
 def _command_line() -> str:

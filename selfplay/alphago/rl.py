@@ -41,6 +41,7 @@ from selfplay.alphago.reinforce import (
     numpy_state,
     policy_from_state,
 )
+from selfplay.alphago.training import resolve_device
 from selfplay.go_actor import winner_of
 from selfplay.go_selfplay import make_backend, save_game
 from selfplay.rundir import RunDir
@@ -103,11 +104,6 @@ class RLConfig:
     @property
     def move_cap(self) -> int:
         return self.max_moves or 2 * self.size * self.size
-
-
-def resolve_device(device: str) -> torch.device:
-    return torch.device("cuda" if device == "auto" and torch.cuda.is_available()
-                        else "cpu" if device == "auto" else device)
 
 
 @dataclass(frozen=True)
@@ -219,10 +215,6 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
     rules = Rules(size=config.size, komi=config.komi)
     device = resolve_device(config.device)
     spec = dataclasses.asdict(sl.spec)
-    capacity = config.games_per_iteration * ((config.move_cap + 1) // 2)
-    settings = RLActorSettings(size=config.size, komi=config.komi, move_cap=config.move_cap,
-                               batch_games=config.batch_games, threads=config.threads,
-                               seed=config.seed)
     backend = backend or make_backend(config)
     metrics = run.metrics()
     current = policy_from_state(spec, numpy_state(sl), device)
@@ -232,19 +224,14 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
     torch.set_num_threads(config.threads)
     next_report = start
     try:
-        backend.start(functools.partial(RLActor, settings, spec),
-                      functools.partial(ReinforceLearner, spec, numpy_state(sl), lr=config.lr,
-                                        momentum=config.momentum, baseline=config.baseline,
-                                        pool_every=config.pool_every,
-                                        pool_size=config.pool_size, device=config.device,
-                                        threads=config.threads),
-                      functools.partial(make_rollout_buffer, spec, capacity),
-                      actors=config.actors, first_actor_id=counters.next_actor_id)
+        _start(backend, config, spec, numpy_state(sl), counters)
         if state:
             backend.load_learner_state(state["backend"])
             backend.publish()
+
         def evaluate() -> dict[str, Any]:
-            """Load the learner's net into `current` and play it against the SL policy."""
+            """Load the learner's net into `current`, play it against the SL policy; returns
+            the learner state it fetched."""
             learner = backend.learner_state()
             load_state(current, learner["learner"]["net"])
             rng = np.random.default_rng([config.seed, 97, counters.iterations])
@@ -286,6 +273,23 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
         backend.close()
         metrics.close()
         torch.set_num_threads(threads)
+
+
+def _start(backend: Backend, config: RLConfig, spec: dict[str, Any], sl: dict[str, Any],
+           counters: Counters) -> None:
+    """Start the actors, the REINFORCE learner (from the SL weights) and the rollout buffer,
+    which holds one iteration: every game's learner moves at most."""
+    settings = RLActorSettings(size=config.size, komi=config.komi, move_cap=config.move_cap,
+                               batch_games=config.batch_games, threads=config.threads,
+                               seed=config.seed)
+    capacity = config.games_per_iteration * ((config.move_cap + 1) // 2)
+    backend.start(functools.partial(RLActor, settings, spec),
+                  functools.partial(ReinforceLearner, spec, sl, lr=config.lr,
+                                    momentum=config.momentum, baseline=config.baseline,
+                                    pool_every=config.pool_every, pool_size=config.pool_size,
+                                    device=config.device, threads=config.threads),
+                  functools.partial(make_rollout_buffer, spec, capacity),
+                  actors=config.actors, first_actor_id=counters.next_actor_id)
 
 
 def _collect(backend: Backend, count: int) -> list[dict[str, Any]]:
