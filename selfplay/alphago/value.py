@@ -133,6 +133,8 @@ class FixedPolicies:
 
 @dataclass(frozen=True)
 class ValueActorSettings:
+    """How a value-data actor plays (a picklable subset of ValueConfig)."""
+
     size: int = 9
     komi: float = 7.0
     move_cap: int = 162
