@@ -1,15 +1,17 @@
 """`rlgo bench atari`: how fast the Atari DQN pieces and the whole loop run on this machine.
 
     env_steps_per_s_single / _vector   ale-py vector env, random actions, 1 and N games
-    learner_updates_per_s              DQNLearner, Nature CNN, batch 32, CPU
+    learner_updates_per_s (_rmsprop)   DQNLearner, Nature CNN, batch 32, CPU, Adam (RMSProp)
     agent_steps_per_s                  `rlgo atari train` end to end (N envs), learning phase
     agent_steps_per_s_1env             the same with one env
     reference_agent_steps_per_s        a plain CleanRL-style loop (rlgo/bench/atari_reference.py)
     speedup_vs_reference               agent_steps_per_s / reference_agent_steps_per_s
     agent_steps_per_s_distributed      Ape-X on embedded Ray with 2 actors, learning phase
 
-End-to-end figures use the Nature settings that set the cost (batch 32, an update every 4
-agent steps, the Nature CNN, CPU) and time only the learning phase: each round first fills
+End-to-end figures run `rlgo atari train`'s loop with the settings of CleanRL's dqn_atari.py
+(configs/atari/dqn_nature.yaml with Adam at lr 1e-4, MSE loss, a target copy every 1000 steps:
+batch 32, an update every 4 agent steps, the Nature CNN, CPU), as does the reference loop, and
+time only the learning phase: each round first fills
 the replay with `fill_steps` steps, untimed. All loops here run with the same torch threads
 (`torch_threads`); on a machine shared with other jobs, 1 thread avoids OpenMP's spinning
 threads fighting the neighbours for cores. Ours and the reference alternate round by round,
@@ -65,8 +67,8 @@ def env_rate(game: str, num_envs: int, seconds: float, rounds: int, seed: int) -
         env.close()
 
 
-def learner_rate(seconds: float, rounds: int, seed: int) -> float:
-    """Updates/s of DQNLearner (Nature CNN, RMSProp, batch 32) on a fixed random batch."""
+def learner_rate(optimizer: str, seconds: float, rounds: int, seed: int) -> float:
+    """Updates/s of DQNLearner (Nature CNN, batch 32, `optimizer`) on a fixed random batch."""
     from agents.dqn import DQNLearner, LearnerConfig, build_q_network
 
     rng = np.random.default_rng(seed)
@@ -74,7 +76,7 @@ def learner_rate(seconds: float, rounds: int, seed: int) -> float:
     batch = {"obs": frames[0], "next_obs": frames[1], "action": rng.integers(0, 6, 32),
              "reward": np.zeros(32, np.float32), "discount": np.full(32, 0.99, np.float32)}
     learner = DQNLearner(build_q_network((4, 84, 84), 6),
-                         LearnerConfig(optimizer="rmsprop", lr=2.5e-4, double=False))
+                         LearnerConfig(optimizer=optimizer, lr=1e-4, double=False))
     def work() -> int:
         learner.update(batch)
         return 1
@@ -83,16 +85,18 @@ def learner_rate(seconds: float, rounds: int, seed: int) -> float:
     return rate(work, seconds, rounds)
 
 
-def nature_config(config: AtariBenchConfig, num_envs: int, total_steps: int):
+def cleanrl_config(config: AtariBenchConfig, num_envs: int, total_steps: int):
+    """The Nature config with CleanRL dqn_atari.py's optimiser, loss and target period."""
     from rlgo.commands.atari import CONFIGS
     from rlgo.config import load_config
     from selfplay.atari import DQNConfig, ReplayConfig
 
     nature = load_config(DQNConfig, CONFIGS / "dqn_nature.yaml", [])
     return dataclasses.replace(
-        nature, total_steps=total_steps, learning_starts=config.fill_steps,
-        num_envs=num_envs, eval_every=0, checkpoint_every=10**9, log_every=10**9,
-        device="cpu", seed=config.seed,
+        nature, optimizer="adam", lr=1e-4, adam_eps=1e-8, loss="mse", target_update=1000,
+        grad_clip=None, eps_end=0.01, eps_decay_steps=10_000, total_steps=total_steps,
+        learning_starts=config.fill_steps, num_envs=num_envs, eval_every=0,
+        checkpoint_every=10**9, log_every=10**9, device="cpu", seed=config.seed,
         replay=ReplayConfig(capacity=max(10_000, 2 * config.fill_steps)))
 
 
@@ -102,7 +106,7 @@ def ours_rate(config: AtariBenchConfig, num_envs: int) -> float:
 
     total = config.fill_steps + config.timed_steps
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(nature_config(config, num_envs, 10 * total), config.game,
+        trainer = Trainer(cleanrl_config(config, num_envs, 10 * total), config.game,
                           f"{tmp}/run", log=lambda line: None)
         try:
             trainer.run(stop_after=config.fill_steps)
@@ -120,7 +124,7 @@ def distributed_rate(config: AtariBenchConfig) -> float:
     total = config.fill_steps + config.distributed_steps
     settings = ApexSettings(actors=config.distributed_actors, actor_cpus=0.5, chunk=25)
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_distributed(nature_config(config, 1, total), config.game,
+        result = train_distributed(cleanrl_config(config, 1, total), config.game,
                                    f"{tmp}/run", settings, log=lambda line: None)
     return result.learning_steps_per_s
 
@@ -138,9 +142,11 @@ def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
         value = env_rate(config.game, n, config.seconds, config.rounds, config.seed)
         rows.append((key, value, f"agent steps/s, {n} env(s), random actions"))
         print(f"  env x{n}: {value:,.0f} steps/s", file=sys.stderr)
-    updates = learner_rate(config.seconds, config.rounds, config.seed)
-    rows.append(("learner_updates_per_s", updates, "updates/s, Nature CNN, batch 32, CPU"))
-    print(f"  learner: {updates:,.1f} updates/s", file=sys.stderr)
+    for key, optimizer in (("learner_updates_per_s", "adam"),
+                           ("learner_updates_per_s_rmsprop", "rmsprop")):
+        updates = learner_rate(optimizer, config.seconds, config.rounds, config.seed)
+        rows.append((key, updates, f"updates/s, Nature CNN, batch 32, {optimizer}, CPU"))
+        print(f"  learner ({optimizer}): {updates:,.1f} updates/s", file=sys.stderr)
     ours, ours_1env, ref = [], [], []
     for r in range(config.rounds):
         ours.append(ours_rate(config, config.vector_envs))

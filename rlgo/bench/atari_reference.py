@@ -68,7 +68,7 @@ def agent_steps_per_s(game: str = "Pong", learning_starts: int = 1000, steps: in
     for step in range(learning_starts + steps):
         if step == learning_starts:
             start = time.perf_counter()
-        epsilon = max(0.01, 1.0 - step / 10_000)
+        epsilon = max(0.01, 1.0 - 0.99 * step / 10_000)  # 1 -> 0.01 over 10k steps
         if rng.random() < epsilon:
             action = int(env.action_space.sample())
         else:

@@ -184,6 +184,7 @@ def test_bench_atari_smoke(ray_session, tmp_path):
     figures = json.loads(out.read_text())
     assert code == 0
     for key in ("env_steps_per_s_single", "env_steps_per_s_vector", "learner_updates_per_s",
+                "learner_updates_per_s_rmsprop",
                 "agent_steps_per_s", "agent_steps_per_s_1env", "reference_agent_steps_per_s",
                 "speedup_vs_reference", "agent_steps_per_s_distributed"):
         assert figures[key] > 0, key
