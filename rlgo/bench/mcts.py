@@ -3,9 +3,10 @@
 Each figure is a search from a position a few moves into a game (so the tree is not trivially
 symmetric) for `seconds`, repeated `rounds` times (median). The sweep shows what leaf batching
 (leaves evaluated per parallel rollout call) and virtual loss do to the rate.
-`sims_per_s_9x9_nets` is APV-MCTS (agents.alphago.apv) on the CPU: the shipped 9x9 policy and
-value nets, or freshly initialised ones of the default shape when none are shipped (the cost is
-the same), with rollouts at lambda 0.5 and the APV search settings.
+`sims_per_s_9x9_nets` is APV-MCTS (agents.alphago.apv) on the CPU as the alphago player runs
+it: the shipped 9x9 policy and value nets, or freshly initialised ones of the default shape
+when none are shipped (the cost is the same), heavy-playout rollouts at lambda 0.5, and the
+APV search settings.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
 
     from agents.alphago.apv import APV_SEARCH, NetworkEvaluator
     from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, default_weights, load_network
-    from agents.alphago.rollout_policy import RolloutPolicy, default_rollout_weights
 
     nets, names = [], []
     for kind, cls in (("policy", PolicyNet), ("value", ValueNet)):
@@ -73,13 +73,11 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
                 nets.append(cls(NetSpec(kind=kind, size=9)).eval())
         spec = NetSpec()
         names.append(f"{kind} {path.name if path else f'untrained {spec.layers}x{spec.filters}'}")
-    rollout_path = default_rollout_weights(9)
-    rollout = RolloutPolicy.load(rollout_path) if rollout_path else None
-    names.append(f"rollouts {rollout_path.name if rollout_path else 'heavy'}")
+    names.append("heavy rollouts")
     rates = []
     for r in range(rounds):
-        evaluator = NetworkEvaluator(nets[0], nets[1], RolloutEvaluator(
-            seed=seed + r, priors=False, rollout_policy=rollout), mix=0.5)
+        evaluator = NetworkEvaluator(nets[0], nets[1], RolloutEvaluator(seed=seed + r,
+                                                                        priors=False), mix=0.5)
         search = MCTS(evaluator, APV_SEARCH, np.random.default_rng(seed + r))
         search.search(_opening(9), SearchLimits(visits=2 * APV_SEARCH.batch_size))
         start = time.perf_counter()

@@ -63,8 +63,11 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--value-weights", metavar="FILE", default=None,
                         help="value network (default: the shipped one; none: rollouts only)")
     parser.add_argument("--rollout-weights", metavar="FILE", default=None,
-                        help="rollout policy .npz (default: the shipped one; none: heavy "
-                             "playouts)")
+                        help="rollouts with this trained rollout policy (.npz) instead of the "
+                             "heavy playouts")
+    parser.add_argument("--linear-rollouts", action="store_true",
+                        help="rollouts with the shipped trained rollout policy (weaker than "
+                             "the heavy playouts in search, measured)")
     parser.add_argument("--lambda", dest="mix", type=float, default=0.5, metavar="L",
                         help="value mix V = (1-L) value net + L rollout (default 0.5)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -76,7 +79,8 @@ def network_options(args: argparse.Namespace) -> dict:
     if not 0.0 <= args.mix <= 1.0:
         raise ConfigError(f"--lambda must be between 0 and 1, got {args.mix}")
     return {"weights": args.weights, "value_weights": args.value_weights,
-            "rollout_weights": args.rollout_weights, "mix": args.mix, "device": args.device}
+            "rollout_weights": args.rollout_weights, "linear_rollouts": args.linear_rollouts,
+            "mix": args.mix, "device": args.device}
 
 
 def run(args: argparse.Namespace) -> int:
