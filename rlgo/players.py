@@ -79,11 +79,14 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
         raise ConfigError(str(err)) from None
     if value is None:
         mix = 1.0
-    rollouts = RolloutEvaluator(seed=seed, priors=False, threads=threads, rollout_policy=rollout)
+    rollouts = None
+    if mix > 0:
+        rollouts = RolloutEvaluator(seed=seed, priors=False, threads=threads,
+                                    rollout_policy=rollout)
     evaluator = apv.NetworkEvaluator(policy, value, rollouts, mix=mix, device=device)
     say(f"rlgo: engine: alphago (policy {policy_path}; value "
         f"{value_path or 'none, rollouts only'}; rollouts "
-        f"{rollout_path or 'heavy playouts'}; lambda {mix:g})")
+        f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g})")
     return MCTSPlayer(evaluator, config or apv.APV_SEARCH, seed=seed, name="rlgo-alphago")
 
 
