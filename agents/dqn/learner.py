@@ -100,9 +100,9 @@ class DQNLearner:
         loss.backward()
         if self.config.grad_clip is not None:
             norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.grad_clip)
-        else:
-            norm = torch.sqrt(sum((p.grad.detach() ** 2).sum()
-                                  for p in self.network.parameters() if p.grad is not None))
+        else:  # the norm for the metrics only (one fused pass, like the clipping above)
+            norm = nn.utils.get_total_norm([p.grad for p in self.network.parameters()
+                                            if p.grad is not None])
         self.optimizer.step()
         self.updates += 1
         if self.updates % self.config.target_update == 0:

@@ -60,7 +60,7 @@ class NatureCNN(nn.Module):
         self.torso.to(memory_format=torch.channels_last)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = (obs.float() / 255.0).contiguous(memory_format=torch.channels_last)
+        x = obs.contiguous(memory_format=torch.channels_last).float() / 255.0  # bytes move
         return self.head(self.torso(x))
 
 
