@@ -156,6 +156,24 @@ def test_distributed_training_on_ray_with_two_actors(ray_session, tmp_path):
     assert len(scores) == 2
 
 
+def test_a_killed_actor_is_replaced_with_its_epsilon(ray_session, tmp_path):
+    from selfplay.runtime.ray_backend import RayBackend
+
+    class KillActorZeroOnce(RayBackend):
+        def poll(self, timeout, remaining):
+            out = super().poll(timeout, remaining)
+            if out and not self.restarts and 0 in self.actor_handles():
+                ray_session.kill(self.actor_handles()[0], no_restart=True)
+            return out
+
+    backend = KillActorZeroOnce(actor_cpus=0.5, learner_cpus=1.0)
+    config = dataclasses.replace(CARTPOLE, total_steps=200, checkpoint_every=200)
+    result = train_distributed(config, None, tmp_path / "run", ApexSettings(actors=2, chunk=10),
+                               log=lambda line: None, backend=backend)
+    assert result.actor_restarts == 1 and result.steps >= 200
+    assert result.actor_steps.get(2, 0) > 0 and result.epsilons[2] == pytest.approx(0.4)
+
+
 def test_cli_distributed_in_process(tmp_path, capsys):
     run = tmp_path / "run"
     code = main(["atari", "train", "--env", "CartPole-v1", "--distributed", "--actors", "2",
@@ -179,8 +197,8 @@ def test_bench_atari_smoke(ray_session, tmp_path):
 
     out = tmp_path / "atari.json"
     code = main(["bench", "atari", "--json", str(out), "--set", "seconds=0.05",
-                 "--set", "rounds=1", "--set", "vector_envs=2", "--set", "fill_steps=40",
-                 "--set", "timed_steps=16", "--set", "distributed_steps=120"])
+                 "--set", "rounds=1", "--set", "vector_envs=2", "--set", "fill_steps=32",
+                 "--set", "timed_steps=16", "--set", "distributed_steps=100"])
     figures = json.loads(out.read_text())
     assert code == 0
     for key in ("env_steps_per_s_single", "env_steps_per_s_vector", "learner_updates_per_s",
