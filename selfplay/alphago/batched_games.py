@@ -73,10 +73,12 @@ def random_moves(legal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def play_games(starts: Sequence[Position], mover: Callable[[int, Position], int],
                nets: Sequence[PolicyNet], rng: np.random.Generator,
                end_at: int | Sequence[int], keep: Callable[[int, Position], bool] | None = None,
-               temperature: float = 1.0, device: torch.device | str = "cpu") -> Played:
+               temperature: float = 1.0, device: torch.device | str = "cpu",
+               passes: bool = True) -> Played:
     """Play every game from its start until two passes or move number `end_at` (per game or
     one for all). `mover(g, position)` names the net (index into `nets`) or RANDOM that moves
-    in game g; `keep(g, position)` says which plies' planes and moves to return."""
+    in game g; `keep(g, position)` says which plies' planes and moves to return.
+    passes=False: a net may pass only when no point is legal."""
     positions = list(starts)
     count = len(positions)
     caps = np.broadcast_to(np.asarray(end_at, np.int64), (count,))
@@ -95,6 +97,8 @@ def play_games(starts: Sequence[Position], mover: Callable[[int, Position], int]
             for who, games in groups.items():
                 batch = [positions[g] for g in games]
                 legal = np.stack([p.legal_moves() for p in batch])
+                if not passes:
+                    legal[:, -1] = ~legal[:, :-1].any(axis=1)
                 if who == RANDOM:
                     planes, moves = None, random_moves(legal, rng)
                 else:

@@ -9,13 +9,16 @@ net memorises games (the paper: MSE 0.19 train / 0.37 test). So each game gives 
     move U is kept with the final outcome for its player to move (+1 won, -1 lost).
 
 A game that ends before move U is dropped (its slot is played again), so every kept game has
-exactly one position. The games run on the shared self-play runtime (`ValueDataActor`, many
-games in lockstep per actor); the driver appends the positions to RUN/positions/ as
-compressed shards in the layout of dataset.py (train/ and val/ shard-NNNNN.npz, fields
-planes uint8 [N, C+1, S, S] with the player-colour plane, outcome int8 [N], u int16 [N]),
-a fixed fraction of each flush going to val/. A killed run keeps its shards and plays only
-the missing positions. Training (value_training.py, in the shared supervised loop) then
-writes RUN/value.pt.
+exactly one position. A policy learned from GNU Go's games passes early and often, which
+would drop most games with a late U and leave the value net few late positions; with
+`opening_passes: false` the moves before U are sampled from the SL policy without its pass.
+
+The games run on the shared self-play runtime (`ValueDataActor`, many games in lockstep per
+actor); the driver appends the positions to RUN/positions/ as compressed shards in the
+layout of dataset.py (train/ and val/ shard-NNNNN.npz, fields planes uint8 [N, C+1, S, S]
+with the player-colour plane, outcome int8 [N], u int16 [N]), a fixed fraction of each
+flush going to val/. A killed run keeps its shards and plays only the missing positions.
+Training (value_training.py, in the shared supervised loop) then writes RUN/value.pt.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class ValueConfig:
     komi: float = 7.0
     max_moves: int = 0             # 0: 2 * size * size, then Tromp-Taylor score
     u_max: int = 0                 # U uniform in [1, u_max]; 0: size * size
+    opening_passes: bool = True    # False: no passes before move U (see configs/go/value_9x9)
     positions: int = 20_000        # one per game (a resumed run counts the earlier ones)
     shard_positions: int = 2_000   # positions per flush to RUN/positions/
     val_fraction: float = 0.05
@@ -139,6 +143,7 @@ class ValueActorSettings:
     komi: float = 7.0
     move_cap: int = 162
     last_u: int = 81
+    opening_passes: bool = True
     batch_games: int = 64
     threads: int = 1
     seed: int = 0
@@ -174,7 +179,7 @@ class ValueDataActor:
         opening = self.nets.get("sl", self.nets["rl"])
         before = play_games([Position.new(self.rules)] * count,
                             lambda g, p: 0 if p.move_number < us[g] - 1 else RANDOM,
-                            [opening], self.rng, us)
+                            [opening], self.rng, us, passes=s.opening_passes)
         kept = [g for g, p in enumerate(before.finals)
                 if p.move_number == us[g] and not p.is_game_over()]
         if not kept:
@@ -239,7 +244,8 @@ def generate_positions(config: ValueConfig, directory: Path, backend: Backend | 
     specs = {name: dataclasses.asdict(net.spec) for name, net in nets.items()}
     weights = {name: numpy_state(net) for name, net in nets.items()}
     settings = ValueActorSettings(size=config.size, komi=config.komi, move_cap=config.move_cap,
-                                  last_u=config.last_u, batch_games=config.batch_games,
+                                  last_u=config.last_u, opening_passes=config.opening_passes,
+                                  batch_games=config.batch_games,
                                   threads=config.threads,
                                   seed=config.seed + have)  # a resumed run plays new games
     backend = backend or make_backend(config)

@@ -16,7 +16,7 @@ from agents.alphago.features import features
 from agents.alphago.networks import NetSpec, build_network, load_network, save_network
 from envs.go import BLACK, PASS, WHITE, Position, Rules
 from rlgo.commands import go_rl
-from selfplay.alphago.batched_games import sample_moves
+from selfplay.alphago.batched_games import play_games, sample_moves
 from selfplay.alphago.reinforce import ReinforceLearner, numpy_state
 from selfplay.alphago.rl import RLActor, RLActorSettings, RLConfig, run_rl
 from selfplay.rundir import RunDirError
@@ -43,6 +43,19 @@ def test_sampled_moves_are_always_legal():
     logits[:, 0] = 50.0  # the illegal point 0 would win every draw if it were not masked
     moves = sample_moves(logits, legal, np.random.default_rng(0))
     assert set(moves.tolist()) <= {3, 7, 25} and len(set(moves.tolist())) == 3
+
+
+def test_with_passes_off_a_net_that_wants_to_pass_plays_a_point_while_it_can():
+    net = tiny_policy()
+    with torch.no_grad():
+        net.pass_logit.bias.fill_(100.0)
+    rng = np.random.default_rng(0)
+    played = play_games([Position.new(RULES)] * 4, lambda g, p: 0, [net], rng, 12,
+                        passes=False)
+    for final in played.finals:
+        assert final.move_number == 12 and PASS not in [m for _, m in final.moves()]
+    passing = play_games([Position.new(RULES)] * 4, lambda g, p: 0, [net], rng, 12)
+    assert all(final.move_number == 2 for final in passing.finals)  # two passes end it
 
 
 def test_batched_self_play_games_are_legal_complete_and_scored_for_the_learner():

@@ -12,7 +12,7 @@ import torch
 
 from agents.alphago.features import features
 from agents.alphago.networks import NetSpec, build_network, load_network, save_network
-from envs.go import BLACK, Position, Rules
+from envs.go import BLACK, PASS, Position, Rules
 from rlgo.commands import go_rl
 from selfplay.alphago.dataset import load_shard, shard_paths
 from selfplay.alphago.reinforce import numpy_state
@@ -42,13 +42,14 @@ def policies(tmp_path):
 
 def test_each_game_gives_one_position_after_move_u_with_the_movers_outcome():
     actor = ValueDataActor(ValueActorSettings(size=5, komi=0.5, move_cap=50, last_u=12,
-                                              batch_games=8, seed=2),
+                                              opening_passes=False, batch_games=8, seed=2),
                            {"rl": SPEC.__dict__, "sl": SPEC.__dict__}, actor_id=0)
     actor.set_weights(0, {"rl": numpy_state(tiny_policy(0)), "sl": numpy_state(tiny_policy(1))})
     games = actor.run(10)
     assert len(games) == 10  # exactly one position per game, even across lockstep batches
     for game in games:
         assert 1 <= game["u"] <= 12
+        assert PASS not in [move for _, move in game["moves"][:game["u"]]]
         position = Position.new(Rules(size=5, komi=0.5))
         for colour, move in game["moves"][:game["u"]]:
             position = position.play(move, colour)
