@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,27 +24,13 @@ from typing import Any
 import torch
 import yaml
 
+from envs.atomic import atomic_write_bytes
+
 CHECKPOINT = re.compile(r"ckpt-(\d+)\.pt$")
 
 
 class RunDirError(ValueError):
     """A run directory that cannot be used as asked (clear message, nothing overwritten)."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class RunDir:

@@ -22,8 +22,6 @@ what is wrong with a file that is not one, is damaged, or does not fit (wrong ki
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from envs.atomic import atomic_file
 
 from .features import num_planes
 
@@ -135,16 +135,8 @@ def save_network(path: str | Path, net: PolicyNet | ValueNet,
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     payload = {"format": FORMAT, "spec": dataclasses.asdict(net.spec), "state": state,
                "meta": dict(meta or {})}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f:
+        torch.save(payload, f)
     return path
 
 

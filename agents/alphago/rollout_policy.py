@@ -26,8 +26,6 @@ Files (.npz): canonical keys and weights of the non-zero entries only, so they s
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from functools import cache
 from pathlib import Path
@@ -35,6 +33,7 @@ from pathlib import Path
 import numba as nb
 import numpy as np
 
+from envs.atomic import atomic_file
 from envs.go import Position, Rules, kernels
 from envs.go import playout as P
 
@@ -342,17 +341,8 @@ class RolloutPolicy:
                       rings=self.rings.astype(np.float32), flags=self.flags.astype(np.float32),
                       pass_weight=np.float32(self.pass_weight),
                       meta=np.array(json.dumps(self.meta)))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; weight files are for everyone
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as f:
+            np.savez_compressed(f, **arrays)
         return path
 
     @classmethod

@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgfmill import sgf, sgf_grammar
+
+from envs.atomic import atomic_write_bytes
 
 from .coords import MAX_SIZE, MIN_SIZE, RESIGN, from_sgf, to_gtp, to_sgf
 from .errors import GoError, IllegalMove, SgfError
@@ -293,16 +294,7 @@ def save_sgf_file(path: str | os.PathLike, record: GameRecord) -> None:
     reader, or a crash mid-write, never sees half a record."""
     path = Path(path)
     data = write_sgf(record)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)
 
 
 def read_sgf_dir(directory: str | os.PathLike, recursive: bool = True,

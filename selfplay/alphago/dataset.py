@@ -40,7 +40,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from agents.alphago.features import features, num_planes
+from envs.atomic import atomic_file
 from envs.go import BLACK, PASS, WHITE, Position
 from envs.go.sgf import load_sgf_file
 
@@ -142,10 +142,8 @@ class _ShardWriter:
             return
         merged = {k: np.concatenate([g[k] for g in self.pending]) for k in FIELDS}
         path = self.directory / f"shard-{self.shards:05d}.npz"
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".shard-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path) as f:
             np.savez_compressed(f, **merged)
-        os.replace(tmp, path)
         self.shards += 1
         self.pending, self.waiting = [], 0
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ import torch
 
 from agents.alphago.features import features_batch
 from agents.alphago.networks import load_network
+from envs.atomic import atomic_file
 from envs.go import Position, Rules
 from selfplay.alphago.batched_games import RANDOM, play_games
 from selfplay.alphago.dataset import shard_paths
@@ -206,11 +205,8 @@ def positions_held(directory: Path) -> int:
 
 def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """np.savez_compressed to a temporary file, then rename: a shard is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".shard-", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
+    with atomic_file(path) as f:
         np.savez_compressed(f, **arrays)
-    os.replace(tmp, path)
 
 
 def _flush(directory: Path, games: list[dict[str, Any]], val_fraction: float) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from envs.atomic import atomic_file
 
 FORMAT_VERSION = 1
 Spec = Mapping[str, tuple[Sequence[int], Any]]
@@ -268,21 +269,8 @@ def write_npz_atomic(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) 
     """np.savez `arrays` to a temp file beside `path`, fsync it, then os.replace it onto
     `path` (and fsync the directory), so `path` is either the old file or the whole new one."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    with atomic_file(path) as f:
+        np.savez(f, **arrays)
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
