@@ -116,6 +116,26 @@ def turns_since(position: Position) -> np.ndarray:
     return ages
 
 
+def sensible_moves(position: Position) -> np.ndarray:
+    """bool [n+1]: the legal points that do not fill one of the mover's own single-point eyes
+    (the sensibleness plane), and pass only when no such point is left. Policy-only games
+    use it as the move set: a net that may pass at any time, or fill its own eyes, plays games
+    that say little about its Go (see selfplay/alphago/batched_games.py)."""
+    n = position.size * position.size
+    legal = position.legal_moves()
+    out = np.zeros(n + 1, np.bool_)
+    _sensible(position.board, kernels.neighbor_table(position.size),
+              kernels.diagonal_table(position.size), position.to_play, legal[:n], out)
+    out[n] = not out[:n].any()
+    return out
+
+
+@nb.njit(cache=True)
+def _sensible(board, nbr, diag, color, legal, out):
+    for p in range(board.shape[0]):
+        out[p] = legal[p] and not is_eye(board, nbr, diag, p, color)
+
+
 @nb.njit(cache=True)
 def _stone_planes(board, nbr, color, ages, lib_planes, out):
     """Stone colour, ones, turns since (8) and liberties (lib_planes, the last meaning "or more")

@@ -5,8 +5,12 @@ stages (RL policy games, value-net data, evaluation matches) advance all their g
 at every ply the unfinished games are grouped by the net that moves in each, every group gets
 one `features_batch` + one forward pass, and each game samples its move from the softmax over
 its legal moves (illegal moves masked; pass is always legal, so a policy can end a game the
-way its training games ended). A game ends at two passes or at its move cap, and is then
-scored by Tromp-Taylor area (`winner_of`).
+way its training games ended). With passes=False the games keep to sensible moves
+(features.sensible_moves: no filling of one's own single-point eyes, a pass only when nothing
+sensible is left), so they end when the board is settled and the area count is the real
+result: evaluation matches are played so, since a net that passes early (the SL policy learned
+it from GNU Go) loses games that say nothing about its Go. A game ends at two passes or at its
+move cap, and is then scored by Tromp-Taylor area (`winner_of`).
 
     play_games(starts [G Positions], mover(g, position) -> net index | RANDOM, nets, rng,
                end_at [G] move numbers, keep(g, position) -> bool)
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agents.alphago.features import features_batch
+from agents.alphago.features import features_batch, sensible_moves
 from agents.alphago.networks import PolicyNet, as_input
 from envs.go import PASS, Position
 
@@ -78,7 +82,7 @@ def play_games(starts: Sequence[Position], mover: Callable[[int, Position], int]
     """Play every game from its start until two passes or move number `end_at` (per game or
     one for all). `mover(g, position)` names the net (index into `nets`) or RANDOM that moves
     in game g; `keep(g, position)` says which plies' planes and moves to return.
-    passes=False: a net may pass only when no point is legal."""
+    passes=False: nets keep to sensible moves (pass only when none is left)."""
     positions = list(starts)
     count = len(positions)
     caps = np.broadcast_to(np.asarray(end_at, np.int64), (count,))
@@ -96,9 +100,8 @@ def play_games(starts: Sequence[Position], mover: Callable[[int, Position], int]
                 groups.setdefault(mover(g, positions[g]), []).append(g)
             for who, games in groups.items():
                 batch = [positions[g] for g in games]
-                legal = np.stack([p.legal_moves() for p in batch])
-                if not passes:
-                    legal[:, -1] = ~legal[:, :-1].any(axis=1)
+                legal = np.stack([p.legal_moves() if passes else sensible_moves(p)
+                                  for p in batch])
                 if who == RANDOM:
                     planes, moves = None, random_moves(legal, rng)
                 else:

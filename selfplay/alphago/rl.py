@@ -11,6 +11,10 @@ shared self-play runtime.
     every `eval_every` iterations (and at the end): the current policy against the initial
         (SL) policy in `eval_games` games, colours alternated, moves sampled as in training
 
+All games keep to sensible moves (batched_games, passes=False): with passes allowed, the
+policy learned mostly to exploit the SL policy's early passes (94.5% against it, 66% once
+neither side could pass early).
+
 The driver submits an iteration's games only after the previous update was published (Ray
 runs an actor's calls in order, so set_weights lands first): the games are exactly on-policy.
 Checkpoints every `checkpoint_every` iterations hold the learner (net, optimizer, pool) and
@@ -157,7 +161,7 @@ class RLActor:
         played = play_games([Position.new(self.rules)] * count,
                             lambda g, p: 0 if p.to_play == colours[g] else 1,
                             [self.net, self.pool[opponent]], self.rng, self.settings.move_cap,
-                            keep=lambda g, p: p.to_play == colours[g])
+                            keep=lambda g, p: p.to_play == colours[g], passes=False)
         out = []
         for g, final in enumerate(played.finals):
             winner = winner_of(final)
@@ -174,11 +178,13 @@ class RLActor:
 def win_rate(policy: PolicyNet, opponent: PolicyNet, games: int, rules: Rules, move_cap: int,
              rng: np.random.Generator, device: torch.device | str = "cpu") -> float:
     """The fraction of `games` that `policy` wins against `opponent` (draws count half), all
-    played at once in lockstep, `policy` taking Black in the even-numbered games."""
+    played at once in lockstep, `policy` taking Black in the even-numbered games. Both keep
+    to sensible moves (batched_games: passes=False), so neither wins by the other's early
+    passes."""
     colours = [BLACK if g % 2 == 0 else WHITE for g in range(games)]
     played = play_games([Position.new(rules)] * games,
                         lambda g, p: 0 if p.to_play == colours[g] else 1, [policy, opponent],
-                        rng, move_cap, device=device)
+                        rng, move_cap, device=device, passes=False)
     score = 0.0
     for g, final in enumerate(played.finals):
         winner = winner_of(final)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.alphago.features import features
+from agents.alphago.features import features, sensible_moves
 from agents.alphago.networks import NetSpec, build_network, load_network, save_network
 from envs.go import BLACK, PASS, WHITE, Position, Rules
 from rlgo.commands import go_rl
@@ -72,7 +72,9 @@ def test_batched_self_play_games_are_legal_complete_and_scored_for_the_learner()
             assert colour == position.to_play
             if colour == game["colour"]:  # the learner's move: its planes, mask and index
                 assert np.array_equal(game["planes"][kept], features(position))
-                assert np.array_equal(game["legal"][kept], position.legal_moves())
+                # the moves it was drawn from: sensible ones (legal, no own-eye filling)
+                assert np.array_equal(game["legal"][kept], sensible_moves(position))
+                assert not (sensible_moves(position) & ~position.legal_moves()).any()
                 assert game["actions"][kept] == (25 if move == PASS else move)
                 kept += 1
             position = position.play(move)  # IllegalMove if a move were illegal
