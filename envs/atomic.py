@@ -21,8 +21,7 @@ from typing import BinaryIO
 def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """A binary file to write that replaces `path` when the block ends without an error (and
     is removed, leaving `path` untouched, when it raises)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)  # its folder must exist: a missing one is the caller's error to report
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

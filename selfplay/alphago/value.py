@@ -205,6 +205,7 @@ def positions_held(directory: Path) -> int:
 
 def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """np.savez_compressed to a temporary file, then rename: a shard is whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as f:
         np.savez_compressed(f, **arrays)
 
