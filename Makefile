@@ -41,7 +41,7 @@ play: setup
 	$(BIN)/rlgo go play
 
 test: setup $(SABAKI) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not gpu"
 
 lint:
 	$(BIN)/ruff check .

@@ -70,7 +70,10 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
             say(f"rlgo: engine: network-free MCTS (no policy network for {size}x{size})")
         if policy is None:
             return _mcts(size, seed, threads=threads)
-        value_path = value_weights or networks.default_weights("value", size)
+        if value_weights == "none":  # asked for: rollouts alone give the values
+            value_path = None
+        else:
+            value_path = value_weights or networks.default_weights("value", size)
         value = networks.load_network(value_path, "value", size) if value_path else None
         rollout_path = rollout_weights or (rp.default_rollout_weights(size)
                                            if linear_rollouts else None)

@@ -145,6 +145,16 @@ def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
     assert isinstance(other.mcts.evaluator, RolloutEvaluator) and "5x5" in lines[-1]
 
 
+def test_value_weights_none_leaves_the_values_to_rollouts(tmp_path: Path) -> None:
+    policy = save_network(tmp_path / "p.pt", _policy())
+    lines: list[str] = []
+    player = build_player("alphago", SIZE, weights=str(policy), value_weights="none",
+                          threads=1, log=lines.append)
+    evaluator = player.mcts.evaluator
+    assert evaluator.value_net is None and evaluator.mix == 1.0
+    assert "value none, rollouts only" in lines[0]
+
+
 def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     path = save_network(tmp_path / "p.pt", _policy(size=9))
     payload = torch.load(path, weights_only=True)
