@@ -158,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a bad option (2, after argparse's message)
         return int(exit_.code or 0)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # commands record what was typed
     try:
         return args.func(args)
     except (GoError, ConfigError, OSError, RuntimeBackendError) as err:

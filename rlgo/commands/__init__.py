@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
+from typing import Any
+
+from ..config import ConfigError, load_config
 
 
 def positive_int(text: str) -> int:
@@ -32,3 +37,41 @@ def positive_float(text: str) -> float:
 def print_progress(line: str) -> None:
     """Progress lines of long commands go to stderr, so stdout keeps only their results."""
     print(line, file=sys.stderr, flush=True)
+
+
+def add_run_options(parser: argparse.ArgumentParser, run_dir_help: str, config_example: str,
+                    device_help: str = "where the learner trains (default from the config)"
+                    ) -> None:
+    """The options every training command shares: --run-dir, --config, --set, --resume,
+    --device and --quiet."""
+    parser.add_argument("--run-dir", required=True, metavar="DIR", help=run_dir_help)
+    parser.add_argument("--config", metavar="FILE", help=f"settings (YAML, see {config_example})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config value (repeatable)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --run-dir from its newest checkpoint")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help=device_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def run_config(cls: type, args: argparse.Namespace, flags: dict[str, Any] | None = None):
+    """A training command's settings: `cls` from --config, then --set, then the flags that
+    were given (None: not given), --device included. A bad value or a CUDA device asked for
+    where there is none is a ConfigError."""
+    from selfplay.alphago.training import resolve_device
+
+    config = load_config(cls, args.config, args.overrides)
+    changes = {k: v for k, v in {**(flags or {}), "device": args.device}.items()
+               if v is not None}
+    try:
+        config = dataclasses.replace(config, **changes)
+        resolve_device(config.device)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(str(err)) from None
+    return config
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as typed (rlgo.cli.main keeps its argv), recorded in weight files' meta."""
+    return "rlgo " + shlex.join(getattr(args, "argv", None) or sys.argv[1:])

@@ -18,14 +18,12 @@ dataset or a run directory that cannot be used are one line on stderr and exit s
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
-import shlex
 import sys
 from pathlib import Path
 
-from ..config import ConfigError, load_config
-from . import positive_int, print_progress
+from ..config import ConfigError
+from . import add_run_options, command_line, positive_int, print_progress, run_config
 
 GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
 DATASET_HELP = "SGF games -> compressed numpy shards (train/val split by game) for training"
@@ -86,17 +84,11 @@ def _train_sl(args: argparse.Namespace) -> int:
     from selfplay.alphago.train_sl import SLConfig, train_sl
     from selfplay.rundir import RunDirError
 
-    words = ["rlgo", "go", "train-sl", "--data", args.data, "--run-dir", args.run_dir]
-    words += ["--config", args.config] if args.config else []
-    words += [w for item in args.overrides for w in ("--set", item)]
-    words += ["--device", args.device] if args.device else []
-    command = " ".join(shlex.quote(w) for w in words)
     try:
-        config = load_config(SLConfig, args.config, args.overrides)
-        if args.device is not None:
-            config = dataclasses.replace(config, device=args.device)
+        config = run_config(SLConfig, args)
         summary = train_sl(config, args.data, args.run_dir, resume=args.resume,
-                           command=command, progress=None if args.quiet else print_progress)
+                           command=command_line(args),
+                           progress=None if args.quiet else print_progress)
     except (ConfigError, RunDirError, ValueError) as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -154,15 +146,7 @@ def register(go_subparsers) -> None:
 
     sl = go_subparsers.add_parser("train-sl", help=SL_HELP, description=SL_HELP)
     sl.add_argument("--data", required=True, metavar="DIR", help="a dataset (rlgo go dataset)")
-    sl.add_argument("--run-dir", required=True, metavar="DIR",
-                    help="checkpoints, metrics and the best net (RUN/policy.pt)")
-    sl.add_argument("--config", metavar="FILE",
-                    help="training settings (YAML, see configs/go/sl_9x9.yaml)")
-    sl.add_argument("--set", dest="overrides", action="append", default=[],
-                    metavar="KEY=VALUE", help="override a config value (repeatable)")
-    sl.add_argument("--resume", action="store_true",
-                    help="continue the run in --run-dir from its newest checkpoint")
-    sl.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                    help="where to train (default from the config: auto)")
-    sl.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_run_options(sl, "checkpoints, metrics and the best net (RUN/policy.pt)",
+                    "configs/go/sl_9x9.yaml",
+                    device_help="where to train (default from the config: auto)")
     sl.set_defaults(func=_train_sl)

@@ -17,12 +17,10 @@ unreachable cluster, is one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import shlex
 import sys
 
-from ..config import ConfigError, load_config
-from . import positive_int, print_progress
+from ..config import ConfigError
+from . import add_run_options, command_line, positive_int, print_progress, run_config
 
 RL_HELP = "improve a policy network by REINFORCE self-play against a pool of earlier versions"
 VALUE_HELP = "train the value network on one position per self-play game of the RL policy"
@@ -38,53 +36,27 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 
 def _common(parser: argparse.ArgumentParser, config_example: str) -> None:
-    parser.add_argument("--run-dir", required=True, metavar="DIR",
-                        help="where config, checkpoints, metrics and the network go")
-    parser.add_argument("--config", metavar="FILE", help=f"settings (YAML, see {config_example})")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a config value (repeatable)")
+    add_run_options(parser, "where config, checkpoints, metrics and the network go",
+                    config_example)
     parser.add_argument("--address", default=None, metavar="ADDR",
                         help="join a Ray cluster: auto, host:port or ray://host:port "
                              "(default: embedded Ray)")
     parser.add_argument("--actors", type=positive_int, default=None, metavar="N",
                         help="self-play actors (default: one per CPU)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                        help="where the learner trains (default from the config: auto)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --run-dir")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-
-
-def _config(cls, args: argparse.Namespace, flags: dict):
-    """cls from the config file, then --set, then the flags that were given."""
-    from selfplay.alphago.training import resolve_device
-
-    config = load_config(cls, args.config, args.overrides)
-    changes = {k: v for k, v in flags.items() if v is not None}
-    try:
-        config = dataclasses.replace(config, **changes)
-        resolve_device(config.device)  # --device cuda on a machine without one
-    except (TypeError, ValueError) as err:
-        raise ConfigError(str(err)) from None
-    return config
-
-
-def _command_line() -> str:
-    return "rlgo " + shlex.join(sys.argv[1:]) if sys.argv else "rlgo"
 
 
 def _train_rl(args: argparse.Namespace) -> int:
     from selfplay.alphago.rl import RLConfig, run_rl
 
     try:
-        config = _config(RLConfig, args, {
+        config = run_config(RLConfig, args, {
             "init": args.init, "address": args.address, "actors": args.actors,
-            "device": args.device, "iterations": args.iterations})
+            "iterations": args.iterations})
         if not config.init:
             raise ConfigError("train-rl needs the SL policy to start from: --init PATH")
         summary = run_rl(config, args.run_dir, resume=args.resume,
                          progress=None if args.quiet else print_progress,
-                         command=_command_line())
+                         command=command_line(args))
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -99,15 +71,14 @@ def _train_value(args: argparse.Namespace) -> int:
     from selfplay.alphago.value import ValueConfig, run_value
 
     try:
-        config = _config(ValueConfig, args, {
+        config = run_config(ValueConfig, args, {
             "policy": args.policy, "sl_policy": args.sl, "address": args.address,
-            "actors": args.actors, "device": args.device, "positions": args.positions,
-            "epochs": args.epochs})
+            "actors": args.actors, "positions": args.positions, "epochs": args.epochs})
         if not config.policy:
             raise ConfigError("train-value needs the RL policy: --policy PATH")
         summary = run_value(config, args.run_dir, resume=args.resume,
                             progress=None if args.quiet else print_progress,
-                            command=_command_line())
+                            command=command_line(args))
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2

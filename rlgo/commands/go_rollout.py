@@ -11,12 +11,10 @@ stdout. `register(go_subparsers)` adds the command to the rlgo CLI.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import shlex
 import sys
 
-from ..config import ConfigError, load_config
-from . import print_progress
+from ..config import ConfigError
+from . import add_run_options, command_line, print_progress, run_config
 
 HELP = "train the fast rollout policy (linear softmax over 3x3/response patterns)"
 
@@ -25,16 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from selfplay.alphago.train_rollout import RolloutTrainConfig, train_rollout
     from selfplay.rundir import RunDirError
 
-    words = ["rlgo", "go", "train-rollout", "--data", args.data, "--run-dir", args.run_dir]
-    words += ["--config", args.config] if args.config else []
-    words += [w for item in args.overrides for w in ("--set", item)]
-    command = " ".join(shlex.quote(w) for w in words)
     try:
-        config = load_config(RolloutTrainConfig, args.config, args.overrides)
-        if args.device is not None:
-            config = dataclasses.replace(config, device=args.device)
+        config = run_config(RolloutTrainConfig, args)
         summary = train_rollout(config, args.data, args.run_dir, resume=args.resume,
-                                command=command,
+                                command=command_line(args),
                                 progress=None if args.quiet else print_progress)
     except (ConfigError, RunDirError, ValueError) as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
@@ -51,15 +43,8 @@ def register(go_subparsers) -> argparse.ArgumentParser:
     parser = go_subparsers.add_parser("train-rollout", help=HELP, description=HELP)
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="a dataset (rlgo go dataset); only board/move fields are read")
-    parser.add_argument("--run-dir", required=True, metavar="DIR",
-                        help="checkpoints, metrics and the best policy (RUN/rollout.npz)")
-    parser.add_argument("--config", metavar="FILE", help="training settings (YAML)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a setting, e.g. epochs=6")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --run-dir from its newest checkpoint")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                        help="where to train (default cpu: the model is linear)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_run_options(parser, "checkpoints, metrics and the best policy (RUN/rollout.npz)",
+                    "selfplay/alphago/train_rollout.py",
+                    device_help="where to train (default cpu: the model is linear)")
     parser.set_defaults(func=run)
     return parser

@@ -110,6 +110,8 @@ def test_train_sl_cli_and_weight_errors(dataset, tmp_path, capsys):
             "--set", "threads=1", "--device", "cpu", "--quiet"]
     assert main(args) == 0
     assert "best held-out top-1" in capsys.readouterr().out
+    meta = load_network(tmp_path / "run" / "policy.pt").meta
+    assert meta["command"] == "rlgo " + " ".join(args)  # what was typed, not pytest's argv
     assert main(args) == 2  # the run exists: --resume or another --run-dir
     assert "already holds a run" in capsys.readouterr().err
     assert main([*args, "--resume"]) == 0  # nothing left to do
