@@ -146,8 +146,7 @@ class Trainer:
         self.first = np.ones(config.num_envs, bool)
         self.episode_return = np.zeros(config.num_envs, np.float64)
         self.recent = collections.deque(maxlen=100)
-        self.losses = collections.deque(maxlen=100)
-        self.q_values = collections.deque(maxlen=100)
+        self.recent_updates = collections.deque(maxlen=100)  # the last UpdateResults, for the logs
         self.last_checkpoint: Path | None = None
         if resume:
             self._restore()
@@ -220,8 +219,7 @@ class Trainer:
         result = self.learner.update(batch)
         if self.config.prioritized:
             self.replay.update_priorities(batch["indices"], result.td_errors)
-        self.losses.append(result.loss)
-        self.q_values.append(result.q_mean)
+        self.recent_updates.append(result)  # read when logging: no wait for the GPU per update
 
     def _count_episodes(self, out) -> None:
         """A game ends when its environment restarts (whole games, raw score)."""
@@ -236,8 +234,9 @@ class Trainer:
 
     def _report(self, eps: float, rate: float) -> None:
         config = self.config
-        loss = float(np.mean(self.losses)) if self.losses else math.nan
-        q = float(np.mean(self.q_values)) if self.q_values else math.nan
+        recent = self.recent_updates
+        loss = float(np.mean([u.loss for u in recent])) if recent else math.nan
+        q = float(np.mean([u.q_mean for u in recent])) if recent else math.nan
         self.log(progress_line(self.env_id, self.step, config.total_steps, rate, f"{eps:.3f}",
                                self.episodes, self.recent, loss, q, len(self.replay)))
         self.metrics.log(self.step, steps_per_s=rate, epsilon=eps, episodes=self.episodes,
