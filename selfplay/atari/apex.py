@@ -18,6 +18,9 @@ config, and beta stays at priority_beta_start.
 Checkpoints (RunDir, atomic) hold the learner, counters and the shard-choice RNG, plus a replay
 snapshot with `save_replay`; a resumed run restores them and its actors start new games. The
 checkpoint has the fields `rlgo atari eval` reads, so evaluation is the same for both modes.
+A dead actor is replaced by the backend; the learner and the replay shards hold state a new
+actor would lack, so their death (ComponentLost) rebuilds the backend and the run resumes from
+its last checkpoint by itself, up to `max_recoveries` times.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from selfplay.atari.train import (
     progress_line,
 )
 from selfplay.rundir import RunDir, RunDirError
-from selfplay.runtime import Backend, LocalBackend
+from selfplay.runtime import Backend, ComponentLost, LocalBackend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +62,8 @@ class ApexSettings:
     to fit the actors), "auto" / "host:port" / "ray://..." to join a cluster, "local" = in
     this process (debugging). chunk: new rows per actor call (x num_envs agent steps);
     publish_every: learner updates between weight broadcasts; train_batch: updates per
-    driver call to the learner (pipelined).
+    driver call to the learner (pipelined); max_recoveries: automatic resumes from the last
+    checkpoint after the learner or a replay shard died.
     """
 
     actors: int = 0
@@ -71,6 +75,7 @@ class ApexSettings:
     train_batch: int = 8
     max_in_flight: int = 2
     replay_shards: int = 1
+    max_recoveries: int = 3  # automatic resumes after the learner or a shard died
 
 
 @dataclasses.dataclass
@@ -83,6 +88,7 @@ class ApexResult(TrainResult):
     versions: list[int] = dataclasses.field(default_factory=list)
     actor_restarts: int = 0
     learning_steps_per_s: float = math.nan  # agent steps/s once the learner was running
+    recoveries: int = 0  # resumes from a checkpoint after the learner or a shard died
 
 
 def make_backend(settings: ApexSettings, seed: int) -> Backend:
@@ -124,9 +130,35 @@ class _Run:
 def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path,
                       settings: ApexSettings = ApexSettings(), resume: bool = False,
                       save_replay: bool = False, *, log: Callable[[str], None] = print,
-                      backend: Backend | None = None) -> ApexResult:
-    """Train Ape-X style into `run_dir` (see the module docstring); `backend` replaces the
-    one `settings` would make (it is closed at the end)."""
+                      backend: Backend | None = None,
+                      on_chunk: Callable[[int, Backend], None] | None = None) -> ApexResult:
+    """Train Ape-X style into `run_dir` (see the module docstring).
+
+    backend:  replaces the one `settings` would make (it is closed at the end; no automatic
+              recovery then, as a new one cannot be made).
+    on_chunk: called with (agent steps so far, backend) after each chunk (tests kill the
+              learner here).
+    """
+    recoveries = 0
+    while True:
+        try:
+            result = _train(config, env_id, run_dir, settings, resume, save_replay, log,
+                            backend, on_chunk)
+            result.recoveries = recoveries
+            return result
+        except ComponentLost as err:
+            if backend is not None or recoveries >= settings.max_recoveries:
+                raise
+            recoveries += 1
+            resume = True
+            log(f"{err}; resuming from the last checkpoint "
+                f"(recovery {recoveries} of at most {settings.max_recoveries})")
+
+
+def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings: ApexSettings,
+           resume: bool, save_replay: bool, log: Callable[[str], None], backend: Backend | None,
+           on_chunk: Callable[[int, Backend], None] | None) -> ApexResult:
+    """One attempt of train_distributed, on one backend."""
     env_id = canonical_env_id(env_id or config.env or "")
     config = dataclasses.replace(config, env=env_id, prioritized=True)
     rundir = RunDir(run_dir, config_dict(config), resume=resume)
@@ -166,6 +198,8 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
                 for actor_id, chunk in backend.poll(0.0 if run.owed else 1.0, remaining):
                     backend.add(chunk["records"], chunk["td_errors"])
                     _count(run, actor_id, chunk)
+                    if on_chunk is not None:
+                        on_chunk(run.step, backend)
             if run.step > before and backend.replay_size() >= ready:
                 run.owed += run.step // config.train_every - before // config.train_every
                 run.learning_from = run.learning_from or (time.perf_counter(), run.step)
@@ -274,6 +308,8 @@ def _restore(backend: Backend, state: dict[str, Any], rundir: RunDir, run: _Run,
     if state["replay"] is not None and (rundir.path / "replay" / state["replay"]).is_dir():
         backend.load_replay(rundir.path / "replay" / state["replay"])
         note = f"replay of {backend.replay_size():,} records"
+    else:  # the updates still owed were for data that is gone
+        run.owed = 0
     backend.publish()
     log(f"resumed at step {run.step:,} ({run.updates:,} updates) with {note}; actors start "
         f"new games")

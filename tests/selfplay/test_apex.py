@@ -174,6 +174,27 @@ def test_a_killed_actor_is_replaced_with_its_epsilon(ray_session, tmp_path):
     assert result.actor_steps.get(2, 0) > 0 and result.epsilons[2] == pytest.approx(0.4)
 
 
+def test_a_killed_learner_is_recovered_from_the_last_checkpoint(ray_session, tmp_path):
+    """The learner's weights and optimizer are not in any actor: its death rebuilds the
+    backend and the run resumes from its last checkpoint by itself, to total_steps."""
+    killed, lines = [], []
+
+    def kill_learner(step: int, backend) -> None:
+        if step >= 300 and not killed:
+            ray_session.kill(backend._learner.handles()[0])
+            killed.append(step)
+
+    config = dataclasses.replace(CARTPOLE, total_steps=500, checkpoint_every=200)
+    settings = ApexSettings(actors=1, actor_cpus=0.5, learner_cpus=1.0, chunk=10)
+    result = train_distributed(config, None, tmp_path / "run", settings, log=lines.append,
+                               on_chunk=kill_learner)
+    assert killed and result.recoveries == 1 and result.steps >= 500
+    assert any("died" in line and "resuming from the last checkpoint (recovery 1" in line
+               for line in lines)
+    assert any(line.startswith("resumed at step 2") for line in lines)  # the checkpoint at 200+
+    assert load_checkpoint_file(result.checkpoint)["step"] == result.steps
+
+
 def test_cli_distributed_in_process(tmp_path, capsys):
     run = tmp_path / "run"
     code = main(["atari", "train", "--env", "CartPole-v1", "--distributed", "--actors", "2",
