@@ -44,12 +44,17 @@ class LocalBackend:
         self._turn = 0
         self._add_turn = 0
 
+    def default_actors(self) -> int:
+        """One: the actors take turns in this thread, so more would not play faster."""
+        return 1
+
     def start(self, actor_factory: ActorFactory, learner_factory: LearnerFactory,
               replay_factory: ReplayFactory, actors: int, shards: int = 1,
               first_actor_id: int = 0) -> None:
-        if actors < 1 or shards < 1:
-            raise RuntimeBackendError(f"need at least one actor and one replay shard, got "
-                                      f"actors={actors}, shards={shards}")
+        """Create learner, shards and `actors` actors (<= 0: default_actors(), as on Ray)."""
+        actors = actors if actors > 0 else self.default_actors()
+        if shards < 1:
+            raise RuntimeBackendError(f"need at least one replay shard, got {shards}")
         self._learner = learner_factory()
         self._shards = [ReplayShard(replay_factory, k) for k in range(shards)]
         self._sizes = [0] * shards

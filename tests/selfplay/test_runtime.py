@@ -125,6 +125,14 @@ def test_local_backend_end_to_end(tmp_path):
     assert backend.train(3, 4) == again.train(3, 4)  # same shard RNG, same sampler RNGs
 
 
+def test_zero_actors_means_the_default_on_the_local_backend_too():
+    backend = LocalBackend()  # configs say actors: 0 for "the default", which is 1 here
+    backend.start(CountingActor, MeanLearner, toy_replay, actors=0)
+    assert {r["actor_id"] for r in collect(backend, 3)} == {0}
+    with pytest.raises(RuntimeBackendError, match="replay shard"):
+        LocalBackend().start(CountingActor, MeanLearner, toy_replay, actors=1, shards=0)
+
+
 def test_shards_are_chosen_in_proportion_to_their_size():
     rng = np.random.default_rng(0)
     picks = np.bincount([choose_shard([100, 300, 0], rng) for _ in range(4000)], minlength=3)
