@@ -36,7 +36,7 @@ from envs.go.sgf import GameRecord, save_sgf_file
 from selfplay.go_actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go_learner import GoLearner
 from selfplay.rundir import CHECKPOINT, RunDir
-from selfplay.runtime import Backend, ComponentLost, LocalBackend
+from selfplay.runtime import Backend, LocalBackend, with_recovery
 
 # Where and how fast a run goes, not what it computes: these may change on --resume.
 PLACEMENT_KEYS = ("games", "backend", "address", "num_cpus", "actors", "actor_cpus",
@@ -191,19 +191,10 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
     Returns a summary: the final counters and status fields, the versions seen, restarts
     and recoveries.
     """
-    recoveries = 0
-    while True:
-        try:
-            summary = _run(config, run_dir, resume, progress, backend, on_game)
-            return {**summary, "recoveries": recoveries}
-        except ComponentLost as err:
-            if backend is not None or recoveries >= config.max_recoveries:
-                raise
-            recoveries += 1
-            resume = True
-            if progress is not None:
-                progress(f"{err}; resuming from the last checkpoint "
-                         f"(recovery {recoveries} of at most {config.max_recoveries})")
+    summary, recoveries = with_recovery(
+        lambda again: _run(config, run_dir, again, progress, backend, on_game),
+        resume, 0 if backend is not None else config.max_recoveries, progress)
+    return {**summary, "recoveries": recoveries}
 
 
 def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,

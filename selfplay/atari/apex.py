@@ -51,7 +51,7 @@ from selfplay.atari.train import (
     progress_line,
 )
 from selfplay.rundir import RunDir, RunDirError
-from selfplay.runtime import Backend, ComponentLost, LocalBackend
+from selfplay.runtime import Backend, LocalBackend, with_recovery
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,20 +139,12 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     on_chunk: called with (agent steps so far, backend) after each chunk (tests kill the
               learner here).
     """
-    recoveries = 0
-    while True:
-        try:
-            result = _train(config, env_id, run_dir, settings, resume, save_replay, log,
-                            backend, on_chunk)
-            result.recoveries = recoveries
-            return result
-        except ComponentLost as err:
-            if backend is not None or recoveries >= settings.max_recoveries:
-                raise
-            recoveries += 1
-            resume = True
-            log(f"{err}; resuming from the last checkpoint "
-                f"(recovery {recoveries} of at most {settings.max_recoveries})")
+    result, recoveries = with_recovery(
+        lambda again: _train(config, env_id, run_dir, settings, again, save_replay, log,
+                             backend, on_chunk),
+        resume, 0 if backend is not None else settings.max_recoveries, log)
+    result.recoveries = recoveries
+    return result
 
 
 def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings: ApexSettings,

@@ -16,6 +16,7 @@ from selfplay.runtime.api import (
     ResourceRequestError,
     RuntimeBackendError,
     choose_shard,
+    with_recovery,
 )
 from selfplay.runtime.local import LocalBackend
 
@@ -32,4 +33,5 @@ __all__ = [
     "ResourceRequestError",
     "RuntimeBackendError",
     "choose_shard",
+    "with_recovery",
 ]

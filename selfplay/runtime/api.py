@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from selfplay.replay import ReplayBuffer
+
+T = TypeVar("T")
 
 
 class RuntimeBackendError(RuntimeError):
@@ -39,7 +41,27 @@ class ResourceRequestError(RuntimeBackendError):
 class ComponentLost(RuntimeBackendError):
     """The learner or a replay shard died (crash, kill, node lost). Unlike an actor, neither
     can be replaced by a fresh one without losing state, so the backend is finished; a
-    driver recovers by resuming from its last checkpoint."""
+    driver recovers by resuming from its last checkpoint (`with_recovery`)."""
+
+
+def with_recovery(attempt: Callable[[bool], T], resume: bool, max_recoveries: int,
+                  log: Callable[[str], None] | None) -> tuple[T, int]:
+    """Run `attempt(resume)`; each time it raises ComponentLost, say so through `log` and run
+    `attempt(True)` (resume from the last checkpoint on a new backend), at most
+    `max_recoveries` times. Returns the result and the number of recoveries. An attempt that
+    cannot make a new backend (the caller passed one in) should get max_recoveries 0."""
+    recoveries = 0
+    while True:
+        try:
+            return attempt(resume), recoveries
+        except ComponentLost as err:
+            if recoveries >= max_recoveries:
+                raise
+            recoveries += 1
+            resume = True
+            if log is not None:
+                log(f"{err}; resuming from the last checkpoint "
+                    f"(recovery {recoveries} of at most {max_recoveries})")
 
 
 class Actor(Protocol):
