@@ -52,20 +52,20 @@ class UpdateResult:
 
     def __init__(self, loss: torch.Tensor, q_mean: torch.Tensor, td_errors: torch.Tensor,
                  grad_norm: torch.Tensor) -> None:
-        self._values = {"loss": loss, "q_mean": q_mean, "grad_norm": grad_norm}
+        self._loss, self._q_mean, self._grad_norm = loss, q_mean, grad_norm
         self._td_errors = td_errors
 
     @property
     def loss(self) -> float:
-        return float(self._values["loss"])
+        return float(self._loss)
 
     @property
     def q_mean(self) -> float:
-        return float(self._values["q_mean"])
+        return float(self._q_mean)
 
     @property
     def grad_norm(self) -> float:
-        return float(self._values["grad_norm"])
+        return float(self._grad_norm)
 
     @functools.cached_property
     def td_errors(self) -> np.ndarray:
