@@ -47,14 +47,15 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
              mix: float = 0.5, device: str = "cpu", log: Log | None = _stderr) -> Player:
     """AlphaGo's engine: APV-MCTS (agents.alphago.apv) over the policy net, the value net and
     rollouts. Networks default to the shipped ones for `size` (networks.default_weights);
-    without a value net the values come from rollouts. Rollouts are the MoGo-style heavy
-    playouts unless a trained rollout policy is asked for (`rollout_weights`, or
-    `linear_rollouts` for the shipped one): at equal visits, network-free MCTS with heavy
-    playouts beat the same search with the trained policy's playouts 19-3 on 9x9 (with and
-    without RAVE), although the trained policy predicts teacher moves far better. Without a
-    policy net for `size` the network-free engine plays instead (with its own search
-    settings). One line through `log` says which engine runs. A weight file that does not fit
-    is a ConfigError (one line)."""
+    without a value net the values come from rollouts and the policy net is asked only for
+    the nodes visited `config.policy_threshold` times (heuristic priors and RAVE before).
+    Rollouts are the MoGo-style heavy playouts unless a trained rollout policy is asked for
+    (`rollout_weights`, or `linear_rollouts` for the shipped one): at equal visits,
+    network-free MCTS with heavy playouts beat the same search with the trained policy's
+    playouts 19-3 on 9x9 (with and without RAVE), although the trained policy predicts
+    teacher moves far better. Without a policy net for `size` the network-free engine plays
+    instead (with its own search settings). One line through `log` says which engine runs.
+    A weight file that does not fit is a ConfigError (one line)."""
     from agents.alphago import apv, networks
     from agents.alphago import rollout_policy as rp
 
@@ -82,15 +83,24 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
         raise ConfigError(str(err)) from None
     if value is None:
         mix = 1.0
+    config = config or apv.APV_SEARCH
+    # without a value net the policy net is asked only for nodes the search keeps visiting
+    # (apv.DeferredPolicyEvaluator); with one, every leaf gets both nets, as in the paper
+    deferred = config.policy_threshold > 0 and value is None
+    if value is not None:
+        config = dataclasses.replace(config, policy_threshold=0)
     rollouts = None
     if mix > 0:
-        rollouts = RolloutEvaluator(seed=seed, priors=False, threads=threads,
+        rollouts = RolloutEvaluator(seed=seed, priors=deferred, threads=threads,
                                     rollout_policy=rollout)
     evaluator = apv.NetworkEvaluator(policy, value, rollouts, mix=mix, device=device)
-    say(f"rlgo: engine: alphago (policy {policy_path}; value "
+    if deferred:
+        evaluator = apv.DeferredPolicyEvaluator(evaluator)
+    when = f"after {config.policy_threshold} visits" if deferred else "at every leaf"
+    say(f"rlgo: engine: alphago (policy {policy_path} {when}; value "
         f"{value_path or 'none, rollouts only'}; rollouts "
         f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g})")
-    return MCTSPlayer(evaluator, config or apv.APV_SEARCH, seed=seed, name="rlgo-alphago")
+    return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago")
 
 
 BUILDERS: dict[str, Builder] = {

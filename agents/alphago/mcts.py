@@ -38,6 +38,11 @@ class Evaluation(NamedTuple):
 
 
 class Evaluator(Protocol):
+    """evaluate() scores a batch of leaves. An evaluator may also have
+    `priors(positions) -> float32 [B, size*size + 1]`, better priors than evaluate()'s at a
+    higher price (a policy network): with MCTSConfig.policy_threshold > 0 the search asks it
+    for each node visited that often and replaces the node's priors, as AlphaGo did."""
+
     def evaluate(self, positions: Sequence[Position]) -> Evaluation: ...
 
 
@@ -58,6 +63,8 @@ class MCTSConfig:
     dirichlet_weight: float = 0.25
     temperature: float = 0.0           # 0: play the most visited move
     temperature_moves: int = 0         # moves from the start that use the temperature
+    policy_threshold: int = 0          # visits before the evaluator's priors() replace a
+                                       # node's priors (0: evaluate()'s priors are final)
     max_nodes: int = 150_000           # the tree starts afresh when half of either is used
     max_edges: int = 6_000_000
 
@@ -75,6 +82,8 @@ class MCTS:
         self.positions: list[Position | None] = []
         self.root = -1
         self.simulations = 0  # in the last search
+        self._policy = getattr(evaluator, "priors", None) \
+            if self.config.policy_threshold > 0 else None
         self._scratch: dict[int, np.ndarray] = {}
 
     # ---- public -------------------------------------------------------------------------------
@@ -198,6 +207,8 @@ class MCTS:
                                   tree.color, tree.rN, tree.rW, self._played_by(leaves[i]))
                 T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
                          tree.N, tree.W, tree.visits)
+            if self._policy is not None:
+                self._refine_due(paths)
         return batch
 
     # ---- tree upkeep --------------------------------------------------------------------------
@@ -211,6 +222,25 @@ class MCTS:
         else:
             self.positions[node] = position
         return node
+
+    def _refine_due(self, paths: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+        """Ask the evaluator's priors() for the nodes on these paths that have reached the
+        policy threshold, in one batch (AlphaGo's expansion threshold for the policy net:
+        the network's cost is paid only where the search keeps coming back)."""
+        tree, due = self.tree, set()
+        for path_nodes, _, depth in paths:
+            nodes = path_nodes[:depth]
+            ready = (tree.visits[nodes] >= self.config.policy_threshold) & ~tree.refined[nodes]
+            due.update(nodes[ready].tolist())
+        if due:
+            self._refine(sorted(due))
+
+    def _refine(self, nodes: list[int]) -> None:
+        priors = self._policy([self.positions[n] for n in nodes])
+        for node, p in zip(nodes, priors, strict=True):
+            self.tree.set_priors(node, p)
+            if node == self.root and self.config.dirichlet_alpha > 0:
+                self._add_noise(node)
 
     def _expand(self, node: int, position: Position, priors: np.ndarray) -> None:
         self.tree.expand(node, position.legal_moves(), np.asarray(priors, np.float32))
@@ -239,6 +269,9 @@ class MCTS:
             self._expand(node, position, result.priors[0])
         elif self.config.dirichlet_alpha > 0:
             self._add_noise(node)
+        if (self._policy is not None and self.tree.count[node] > 0
+                and not self.tree.refined[node]):
+            self._refine([node])
 
     def _find(self, position: Position) -> int:
         if self.root < 0:

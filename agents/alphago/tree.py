@@ -35,6 +35,7 @@ class Tree:
         self.visits = np.zeros(max_nodes, np.float64)  # times the node was reached (with vl)
         self.color = np.zeros(max_nodes, np.int8)    # player to move at the node
         self.terminal = np.zeros(max_nodes, np.bool_)
+        self.refined = np.zeros(max_nodes, np.bool_)  # priors replaced by the policy net's
         # edges
         self.move = np.zeros(max_edges, np.int32)
         self.child = np.full(max_edges, -1, np.int32)
@@ -62,6 +63,7 @@ class Tree:
         self.visits[node] = 0.0
         self.color[node] = color
         self.terminal[node] = terminal
+        self.refined[node] = False
         return node
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
@@ -74,6 +76,16 @@ class Tree:
                          self.rN, self.rW, node, self.n_edges, legal, priors)
         self.n_edges += k
         return k
+
+    def set_priors(self, node: int, priors: np.ndarray) -> None:
+        """Replace the priors of an expanded node's edges by `priors` [n+1] (pass last),
+        renormalised over the node's moves."""
+        edges = self.edges(node)
+        moves = self.move[edges]
+        p = np.maximum(priors[np.where(moves < 0, len(priors) - 1, moves)], 0.0)
+        total = float(p.sum())
+        self.P[edges] = p / total if total > 0 else 1.0 / len(p)
+        self.refined[node] = True
 
     def edges(self, node: int) -> slice:
         start = int(self.first[node])

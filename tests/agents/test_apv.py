@@ -3,6 +3,7 @@ player's loading, fallback and errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from agents.alphago.apv import APV_SEARCH, NetworkEvaluator
+from agents.alphago.apv import APV_SEARCH, DeferredPolicyEvaluator, NetworkEvaluator
 from agents.alphago.mcts import Evaluation, MCTSConfig
 from agents.alphago.mcts_player import MCTSPlayer
 from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, save_network
@@ -111,6 +112,26 @@ def test_priors_are_a_distribution_over_legal_moves() -> None:
         np.testing.assert_allclose(row[legal], np.exp(logits) / np.exp(logits).sum(), rtol=1e-5)
 
 
+def test_deferred_priors_leave_leaves_to_the_rollouts_and_priors_to_the_net() -> None:
+    bias = np.linspace(-1.0, 1.0, SIZE * SIZE)
+    rollouts = RolloutEvaluator(seed=3, threads=1)  # heuristic priors
+    deferred = DeferredPolicyEvaluator(NetworkEvaluator(_policy(bias), None, rollouts,
+                                                        torch_threads=None))
+    positions = _positions()
+    leaves = deferred.evaluate(positions)
+    np.testing.assert_array_equal(leaves.priors, rollouts.evaluate(positions).priors)
+    assert leaves.tails is not None and set(leaves.values.tolist()) <= {-1.0, 0.0, 1.0}
+    full = NetworkEvaluator(_policy(bias), _value(0.0), None, mix=0.0, torch_threads=None)
+    np.testing.assert_allclose(deferred.priors(positions), full.evaluate(positions).priors,
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="heuristic priors"):
+        DeferredPolicyEvaluator(NetworkEvaluator(
+            _policy(), None, RolloutEvaluator(priors=False, threads=1), torch_threads=None))
+    with pytest.raises(ValueError, match="no value net"):
+        DeferredPolicyEvaluator(NetworkEvaluator(_policy(), _value(0.1), rollouts,
+                                                 torch_threads=None))
+
+
 def test_mcts_with_networks_plays_legal_moves() -> None:
     evaluator = NetworkEvaluator(_policy(), _value(0.0),
                                  RolloutEvaluator(seed=3, priors=False, threads=1),
@@ -138,8 +159,9 @@ def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
     lines: list[str] = []
     player = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value),
                           threads=1, log=lines.append)
-    assert isinstance(player.mcts.evaluator, NetworkEvaluator)
-    assert player.mcts.config == APV_SEARCH and "engine: alphago" in lines[0]
+    assert isinstance(player.mcts.evaluator, NetworkEvaluator)  # both nets at every leaf
+    assert player.mcts.config == dataclasses.replace(APV_SEARCH, policy_threshold=0)
+    assert "engine: alphago" in lines[0] and "at every leaf" in lines[0]
     # weights for another size: the network-free engine plays that size
     other = build_player("alphago", 7, weights=str(policy), log=lines.append)
     assert isinstance(other.mcts.evaluator, RolloutEvaluator) and "5x5" in lines[-1]
@@ -150,9 +172,10 @@ def test_value_weights_none_leaves_the_values_to_rollouts(tmp_path: Path) -> Non
     lines: list[str] = []
     player = build_player("alphago", SIZE, weights=str(policy), value_weights="none",
                           threads=1, log=lines.append)
-    evaluator = player.mcts.evaluator
-    assert evaluator.value_net is None and evaluator.mix == 1.0
-    assert "value none, rollouts only" in lines[0]
+    evaluator = player.mcts.evaluator  # the policy net only where the search returns
+    assert isinstance(evaluator, DeferredPolicyEvaluator) and player.mcts.config == APV_SEARCH
+    assert evaluator.network.value_net is None and evaluator.network.mix == 1.0
+    assert "value none, rollouts only" in lines[0] and "after 8 visits" in lines[0]
 
 
 def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, capsys) -> None:

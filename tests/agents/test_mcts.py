@@ -245,3 +245,49 @@ def test_a_full_tree_keeps_searching_without_overflowing():
     assert sum(c.visits for c in candidates) == 1500
     again = search.search(pos.play(candidates[0].move), SearchLimits(visits=300))
     assert again  # the next search resets the full tree and goes on
+
+
+class PolicyOnTop:
+    """Rollouts for values and their heuristic priors, plus a `priors` method that puts all its
+    weight on one point (where it is legal): the stand-in for a policy net."""
+
+    def __init__(self, point: int):
+        self.rollouts = RolloutEvaluator(seed=0, threads=1)
+        self.point = point
+        self.asked = 0
+
+    def evaluate(self, positions):
+        return self.rollouts.evaluate(positions)
+
+    def priors(self, positions):
+        self.asked += len(positions)
+        n = positions[0].board.size
+        out = np.full((len(positions), n + 1), 1e-3, np.float32)
+        out[:, self.point] = 1.0
+        return out
+
+
+def test_policy_threshold_replaces_the_priors_of_nodes_visited_that_often():
+    pos = Position.new(Rules(size=7, komi=7))
+    centre = from_gtp("D4", 7)
+    evaluator = PolicyOnTop(centre)
+    search = MCTS(evaluator, MCTSConfig(policy_threshold=10))
+    search.search(pos, SearchLimits(visits=800))
+    tree, n = search.tree, search.tree.n_nodes
+    expanded = np.flatnonzero(tree.count[:n] > 0)
+    refined = np.flatnonzero(tree.refined[:n])
+    assert search.root in refined  # the root at once
+    assert evaluator.asked == len(refined) > 1
+    assert set(refined) <= set(expanded) and len(refined) < len(expanded)
+    assert np.all(tree.visits[refined] >= 10)
+    waiting = expanded[~tree.refined[expanded] & ~tree.terminal[:n][expanded]]
+    assert np.all(tree.visits[waiting] < 10 + search.config.batch_size)
+    for node in refined:
+        edges = tree.edges(node)
+        assert tree.P[edges].sum() == pytest.approx(1.0, abs=1e-5)
+        if centre in tree.move[edges]:  # the "policy" put nearly all its weight there
+            assert tree.P[edges][tree.move[edges] == centre][0] > 0.9
+    # without the threshold the priors are evaluate()'s and priors() is never called
+    plain = PolicyOnTop(centre)
+    MCTS(plain, MCTSConfig()).search(pos, SearchLimits(visits=200))
+    assert plain.asked == 0
