@@ -37,12 +37,14 @@ def _gen_data(args: argparse.Namespace) -> int:
         existing_games,
         make_backend,
         parse_levels,
+        parse_range,
         run_generation,
     )
 
     try:
         settings = TeacherSettings(command=args.teacher, size=args.size, komi=args.komi,
                                    levels=parse_levels(args.levels),
+                                   opening_moves=parse_range(args.opening_moves),
                                    max_moves=args.max_moves, seed=args.seed)
     except ValueError as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
@@ -113,6 +115,9 @@ def register(go_subparsers) -> None:
     gen.add_argument("--size", type=positive_int, default=9, help="board size (default 9)")
     gen.add_argument("--komi", type=float, default=7.0, help="komi (default 7)")
     gen.add_argument("--out", required=True, metavar="DIR", help="where game-NNNNNN.sgf go")
+    gen.add_argument("--opening-moves", default="1-4", metavar="LOW-HIGH",
+                     help="random first moves before the teacher plays, drawn per game from "
+                          "LOW-HIGH (default 1-4; 0 starts from the empty board)")
     gen.add_argument("--max-moves", type=int, default=0, metavar="N",
                      help="end a game after N moves and score it (default 3*size*size)")
     gen.add_argument("--address", default=None, metavar="ADDR",

@@ -58,6 +58,15 @@ def parse_levels(text: str) -> tuple[int, ...]:
     return tuple(levels)
 
 
+def parse_range(text: str) -> tuple[int, int]:
+    """'1-4' -> (1, 4); '0' -> (0, 0). ValueError for anything else."""
+    low, sep, high = text.strip().partition("-")
+    try:
+        return (int(low), int(high) if sep else int(low))
+    except ValueError:
+        raise ValueError(f"a range must look like 1-4 or 0, got {text!r}") from None
+
+
 @dataclass(frozen=True)
 class TeacherSettings:
     """How teacher games are played (picklable: every actor gets a copy)."""

@@ -11,6 +11,7 @@ from selfplay.alphago.teacher import (
     TeacherSettings,
     make_backend,
     parse_levels,
+    parse_range,
     random_opening,
     run_generation,
 )
@@ -24,6 +25,11 @@ def test_levels_parse_ranges_and_weights():
         parse_levels("ten")
     with pytest.raises(ValueError):
         TeacherSettings(command="gnugo --mode gtp --level 5", levels=(1, 2))
+    assert parse_range("1-4") == (1, 4) and parse_range("0") == (0, 0)
+    with pytest.raises(ValueError, match="range"):
+        parse_range("a-b")
+    with pytest.raises(ValueError, match="opening_moves"):
+        TeacherSettings(opening_moves=(3, 1))
 
 
 def test_random_openings_stay_off_the_edge():
@@ -71,18 +77,20 @@ def test_gen_data_on_ray_writes_games_and_resumes(ray_session, gnugo_path, tmp_p
 
 def test_gen_data_cli_in_process(gnugo_path, tmp_path, capsys):
     args = ["go", "gen-data", "--teacher", f"{gnugo_path} --mode gtp", "--levels", "1",
-            "--games", "1", "--out", str(tmp_path), "--local", "--max-moves", "20", "--quiet"]
+            "--games", "1", "--out", str(tmp_path), "--local", "--max-moves", "20", "--quiet",
+            "--opening-moves", "0"]
     assert main(args) == 0
     assert "1 games" in capsys.readouterr().out
     record = load_sgf_file(tmp_path / "game-000001.sgf")
     assert len(record.moves) <= 20
+    assert record.extra["GC"][0].startswith("rlgo teacher game: 0 random opening moves")
     assert main(args) == 0
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_gen_data_cli_bad_levels_is_one_line(tmp_path, capsys):
-    assert main(["go", "gen-data", "--levels", "x", "--games", "1", "--out",
-                 str(tmp_path)]) == 2
+@pytest.mark.parametrize("option", [["--levels", "x"], ["--opening-moves", "4-1"]])
+def test_gen_data_cli_bad_levels_is_one_line(option, tmp_path, capsys):
+    assert main(["go", "gen-data", *option, "--games", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rlgo: error:") and err.count("\n") == 1
 
