@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,13 +46,13 @@ class LearnerConfig:
 
 
 class UpdateResult:
-    """What one update measured: loss, mean Q(s, a), gradient norm, and TD errors float32 [B]
-    for priorities. The figures stay on the learner's device until read: reading one waits
-    for the GPU to finish, so a loop that reads them only when it logs lets the GPU run ahead
-    (on the CPU reading costs nothing)."""
+    """What one update measured: loss, mean Q(s, a), gradient norm (when clipping), and TD
+    errors float32 [B] for priorities. The figures stay on the learner's device until read:
+    reading one waits for the GPU to finish, so a loop that reads them only when it logs lets
+    the GPU run ahead (on the CPU reading costs nothing)."""
 
     def __init__(self, loss: torch.Tensor, q_mean: torch.Tensor, td_errors: torch.Tensor,
-                 grad_norm: torch.Tensor) -> None:
+                 grad_norm: torch.Tensor | None) -> None:
         self._loss, self._q_mean, self._grad_norm = loss, q_mean, grad_norm
         self._td_errors = td_errors
 
@@ -65,7 +66,8 @@ class UpdateResult:
 
     @property
     def grad_norm(self) -> float:
-        return float(self._grad_norm)
+        """The gradient's global norm before clipping; nan when clipping is off."""
+        return math.nan if self._grad_norm is None else float(self._grad_norm)
 
     @functools.cached_property
     def td_errors(self) -> np.ndarray:
@@ -117,17 +119,16 @@ class DQNLearner:
         loss, td_errors = td_loss(q, actions, targets, weights, self.config.loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        norm = None  # without clipping nothing needs the norm: not worth a pass (~2% of it)
         if self.config.grad_clip is not None:
             norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.grad_clip)
-        else:  # the norm for the metrics only (one fused pass, like the clipping above)
-            norm = nn.utils.get_total_norm([p.grad for p in self.network.parameters()
-                                            if p.grad is not None])
         self.optimizer.step()
         self.updates += 1
         if self.updates % self.config.target_update == 0:
             self.sync_target()
         q_taken = q.detach().gather(1, actions[:, None])
-        return UpdateResult(loss.detach(), q_taken.mean(), td_errors.detach(), norm.detach())
+        return UpdateResult(loss.detach(), q_taken.mean(), td_errors.detach(),
+                            None if norm is None else norm.detach())
 
     def sync_target(self) -> None:
         """Copy the online weights into the target network."""

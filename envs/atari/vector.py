@@ -116,8 +116,17 @@ class AtariVecEnv:
 
     def step(self, actions: np.ndarray) -> AtariStep:
         """Act in every game; `actions` int [N] index the (minimal or full) action set."""
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        obs, reward, terminated, truncated, info = self._env.step(actions)
+        self.send(actions)
+        return self.recv()
+
+    def send(self, actions: np.ndarray) -> None:
+        """The first half of step(): the emulators start on `actions` in ale-py's threads and
+        this returns at once, so the caller can work (train) while they run; recv() waits."""
+        self._env.send(np.asarray(actions, dtype=np.int64).reshape(self.num_envs))
+
+    def recv(self) -> AtariStep:
+        """The second half of step(): wait for the emulators and return what step() does."""
+        obs, reward, terminated, truncated, info = self._env.ale.recv()
         frame = info["frame_number"].astype(np.int64)
         episode_frame = info["episode_frame_number"].astype(np.int64)
         # A game that went on counts its new frames on top of the old episode frame number;

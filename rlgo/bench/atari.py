@@ -72,7 +72,8 @@ def learner_rate(optimizer: str, seconds: float, rounds: int, seed: int) -> floa
     from agents.dqn import DQNLearner, LearnerConfig, build_q_network
 
     rng = np.random.default_rng(seed)
-    frames = rng.integers(0, 256, (2, 32, 4, 84, 84), dtype=np.uint8)
+    # [2, 32, 4, 84, 84] laid out channels-last, as the frame replay's stacks are
+    frames = rng.integers(0, 256, (2, 32, 84, 84, 4), dtype=np.uint8).transpose(0, 1, 4, 2, 3)
     batch = {"obs": frames[0], "next_obs": frames[1], "action": rng.integers(0, 6, 32),
              "reward": np.zeros(32, np.float32), "discount": np.full(32, 0.99, np.float32)}
     learner = DQNLearner(build_q_network((4, 84, 84), 6),

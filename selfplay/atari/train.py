@@ -2,10 +2,11 @@
 
 Each loop iteration: choose N actions epsilon-greedily, step the environments, append one row
 (N records) to the replay, then do one gradient update per `train_every` agent steps once the
-replay holds `learning_starts` transitions. Every `log_every` steps a progress line goes to
-stdout and a metrics row to the run directory; every `eval_every` steps the greedy policy plays
-whole games under the evaluation protocol; every `checkpoint_every` steps (and at the end) a
-checkpoint is written atomically.
+replay holds `learning_starts` transitions. Atari emulators run in ale-py's threads, so there
+the updates run while the emulators step (before the row is appended). Every `log_every`
+steps a progress line goes to stdout and a metrics row to the run directory; every
+`eval_every` steps the greedy policy plays whole games under the evaluation protocol; every
+`checkpoint_every` steps (and at the end) a checkpoint is written atomically.
 
 Exact resume: a checkpoint holds the learner (online and target weights, optimizer, update
 count), the agent-step counter (hence the epsilon and beta schedules), the actor's numpy RNG,
@@ -180,19 +181,21 @@ class Trainer:
         started, start_step = time.perf_counter(), self.step
         window_time, window_step = started, self.step
         ready_size = max(config.batch_size, min(config.learning_starts, self.replay.capacity))
+        # Atari emulators step in ale-py's threads: the updates due run while they do (on
+        # the replay as it was before this row; the actions were chosen before either)
+        overlap = hasattr(self.env, "send")
         while self.step < config.total_steps:
             eps = self.epsilon(self.step)
             actions = self.actor.act(self.obs, eps)
-            out = self.env.step(actions)
-            self.replay.add_row(self.obs[:, -1], actions, out.reward, out.terminated,
-                                out.truncated, self.first, out.reset)
-            self._count_episodes(out)
-            self.first, self.obs = out.reset, out.obs
             before, self.step = self.step, self.step + n
             due = self.step // config.train_every - before // config.train_every
-            if len(self.replay) >= ready_size:
-                for _ in range(due):
-                    self._update()
+            if overlap:
+                self.env.send(actions)
+                self._train(due, ready_size, in_flight=n)
+                self._record(actions, self.env.recv())
+            else:
+                self._record(actions, self.env.step(actions))
+                self._train(due, ready_size)
             if _crossed(before, self.step, config.log_every):
                 now = time.perf_counter()
                 rate = (self.step - window_step) / max(now - window_time, 1e-9)
@@ -211,6 +214,19 @@ class Trainer:
                  f"{self.episodes:,} episodes")
         return TrainResult(self.step, self.learner.updates, self.episodes,
                            self.last_checkpoint, self._recent_return())
+
+    def _record(self, actions: np.ndarray, out) -> None:
+        self.replay.add_row(self.obs[:, -1], actions, out.reward, out.terminated,
+                            out.truncated, self.first, out.reset)
+        self._count_episodes(out)
+        self.first, self.obs = out.reset, out.obs
+
+    def _train(self, due: int, ready_size: int, in_flight: int = 0) -> None:
+        """`due` updates once the replay holds `ready_size` records, counting the `in_flight`
+        ones of the row the emulators are making (the same schedule with or without overlap)."""
+        if len(self.replay) + in_flight >= ready_size:
+            for _ in range(due):
+                self._update()
 
     def _update(self) -> None:
         if self.config.prioritized:

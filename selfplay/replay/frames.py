@@ -145,7 +145,10 @@ class FrameReplay:
         record, and whether each is complete (no missing frame inside the episode)."""
         b = np.arange(len(anchor))
         k = self.stack
-        out = np.zeros((len(anchor), k, *frames.shape[2:]), frames.dtype)
+        if frames.ndim == 4:  # images: stacks laid out channels-last, see _channels_last
+            out = _channels_last(np.zeros((len(anchor), *frames.shape[2:], k), frames.dtype))
+        else:
+            out = np.zeros((len(anchor), k, *frames.shape[2:]), frames.dtype)
         out[:, k - 1] = frames[b, anchor]
         complete = np.ones(len(anchor), bool)
         cut = first[b, anchor].copy()
@@ -222,3 +225,11 @@ class FrameReplay:
     def load(self, directory: str | os.PathLike) -> None:
         """Restore what `save` wrote (ReplayError and no change on a bad file)."""
         self.buffer.load(directory)
+
+
+def _channels_last(stacks: np.ndarray) -> np.ndarray:
+    """[B, H, W, k] -> a [B, k, H, W] view of the same bytes. The Q-network's convolutions run
+    channels-last (agents/dqn/networks.py), and torch turns a [B, k, H, W] byte array into that
+    layout at 2.5-3 ms for a batch of 32 on this CPU; written in place here while stacking it
+    costs 0.5 ms, and torch.as_tensor keeps the strides, so the network's conversion is free."""
+    return stacks.transpose(0, 3, 1, 2)
