@@ -68,6 +68,13 @@ class MCTSConfig:
     max_nodes: int = 150_000           # the tree starts afresh when half of either is used
     max_edges: int = 6_000_000
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.expand_threshold < 1:
+            raise ValueError("batch_size and expand_threshold must be at least 1")
+        if self.policy_threshold < 0:
+            raise ValueError(f"policy_threshold must be 0 (off) or more, got "
+                             f"{self.policy_threshold}")
+
 
 class MCTS:
     """A reusable search: call search() for each move of a game; the subtree under the move

@@ -195,4 +195,6 @@ def test_search_settings_for_networks() -> None:
     assert search_config("alphago") == MCTSConfig(**{**MCTSConfig().__dict__, **shipped})
     assert search_config("alphago") == APV_SEARCH
     assert search_config("alphago", None, ["c_puct=2"]).c_puct == 2.0
+    with pytest.raises(ConfigError, match="policy_threshold"):
+        search_config("alphago", None, ["policy_threshold=-1"])
     assert search_config("mcts") == MCTSConfig()
