@@ -42,12 +42,12 @@ from .rollout import RolloutEvaluator
 # The shipped engine's search (the alphago player without a value net): the network-free
 # engine's settings (c_puct 1, virtual loss 1, RAVE, heuristic priors from the leaf
 # evaluation) with the policy net's priors for every node visited 8 times
-# (DeferredPolicyEvaluator). It beat the network-free engine 15-1 at 0.5 s a move on 9x9,
-# where the net at every leaf (c_puct 5, virtual loss 3, RAVE off, as in the paper) went
-# 17-11 over 28 games at 1 s: the net costs 4x a batch of rollouts on a CPU, so asked at every
-# leaf it cut the search to a fifth. AlphaGo's threshold was 40 visits with thousands of
-# simulations a second on 48 CPUs; 8 suits our few thousand on 2 cores. Resignation as in the
-# paper (Q < -0.8, a 10% win rate).
+# (DeferredPolicyEvaluator). It beat the network-free engine 23-7 at 1 s a move on 9x9 (18-2
+# at 0.5 s), where the net at every leaf (c_puct 5, virtual loss 3, RAVE off, as in the
+# paper) went 17-11 over 28 games at 1 s: the net costs 4x a batch of rollouts on a CPU, so
+# asked at every leaf it cut the search to a fifth. AlphaGo's threshold was 40 visits with
+# thousands of simulations a second on 48 CPUs; 8 suits our few thousand on 2 cores.
+# Resignation as in the paper (Q < -0.8, a 10% win rate).
 APV_SEARCH = MCTSConfig(c_puct=1.0, virtual_loss=1.0, batch_size=16, expand_threshold=1,
                         rave_equivalence=1000.0, fpu=0.0, resign_threshold=0.1,
                         resign_min_visits=200, policy_threshold=8)

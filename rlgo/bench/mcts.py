@@ -45,22 +45,19 @@ def _opening(size: int) -> Position:
 
 def sims_per_second(position: Position, config: MCTSConfig, seconds: float, rounds: int,
                     seed: int, heavy: bool = True) -> float:
-    rates = []
-    for r in range(rounds):
-        search = MCTS(RolloutEvaluator(seed=seed + r, heavy=heavy), config,
-                      np.random.default_rng(seed + r))
-        search.search(position, SearchLimits(visits=2 * config.batch_size))  # compile/warm
-        start = time.perf_counter()
-        search.search(position, SearchLimits(seconds=seconds))
-        rates.append(search.simulations / (time.perf_counter() - start))
-    return statistics.median(rates)
+    return statistics.median(
+        _rate(MCTS(RolloutEvaluator(seed=seed + r, heavy=heavy), config,
+                   np.random.default_rng(seed + r)), position, seconds)
+        for r in range(rounds))
 
 
-def _rate(search: MCTS, seconds: float) -> float:
-    search.search(_opening(9), SearchLimits(visits=2 * search.config.batch_size))  # warm up
-    search.root = -1  # time a fresh tree
+def _rate(search: MCTS, position: Position, seconds: float) -> float:
+    """Simulations/s of `search` from `position` on a fresh tree, after a short warm-up (numba
+    compilation, thread pools)."""
+    search.search(position, SearchLimits(visits=2 * search.config.batch_size))
+    search.root = -1
     start = time.perf_counter()
-    search.search(_opening(9), SearchLimits(seconds=seconds))
+    search.search(position, SearchLimits(seconds=seconds))
     return search.simulations / (time.perf_counter() - start)
 
 
@@ -90,12 +87,12 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
     shipped, every_leaf = [], []
     for r in range(rounds):
         player = build_player("alphago", 9, seed=seed + r, log=None)
-        shipped.append(_rate(player.mcts, seconds))
+        shipped.append(_rate(player.mcts, _opening(9), seconds))
         evaluator = NetworkEvaluator(nets[0], nets[1], RolloutEvaluator(seed=seed + r,
                                                                         priors=False), mix=0.5)
         config = dataclasses.replace(APV_SEARCH, policy_threshold=0)
         every_leaf.append(_rate(MCTS(evaluator, config, np.random.default_rng(seed + r)),
-                                seconds))
+                                _opening(9), seconds))
         evaluator.close()
     return statistics.median(shipped), statistics.median(every_leaf), "; ".join(names)
 
