@@ -43,6 +43,15 @@ class QHead(nn.Module):
         return self.value(features) + advantage - advantage.mean(dim=1, keepdim=True)
 
 
+class ByteConv2d(nn.Conv2d):
+    """A convolution of frames in [0, 255] that sees them in [0, 1]: conv(x / 255, W) is
+    computed as conv(x, W / 255), which scales the 8k weights instead of the 900k input values
+    of a batch (one pass over the batch fewer). Same parameters as nn.Conv2d."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x.float(), self.weight * (1 / 255), self.bias)
+
+
 class NatureCNN(nn.Module):
     """uint8 (or float in [0, 255]) frames [B, C, 84, 84] -> Q-values [B, num_actions]."""
 
@@ -50,7 +59,7 @@ class NatureCNN(nn.Module):
                  frame_size: int = 84) -> None:
         super().__init__()
         self.torso = nn.Sequential(
-            nn.Conv2d(in_channels, 32, kernel_size=8, stride=4), nn.ReLU(),
+            ByteConv2d(in_channels, 32, kernel_size=8, stride=4), nn.ReLU(),
             nn.Conv2d(32, 64, kernel_size=4, stride=2), nn.ReLU(),
             nn.Conv2d(64, 64, kernel_size=3, stride=1), nn.ReLU(),
             nn.Flatten())
@@ -60,7 +69,7 @@ class NatureCNN(nn.Module):
         self.torso.to(memory_format=torch.channels_last)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.contiguous(memory_format=torch.channels_last).float() / 255.0  # bytes move
+        x = obs.contiguous(memory_format=torch.channels_last)  # free on the replay's stacks
         return self.head(self.torso(x))
 
 

@@ -191,12 +191,22 @@ class ReplayStorage:
         self._total_added += n
         return indices
 
-    def get(self, indices: np.ndarray | Sequence[int]) -> dict[str, np.ndarray]:
-        """Copies of the records at `indices` [B]: {name: array [B, *shape]}."""
+    def get(self, indices: np.ndarray | Sequence[int],
+            fields: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Copies of the records at `indices` [B]: {name: array [B, *shape]}, for every field
+        or only `fields`."""
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self._size):
             raise ReplayError(f"record index out of range [0, {self._size})")
-        return {name: ring[idx] for name, ring in self._data.items()}
+        names = self._data if fields is None else fields
+        return {name: self._data[name][idx] for name in names}
+
+    def ring(self, name: str) -> np.ndarray:
+        """A read-only view of field `name`'s whole ring [capacity, *shape], for code that
+        reads records in place (records at size and beyond are zeros or stale)."""
+        view = self._data[name].view()
+        view.flags.writeable = False
+        return view
 
     # --- persistence -------------------------------------------------------------------------
 

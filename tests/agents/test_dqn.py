@@ -78,6 +78,21 @@ def test_nature_cnn_shapes_and_size():
     assert sum(p.numel() for p in net.parameters()) == 1_687_206  # Mnih et al.'s network
 
 
+def test_nature_cnn_sees_frames_scaled_to_unit_range():
+    """The first conv folds the 1/255 into its weights: the same numbers as scaling the bytes
+    and running a plain NCHW network with the same parameters."""
+    torch.manual_seed(0)
+    net = NatureCNN(num_actions=6)
+    frames = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    x = frames.float() / 255
+    for i in (0, 2, 4):
+        conv = net.torso[i]
+        x = torch.relu(torch.nn.functional.conv2d(x, conv.weight.contiguous(), conv.bias,
+                                                  conv.stride))
+    expected = net.head(x.flatten(1))
+    assert torch.allclose(net(frames), expected, atol=1e-5)
+
+
 def test_dueling_head_q_averages_to_the_value():
     torch.manual_seed(0)
     net = MLP(4, 3, hidden=(16, 16), dueling=True)
