@@ -50,7 +50,7 @@ lint:
 bench: setup
 	$(BIN)/rlgo bench go --json runs/bench/go.json
 	$(BIN)/rlgo bench mcts --json runs/bench/mcts.json
-	$(BIN)/rlgo bench atari --json runs/bench/atari.json
+	$(BIN)/rlgo bench atari --config configs/bench/atari.yaml --json runs/bench/atari.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -15,12 +15,17 @@ time only the learning phase: each round first fills
 the replay with `fill_steps` steps, untimed. All loops here run with the same torch threads
 (`torch_threads`); on a machine shared with other jobs, 1 thread avoids OpenMP's spinning
 threads fighting the neighbours for cores. Ours and the reference alternate round by round,
-so a busy neighbour slows both alike; each figure is the median of its rounds.
+so a busy neighbour slows both alike; each figure is the median of its rounds. Each
+end-to-end round runs in a fresh process (`fresh_processes`), so no loop inherits another's
+allocator, OpenMP or emulator-thread state: round to round the figures then vary with the
+machine, not with the order the loops ran in.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -46,6 +51,7 @@ class AtariBenchConfig:
     distributed_actors: int = 2
     distributed_steps: int = 2400
     torch_threads: int = 0  # for every loop measured here alike (0: torch's default)
+    fresh_processes: bool = True  # each end-to-end round in its own (spawned) process
     seed: int = 0
 
 
@@ -130,10 +136,32 @@ def distributed_rate(config: AtariBenchConfig) -> float:
     return result.learning_steps_per_s
 
 
+def reference_rate(config: AtariBenchConfig, seed: int) -> float:
+    """Agent steps/s of the plain CleanRL-style loop in its learning phase."""
+    from rlgo.bench.atari_reference import agent_steps_per_s
+
+    return agent_steps_per_s(config.game, config.fill_steps, config.timed_steps, seed=seed)
+
+
+def _with_threads(torch_threads: int, measure, *args) -> float:
+    if torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    return measure(*args)
+
+
+def _round(config: AtariBenchConfig, measure, *args) -> float:
+    """`measure(*args)`, in a fresh spawned process when the config asks for one."""
+    if not config.fresh_processes:
+        return measure(*args)
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        return pool.submit(_with_threads, config.torch_threads, measure, *args).result()
+
+
 def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
     import torch
-
-    from rlgo.bench.atari_reference import agent_steps_per_s as reference
 
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
@@ -150,12 +178,12 @@ def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
         print(f"  learner ({optimizer}): {updates:,.1f} updates/s", file=sys.stderr)
     ours, ours_1env, ref = [], [], []
     for r in range(config.rounds):
-        ours.append(ours_rate(config, config.vector_envs))
-        ours_1env.append(ours_rate(config, 1))
-        ref.append(reference(config.game, config.fill_steps, config.timed_steps,
-                             seed=config.seed + r))
+        ours.append(_round(config, ours_rate, config, config.vector_envs))
+        ours_1env.append(_round(config, ours_rate, config, 1))
+        ref.append(_round(config, reference_rate, config, config.seed + r))
         print(f"  round {r + 1}: ours {ours[-1]:,.0f} ({config.vector_envs} envs), "
-              f"{ours_1env[-1]:,.0f} (1 env); reference {ref[-1]:,.0f} agent steps/s",
+              f"{ours_1env[-1]:,.0f} (1 env); reference {ref[-1]:,.0f} agent steps/s "
+              f"({ours[-1] / ref[-1]:.2f}x)",
               file=sys.stderr)
     ours_m, ref_m = statistics.median(ours), statistics.median(ref)
     rows += [("agent_steps_per_s", ours_m, f"agent steps/s, {config.vector_envs} envs, "

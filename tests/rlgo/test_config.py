@@ -71,3 +71,16 @@ def test_dump_round_trips(tmp_path):
     path = tmp_path / "resolved.yaml"
     path.write_text(dump_config(cfg))
     assert load_config(Train, path) == cfg
+
+
+@pytest.mark.parametrize("name", ["go", "mcts", "atari"])
+def test_shipped_bench_configs_load(name):
+    """The configs the Makefile and README name for `rlgo bench` hold only known keys."""
+    from pathlib import Path
+
+    from rlgo.bench import atari, go, mcts
+
+    cls = {"go": go.GoBenchConfig, "mcts": mcts.MctsBenchConfig,
+           "atari": atari.AtariBenchConfig}[name]
+    path = Path(__file__).resolve().parents[2] / "configs" / "bench" / f"{name}.yaml"
+    assert isinstance(load_config(cls, path), cls)  # unknown or mistyped keys would raise
