@@ -232,8 +232,9 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
         backend.close()
     recent = float(np.mean(run.recent)) if run.recent else math.nan
     return ApexResult(run.step, run.updates, run.episodes, last_checkpoint, recent,
-                      dict(run.actor_steps), dict(run.epsilons), sorted(run.versions),
-                      backend.restarts, run.learning_rate)
+                      actor_steps=dict(run.actor_steps), epsilons=dict(run.epsilons),
+                      versions=sorted(run.versions), actor_restarts=backend.restarts,
+                      learning_steps_per_s=run.learning_rate)
 
 
 def _count(run: _Run, actor_id: int, chunk: dict[str, Any]) -> None:

@@ -6,7 +6,9 @@ replay holds `learning_starts` transitions. Atari emulators run in ale-py's thre
 the updates run while the emulators step (before the row is appended). Every `log_every`
 steps a progress line goes to stdout and a metrics row to the run directory; every
 `eval_every` steps the greedy policy plays whole games under the evaluation protocol; every
-`checkpoint_every` steps (and at the end) a checkpoint is written atomically.
+`checkpoint_every` steps (and at the end) a checkpoint is written atomically; so is one at the
+end of the step during which Ctrl-C or SIGTERM arrived (selfplay/stopping.py), before the run
+returns.
 
 Exact resume: a checkpoint holds the learner (online and target weights, optimizer, update
 count), the agent-step counter (hence the epsilon and beta schedules), the actor's numpy RNG,
@@ -47,6 +49,7 @@ from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
 from selfplay.replay.frames import FrameReplay
 from selfplay.rundir import RunDir, RunDirError
+from selfplay.stopping import StopOnSignal
 
 CHECKPOINT_FORMAT = 1
 
@@ -60,6 +63,7 @@ class TrainResult:
     episodes: int
     checkpoint: Path | None
     recent_return: float
+    stopped_by: str | None = None  # the signal (SIGINT, SIGTERM) that ended it early
 
 
 def learner_config(config: DQNConfig) -> LearnerConfig:
@@ -174,12 +178,15 @@ class Trainer:
 
     # ---- the loop -----------------------------------------------------------------------------
 
-    def run(self, stop_after: int | None = None) -> TrainResult:
+    def run(self, stop_after: int | None = None,
+            stop: StopOnSignal | None = None) -> TrainResult:
         """Train to total_steps. `stop_after` (tests) returns early after that many agent
-        steps, without a checkpoint, as a killed run would."""
+        steps, without a checkpoint, as a killed run would; a `stop` request (Ctrl-C) returns
+        at the end of the current step with a checkpoint, ready for --resume."""
         config, n = self.config, self.config.num_envs
         started, start_step = time.perf_counter(), self.step
         window_time, window_step = started, self.step
+        stopped_by = None
         ready_size = max(config.batch_size, min(config.learning_starts, self.replay.capacity))
         # Atari emulators step in ale-py's threads: the updates due run while they do (on
         # the replay as it was before this row; the actions were chosen before either)
@@ -203,17 +210,23 @@ class Trainer:
                 window_time, window_step = now, self.step
             if _crossed(before, self.step, config.eval_every):
                 self._evaluate()
-            if (_crossed(before, self.step, config.checkpoint_every)
-                    or self.step >= config.total_steps):
+            saved = (_crossed(before, self.step, config.checkpoint_every)
+                     or self.step >= config.total_steps)
+            if saved:
                 self.save_checkpoint()
+            if stop is not None and stop.requested and self.step < config.total_steps:
+                if not saved:
+                    self.save_checkpoint()
+                stopped_by = stop.signal_name
+                break
             if stop_after is not None and self.step >= stop_after:
                 break
         elapsed = time.perf_counter() - started
-        self.log(f"done: {self.step:,} steps ({(self.step - start_step) / max(elapsed, 1e-9):.0f}"
-                 f" steps/s this session), {self.learner.updates:,} updates, "
-                 f"{self.episodes:,} episodes")
+        self.log(f"{'stopped' if stopped_by else 'done'}: {self.step:,} steps "
+                 f"({(self.step - start_step) / max(elapsed, 1e-9):.0f} steps/s this session), "
+                 f"{self.learner.updates:,} updates, {self.episodes:,} episodes")
         return TrainResult(self.step, self.learner.updates, self.episodes,
-                           self.last_checkpoint, self._recent_return())
+                           self.last_checkpoint, self._recent_return(), stopped_by)
 
     def _record(self, actions: np.ndarray, out) -> None:
         self.replay.add_row(self.obs[:, -1], actions, out.reward, out.terminated,
@@ -352,7 +365,8 @@ def train(config: DQNConfig, env_id: str | None, run_dir: str | Path, resume: bo
     try:
         trainer = Trainer(config, env_id, run_dir, resume, save_replay, log)
         try:
-            return trainer.run(stop_after)
+            with StopOnSignal() as stop:
+                return trainer.run(stop_after, stop)
         finally:
             if hasattr(trainer, "_metrics"):
                 trainer._metrics.close()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +69,12 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
     resumed = train(CARTPOLE, None, tmp_path / "cut", resume=True, save_replay=True,
                     log=_quiet(lines))
     assert any("resumed at step 600" in line and "replay of 600" in line for line in lines)
+    _assert_same_run(whole, resumed)
+    assert len(list((tmp_path / "cut" / "replay").iterdir())) == 1  # only the newest kept
+
+
+def _assert_same_run(whole, resumed) -> None:
+    """The final checkpoints of two runs hold the same counters, weights, optimizer and RNGs."""
     a, b = (load_checkpoint_file(r.checkpoint) for r in (whole, resumed))
     assert (a["step"], a["episodes"]) == (b["step"], b["episodes"])
     for part in ("network", "target"):
@@ -74,7 +84,27 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
     for key in state_a:
         assert torch.equal(state_a[key]["exp_avg_sq"], state_b[key]["exp_avg_sq"])
     assert a["actor_rng"] == b["actor_rng"] and a["env"] == b["env"]
-    assert len(list((tmp_path / "cut" / "replay").iterdir())) == 1  # only the newest kept
+
+
+def test_ctrl_c_checkpoints_the_step_it_arrived_in_and_resumes_exactly(tmp_path):
+    """SIGINT mid-run (between the checkpoints at 600 and 900): the run ends at the end of that
+    step with a checkpoint there, puts the handlers back, and resumes as if never stopped."""
+    whole = train(CARTPOLE, None, tmp_path / "whole", log=_quiet([]))
+    config = dataclasses.replace(CARTPOLE, log_every=250)  # a progress line at step 750
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
+
+    def ctrl_c_at_750(line: str) -> None:
+        if "step 750/" in line:
+            signal.raise_signal(signal.SIGINT)
+
+    cut = train(config, None, tmp_path / "cut", save_replay=True, log=ctrl_c_at_750)
+    assert (cut.stopped_by, cut.steps, cut.checkpoint.name) == (
+        "SIGINT", 750, "ckpt-000000000750.pt")
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)] == handlers
+    resumed = train(config, None, tmp_path / "cut", resume=True, save_replay=True,
+                    log=_quiet([]))
+    assert resumed.stopped_by is None
+    _assert_same_run(whole, resumed)
 
 
 def test_pong_smoke_train_and_resume_with_new_games(tmp_path):
@@ -146,6 +176,35 @@ def test_cli_train_eval_and_user_errors(tmp_path, capsys):
     assert _cli(["train", "--env", "Pong", "--set", "replay.capacity=1000000000000",
                  "--set", "device=cpu", "--run-dir", str(tmp_path / "big")]) == 2
     assert "lower the capacity" in capsys.readouterr().err
+
+
+def test_cli_sigterm_stops_with_a_checkpoint_and_the_resume_command(tmp_path, capsys):
+    """What a scheduler's SIGTERM (or Ctrl-C) does to `rlgo atari train`: a checkpoint at the
+    current step, the command to continue, and exit status 128 + 15."""
+
+    before = signal.getsignal(signal.SIGTERM)  # SIG_DFL, or Ray's when a test started Ray
+
+    def sigterm_once_handled() -> None:
+        deadline = time.monotonic() + 60
+        while signal.getsignal(signal.SIGTERM) == before:  # until train() listens
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    run = str(tmp_path / "run")
+    sender = threading.Thread(target=sigterm_once_handled)
+    sender.start()
+    code = _cli(["train", "--config", str(CONFIGS / "cartpole.yaml"), "--set", "device=cpu",
+                 "--set", "total_steps=10000000", "--set", "eval_every=0", "--run-dir", run])
+    sender.join()
+    out = capsys.readouterr()
+    assert code == 128 + signal.SIGTERM and signal.getsignal(signal.SIGTERM) == before
+    assert "SIGTERM: stopping after this step with a checkpoint" in out.err
+    assert f"continue with: rlgo atari train --run-dir {run} --resume" in out.out
+    step = int(out.out.split("stopped: ")[1].split(" steps")[0].replace(",", ""))
+    assert (Path(run) / "checkpoints" / f"ckpt-{step:012d}.pt").is_file()
 
 
 def test_cli_eval_plays_whole_pong_games(pong_run, capsys):
