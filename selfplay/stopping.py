@@ -1,7 +1,7 @@
 """Ctrl-C (SIGINT) and SIGTERM as a request to stop cleanly, for long training loops.
 
 Killing a run loses everything since its last checkpoint (up to `checkpoint_every` steps, often
-tens of minutes). Inside `StopOnSignal` the first SIGINT or SIGTERM only sets `signal_name`; the
+tens of minutes). Inside `StopOnSignal` the first SIGINT or SIGTERM only sets `signum`; the
 loop finishes its step, writes a checkpoint and returns, and `--resume` continues from exactly
 there. A second signal is not caught: it does what it would have done without us (SIGINT:
 KeyboardInterrupt; SIGTERM: the process ends), for a user who will not wait.
@@ -23,13 +23,16 @@ class StopOnSignal:
     test runner's thread) this does nothing and `requested` stays False."""
 
     def __init__(self) -> None:
-        self.signal_name: str | None = None
         self.signum: int | None = None
         self._previous: dict[int, object] = {}
 
     @property
     def requested(self) -> bool:
         return self.signum is not None
+
+    @property
+    def signal_name(self) -> str | None:
+        return None if self.signum is None else signal.Signals(self.signum).name
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
@@ -46,7 +49,7 @@ class StopOnSignal:
         self._previous.clear()
 
     def _handle(self, signum: int, frame) -> None:
-        self.signum, self.signal_name = signum, signal.Signals(signum).name
+        self.signum = signum
         self._restore()  # the next one acts as if we had never been here
         print(f"\n{self.signal_name}: stopping after this step with a checkpoint "
               f"(send it again to stop at once)", file=sys.stderr, flush=True)
