@@ -93,11 +93,10 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
     print(f"checkpoint: {result.checkpoint}")
-    stopped_by = getattr(result, "stopped_by", None)
-    if stopped_by:  # the shell's convention for a run a signal ended: 128 + its number
-        print(f"stopped early by {stopped_by}; continue with: rlgo atari train --run-dir "
-              f"{run_dir} --resume")
-        return 128 + signal.Signals[stopped_by]
+    if result.stopped_by:  # the shell's convention for a run a signal ended: 128 + its number
+        print(f"stopped early by {result.stopped_by}; continue with: rlgo atari train "
+              f"--run-dir {run_dir} --resume")
+        return 128 + signal.Signals[result.stopped_by]
     return 0
 
 
