@@ -208,7 +208,8 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
         _drop_games_after(run, counters.games)
     rules = Rules(size=config.size, komi=config.komi)
     backend = backend or make_backend(config)
-    metrics = run.metrics()
+    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
+    metrics = run.metrics(resume_step=counters.games if state else None)
     try:
         backend.start(functools.partial(GoSelfPlayActor, config.actor_settings()),
                       functools.partial(GoLearner, config.size, lr=config.lr,

@@ -94,8 +94,9 @@ class RunDir:
 
     # ---- metrics -------------------------------------------------------------------------------
 
-    def metrics(self) -> Metrics:
-        return Metrics(self.path)
+    def metrics(self, resume_step: int | None = None) -> Metrics:
+        """The run's Metrics; `resume_step`: the step of the checkpoint a resumed run loaded."""
+        return Metrics(self.path, resume_step=resume_step)
 
 
 def load_checkpoint_file(path: str | Path) -> dict[str, Any]:
@@ -114,37 +115,49 @@ def load_checkpoint_file(path: str | Path) -> dict[str, Any]:
 
 
 class Metrics:
-    """Scalars to metrics.csv (always) and TensorBoard (when installed). Appends on resume."""
+    """Scalars to metrics.csv (always) and TensorBoard (when installed). Appends on resume.
 
-    def __init__(self, path: Path):
+    A run resumed from the checkpoint of step S logs again every step after S, so rows a killed
+    run wrote past its last checkpoint belong to a discarded branch: with `resume_step=S` they
+    are dropped from the CSV (rows up to S stay, in order) and TensorBoard hides its events
+    from step S + 1 on (purge_step), so neither shows a step twice."""
+
+    def __init__(self, path: Path, resume_step: int | None = None):
         self.csv_path = path / "metrics.csv"
         self._fields: list[str] = []
         if self.csv_path.exists():
             with open(self.csv_path, newline="") as f:
                 self._fields = next(csv.reader(f), [])
+            if resume_step is not None:
+                self._rewrite(self._fields, last_step=resume_step)
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # tensorboard is optional; the CSV always has everything
             self._tb = None
         else:
-            self._tb = SummaryWriter(str(path / "tb"))
+            purge = None if resume_step is None else resume_step + 1  # purges steps >= this
+            self._tb = SummaryWriter(str(path / "tb"), purge_step=purge)
 
     def log(self, step: int, **values: float) -> None:
         row = {"step": step, **values}
         new = [k for k in row if k not in self._fields]
         if new:
-            self._rewrite_header(self._fields + new)
+            self._rewrite(self._fields + new)
         with open(self.csv_path, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self._fields).writerow(row)
         if self._tb is not None:
             for key, value in values.items():
                 self._tb.add_scalar(key, value, step)
 
-    def _rewrite_header(self, fields: list[str]) -> None:
+    def _rewrite(self, fields: list[str], last_step: int | None = None) -> None:
+        """Atomically rewrite the CSV with header `fields`, keeping the rows up to `last_step`
+        (all rows when None)."""
         rows = []
         if self.csv_path.exists():
             with open(self.csv_path, newline="") as f:
                 rows = list(csv.DictReader(f))
+        if last_step is not None:
+            rows = [row for row in rows if int(row["step"]) <= last_step]
         self._fields = fields
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=fields)

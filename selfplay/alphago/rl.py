@@ -222,7 +222,8 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
     device = resolve_device(config.device)
     spec = dataclasses.asdict(sl.spec)
     backend = backend or make_backend(config)
-    metrics = run.metrics()
+    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
+    metrics = run.metrics(resume_step=counters.iterations if state else None)
     current = policy_from_state(spec, numpy_state(sl), device)
     sl = sl.to(device)
     start, games0 = time.monotonic(), counters.games

@@ -164,7 +164,8 @@ def run_training(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_
         torch.set_rng_state(state["torch_rng"])
         step, epoch, skip = state["step"], state["epoch"], state["batch_in_epoch"]
         history = list(state["history"])
-    metrics = run.metrics()
+    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
+    metrics = run.metrics(resume_step=step if state is not None else None)
 
     def checkpoint(batch_in_epoch: int) -> None:
         run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),

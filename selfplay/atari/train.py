@@ -153,6 +153,7 @@ class Trainer:
         self.recent = collections.deque(maxlen=100)
         self.recent_updates = collections.deque(maxlen=100)  # the last UpdateResults, for the logs
         self.last_checkpoint: Path | None = None
+        self.resumed_step: int | None = None  # the checkpoint's step, when one was loaded
         if resume:
             self._restore()
 
@@ -275,7 +276,8 @@ class Trainer:
     @property
     def metrics(self):
         if not hasattr(self, "_metrics"):
-            self._metrics = self.rundir.metrics()
+            # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
+            self._metrics = self.rundir.metrics(resume_step=self.resumed_step)
         return self._metrics
 
     def _evaluate(self) -> None:
@@ -330,6 +332,7 @@ class Trainer:
         self.actor_rng.bit_generator.state = state["actor_rng"]
         torch.set_rng_state(state["torch_rng"])
         self.step, self.episodes = int(state["step"]), int(state["episodes"])
+        self.resumed_step = self.step
         self.recent.extend(state["recent"])
         replay_note = "empty replay (refilling before learning)"
         if state["replay"] is not None:

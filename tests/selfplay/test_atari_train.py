@@ -61,15 +61,20 @@ def test_cartpole_trains_checkpoints_and_evaluates(tmp_path):
 
 
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
-    whole = train(CARTPOLE, None, tmp_path / "whole", log=_quiet([]))
-    cut = train(CARTPOLE, None, tmp_path / "cut", save_replay=True, stop_after=750,
+    config = dataclasses.replace(CARTPOLE, log_every=150)  # the cut run logs 750, past 600
+    whole = train(config, None, tmp_path / "whole", log=_quiet([]))
+    cut = train(config, None, tmp_path / "cut", save_replay=True, stop_after=750,
                 log=_quiet([]))
     assert cut.steps == 750 and cut.checkpoint.name == "ckpt-000000000600.pt"
     lines: list[str] = []
-    resumed = train(CARTPOLE, None, tmp_path / "cut", resume=True, save_replay=True,
+    resumed = train(config, None, tmp_path / "cut", resume=True, save_replay=True,
                     log=_quiet(lines))
     assert any("resumed at step 600" in line and "replay of 600" in line for line in lines)
     _assert_same_run(whole, resumed)
+    # the row the cut run logged at 750 (after its last checkpoint) is not there twice
+    steps = [int(r["step"]) for r in _metrics(tmp_path / "cut")]
+    assert steps == [int(r["step"]) for r in _metrics(tmp_path / "whole")]
+    assert steps == list(range(150, 901, 150))
     assert len(list((tmp_path / "cut" / "replay").iterdir())) == 1  # only the newest kept
 
 

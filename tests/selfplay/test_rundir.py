@@ -56,3 +56,42 @@ def test_metrics_csv_grows_new_columns_and_appends_on_resume(tmp_path):
         rows = list(csv.DictReader(f))
     assert [r["step"] for r in rows] == ["1", "2", "3"]
     assert rows[1]["games_per_s"] == "3.0" and rows[0]["games_per_s"] == ""
+
+
+def _metrics_log(run: RunDir, resume_step: int | None, *rows: tuple[int, dict]) -> None:
+    metrics = run.metrics(resume_step=resume_step)
+    for step, values in rows:
+        metrics.log(step, **values)
+    metrics.close()
+
+
+def test_a_resumed_run_drops_the_metrics_rows_logged_past_its_checkpoint(tmp_path):
+    """Killed after the checkpoint of step 20 with rows up to 40 logged; resumed from 20, the
+    rows after 20 (a discarded branch) go, the rows up to 20 stay, same-step ones included."""
+    run = RunDir(tmp_path / "run", {})
+    _metrics_log(run, None, (10, {"loss": 0.5}), (20, {"loss": 0.4}),
+                 (20, {"eval_return": 7.0}), (30, {"loss": 0.3}), (40, {"late": 1.0}))
+    resumed = RunDir(tmp_path / "run", {}, resume=True)
+    _metrics_log(resumed, 20, (30, {"loss": 0.25}))
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        header, *_ = csv.reader(f)
+        f.seek(0)
+        rows = list(csv.DictReader(f))
+    assert header == ["step", "loss", "eval_return", "late"]
+    assert [(r["step"], r["loss"], r["eval_return"]) for r in rows] == [
+        ("10", "0.5", ""), ("20", "0.4", ""), ("20", "", "7.0"), ("30", "0.25", "")]
+    _metrics_log(RunDir(tmp_path / "run", {}, resume=True), None, (40, {"loss": 0.2}))
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:  # no resume_step: appends
+        assert [r["step"] for r in csv.DictReader(f)] == ["10", "20", "20", "30", "40"]
+
+
+def test_a_resumed_run_purges_tensorboard_events_past_its_checkpoint(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator  # a dependency
+    run = RunDir(tmp_path / "run", {})
+    _metrics_log(run, None, *((step, {"loss": step / 10}) for step in (10, 20, 30, 40)))
+    _metrics_log(RunDir(tmp_path / "run", {}, resume=True), 20,
+                 (30, {"loss": 0.25}), (40, {"loss": 0.2}))
+    events = event_accumulator.EventAccumulator(str(tmp_path / "run" / "tb"))
+    events.Reload()
+    assert [(e.step, round(e.value, 3)) for e in events.Scalars("loss")] == [
+        (10, 1.0), (20, 2.0), (30, 0.25), (40, 0.2)]
