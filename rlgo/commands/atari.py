@@ -94,8 +94,10 @@ def run_train(args: argparse.Namespace) -> int:
         return 2
     print(f"checkpoint: {result.checkpoint}")
     if result.stopped_by:  # the shell's convention for a run a signal ended: 128 + its number
-        print(f"stopped early by {result.stopped_by}; continue with: rlgo atari train "
-              f"--run-dir {run_dir} --resume")
+        again = f"rlgo atari train --run-dir {run_dir} --resume"
+        if args.distributed:
+            again += " --distributed" + (f" --address {args.address}" if args.address else "")
+        print(f"stopped early by {result.stopped_by}; continue with: {again}")
         return 128 + signal.Signals[result.stopped_by]
     return 0
 

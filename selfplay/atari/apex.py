@@ -18,6 +18,7 @@ config, and beta stays at priority_beta_start.
 Checkpoints (RunDir, atomic) hold the learner, counters and the shard-choice RNG, plus a replay
 snapshot with `save_replay`; a resumed run restores them and its actors start new games. The
 checkpoint has the fields `rlgo atari eval` reads, so evaluation is the same for both modes.
+Ctrl-C or SIGTERM (selfplay/stopping.py) ends the run after the current step, with a checkpoint.
 A dead actor is replaced by the backend; the learner and the replay shards hold state a new
 actor would lack, so their death (ComponentLost) rebuilds the backend and the run resumes from
 its last checkpoint by itself, up to `max_recoveries` times.
@@ -52,6 +53,7 @@ from selfplay.atari.train import (
 )
 from selfplay.rundir import RunDir, RunDirError
 from selfplay.runtime import Backend, LocalBackend, with_recovery
+from selfplay.stopping import StopOnSignal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,48 +187,57 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
         chunk_steps = settings.chunk * config.num_envs
         published, started, start_step = run.updates, time.perf_counter(), run.step
         window = (started, run.step)
-        while True:
-            before = run.step
-            if run.step < config.total_steps and run.owed <= settings.train_batch:
-                remaining = math.ceil((config.total_steps - run.step) / chunk_steps)
-                for actor_id, chunk in backend.poll(0.0 if run.owed else 1.0, remaining):
-                    backend.add(chunk["records"], chunk["td_errors"])
-                    _count(run, actor_id, chunk)
-                    if on_chunk is not None:
-                        on_chunk(run.step, backend)
-            if run.step > before and backend.replay_size() >= ready:
-                run.owed += run.step // config.train_every - before // config.train_every
-                run.learning_from = run.learning_from or (time.perf_counter(), run.step)
-            if run.owed:  # learner steps owed for the data (the actors keep their calls)
-                n = min(run.owed, settings.train_batch)
-                for m in backend.train_prioritized(n, config.batch_size):
-                    run.losses.append(m["loss"])
-                    run.q_values.append(m["q_mean"])
-                run.owed -= n
-                run.updates += n
-                if run.updates - published >= settings.publish_every:
-                    published = backend.publish()
-            if _crossed(before, run.step, config.log_every):
-                now = time.perf_counter()
-                rate = (run.step - window[1]) / max(now - window[0], 1e-9)
-                _report(run, config, env_id, rate, backend, metrics, log)
-                window = (now, run.step)
-            if _crossed(before, run.step, config.eval_every):
-                network.load_state_dict(backend.learner_state()["learner"]["network"])
-                mean, std = evaluate_now(network, env_id, config, run.step,
-                                         torch.device("cpu"), log)
-                metrics.log(run.step, eval_return_mean=mean, eval_return_std=std)
-            finished = run.step >= config.total_steps and not run.owed
-            if finished or _crossed(before, run.step, config.checkpoint_every):
-                last_checkpoint = _checkpoint(rundir, backend, config, run, obs_shape,
-                                              num_actions, save_replay)
-            if finished:
-                break
+        # entered once the backend runs, so that Ray's own SIGTERM handler in the driver is
+        # the one put back; Ray's processes block SIGINT, so a terminal's Ctrl-C stops the
+        # driver alone and the learner is still there to be checkpointed
+        stopped_by = None
+        with StopOnSignal() as stop:
+            while True:
+                before = run.step
+                if run.step < config.total_steps and run.owed <= settings.train_batch:
+                    remaining = math.ceil((config.total_steps - run.step) / chunk_steps)
+                    for actor_id, chunk in backend.poll(0.0 if run.owed else 1.0, remaining):
+                        backend.add(chunk["records"], chunk["td_errors"])
+                        _count(run, actor_id, chunk)
+                        if on_chunk is not None:
+                            on_chunk(run.step, backend)
+                if run.step > before and backend.replay_size() >= ready:
+                    run.owed += run.step // config.train_every - before // config.train_every
+                    run.learning_from = run.learning_from or (time.perf_counter(), run.step)
+                if run.owed:  # learner steps owed for the data (the actors keep their calls)
+                    n = min(run.owed, settings.train_batch)
+                    for m in backend.train_prioritized(n, config.batch_size):
+                        run.losses.append(m["loss"])
+                        run.q_values.append(m["q_mean"])
+                    run.owed -= n
+                    run.updates += n
+                    if run.updates - published >= settings.publish_every:
+                        published = backend.publish()
+                if _crossed(before, run.step, config.log_every):
+                    now = time.perf_counter()
+                    rate = (run.step - window[1]) / max(now - window[0], 1e-9)
+                    _report(run, config, env_id, rate, backend, metrics, log)
+                    window = (now, run.step)
+                if _crossed(before, run.step, config.eval_every):
+                    network.load_state_dict(backend.learner_state()["learner"]["network"])
+                    mean, std = evaluate_now(network, env_id, config, run.step,
+                                             torch.device("cpu"), log)
+                    metrics.log(run.step, eval_return_mean=mean, eval_return_std=std)
+                finished = run.step >= config.total_steps and not run.owed
+                saved = finished or _crossed(before, run.step, config.checkpoint_every)
+                if stop.requested and not finished:
+                    stopped_by = stop.signal_name
+                if saved or stopped_by:
+                    last_checkpoint = _checkpoint(rundir, backend, config, run, obs_shape,
+                                                  num_actions, save_replay)
+                if finished or stopped_by:
+                    break
         elapsed = time.perf_counter() - started
         if run.learning_from is not None:
             since, step = run.learning_from
             run.learning_rate = (run.step - step) / max(time.perf_counter() - since, 1e-9)
-        log(f"done: {run.step:,} steps ({(run.step - start_step) / max(elapsed, 1e-9):.0f} "
+        rate = (run.step - start_step) / max(elapsed, 1e-9)
+        log(f"{'stopped' if stopped_by else 'done'}: {run.step:,} steps ({rate:.0f} "
             f"steps/s this session), {run.updates:,} updates, {run.episodes:,} episodes, "
             f"weights v{published}, {backend.restarts} actors replaced")
     finally:
@@ -236,7 +247,7 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     return ApexResult(run.step, run.updates, run.episodes, last_checkpoint, recent,
                       actor_steps=dict(run.actor_steps), epsilons=dict(run.epsilons),
                       versions=sorted(run.versions), actor_restarts=backend.restarts,
-                      learning_steps_per_s=run.learning_rate)
+                      learning_steps_per_s=run.learning_rate, stopped_by=stopped_by)
 
 
 def _count(run: _Run, actor_id: int, chunk: dict[str, Any]) -> None:

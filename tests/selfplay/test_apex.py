@@ -4,6 +4,10 @@ replay, and a few hundred steps on a real local Ray with 2 actors (plus the CLI 
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -210,6 +214,37 @@ def test_cli_distributed_in_process(tmp_path, capsys):
     assert main(["atari", "train", "--run-dir", str(run), "--resume", "--distributed",
                  "--address", "local"]) == 0
     assert "resumed at step 3" in capsys.readouterr().out
+
+
+def test_ctrl_c_in_a_terminal_stops_ape_x_on_ray_with_a_checkpoint(tmp_path):
+    """A terminal's Ctrl-C is a SIGINT to its whole foreground process group: the driver and
+    the embedded Ray it started. Ray's processes block SIGINT, so the learner is still there
+    when the driver, at the end of its step, writes the checkpoint of that step."""
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "rlgo.cli", "atari", "train", "--env", "CartPole-v1",
+               "--distributed", "--actors", "2", "--run-dir", str(run), "--set", "device=cpu",
+               "--set", "total_steps=10000000", "--set", "learning_starts=100",
+               "--set", "log_every=300", "--set", "eval_every=0", "--set", "replay.capacity=2000"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own group, as a terminal's job
+    try:
+        out = ""
+        for line in proc.stdout:  # wait until the learner has done updates on Ray
+            out += line
+            if "| updates" in line:
+                break
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    out += rest
+    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert "SIGINT: stopping after this step with a checkpoint" in err
+    assert f"continue with: rlgo atari train --run-dir {run} --resume --distributed" in out
+    step = int(out.split("stopped: ")[1].split(" steps")[0].replace(",", ""))
+    state = load_checkpoint_file(run / "checkpoints" / f"ckpt-{step:012d}.pt")
+    assert state["mode"] == "apex" and state["step"] == step and state["updates"] > 0
 
 
 def test_bench_atari_smoke(ray_session, tmp_path):
