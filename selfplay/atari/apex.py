@@ -165,8 +165,10 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     init_seed = int(np.random.SeedSequence(config.seed).generate_state(1)[0])
     backend = backend or make_backend(settings, config.seed)
     actors = settings.actors or getattr(backend, "default_actors", lambda: 1)()
-    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
-    metrics = rundir.metrics(resume_step=int(state["step"]) if state is not None else None)
+    # a resumed run logs every step after its checkpoint again (after step 0 when it has none
+    # yet): the rows a killed attempt logged past it go
+    metrics = rundir.metrics(resume_step=int(state["step"]) if state is not None
+                             else 0 if resume else None)
     run, last_checkpoint = _Run(), None
     try:
         threads = config.torch_threads or max(1, int(settings.learner_cpus))

@@ -319,6 +319,7 @@ class Trainer:
         state = self.rundir.load_checkpoint(paths[-1]) if paths else None
         if state is None:
             self.log(f"resume: {self.rundir.path} has no checkpoint yet; starting from step 0")
+            self.resumed_step = 0  # so the rows a killed first attempt logged go
             return
         if state.get("mode") == "apex":
             raise RunDirError(f"{self.rundir.path} was trained with --distributed; resume it "

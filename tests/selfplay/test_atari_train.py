@@ -91,6 +91,17 @@ def _assert_same_run(whole, resumed) -> None:
     assert a["actor_rng"] == b["actor_rng"] and a["env"] == b["env"]
 
 
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0_without_old_rows(
+        tmp_path):
+    config = dataclasses.replace(CARTPOLE, log_every=150, checkpoint_every=600)
+    train(config, None, tmp_path / "run", stop_after=450, log=_quiet([]))
+    assert [r["step"] for r in _metrics(tmp_path / "run")] == ["150", "300", "450"]
+    lines: list[str] = []
+    train(config, None, tmp_path / "run", resume=True, stop_after=300, log=_quiet(lines))
+    assert any("has no checkpoint yet; starting from step 0" in line for line in lines)
+    assert [r["step"] for r in _metrics(tmp_path / "run")] == ["150", "300"]
+
+
 def test_ctrl_c_checkpoints_the_step_it_arrived_in_and_resumes_exactly(tmp_path):
     """SIGINT mid-run (between the checkpoints at 600 and 900): the run ends at the end of that
     step with a checkpoint there, puts the handlers back, and resumes as if never stopped."""
