@@ -105,12 +105,15 @@ class Position:
 
     # ---- playing -----------------------------------------------------------------------------
 
-    def play(self, move: int, color: int | None = None) -> Position:
+    def play(self, move: int, color: int | None = None, *, superko: bool = True) -> Position:
         """The position after `color` (default: the player to move) plays `move`.
 
         A colour other than to_play is accepted, because GTP controllers replay setup stones as
         consecutive moves of one colour. Playing on after two passes is allowed (the game
         resumes, as when players disagree about dead stones); after a resignation it is not.
+        `superko=False` lets a move that only repeats an earlier board through (under
+        positional superko): a GTP controller that referees by simple ko (GNU Go, KGS) may
+        play one, and its moves are the game's record; later moves are checked as before.
         """
         color = self.to_play if color is None else color
         if color not in (BLACK, WHITE):
@@ -138,7 +141,7 @@ class Position:
         if status == 2:
             raise IllegalMove("suicide", to_gtp(move, size))
         new_hash = self.hash ^ int(delta)
-        if self.rules.ko == "positional" and new_hash in self._seen:
+        if superko and self.rules.ko == "positional" and new_hash in self._seen:
             raise IllegalMove("superko", to_gtp(move, size))
         black, white = self.prisoners
         if color == BLACK:

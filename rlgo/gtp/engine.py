@@ -266,8 +266,8 @@ class GtpEngine(SessionCommands):
         expect(args, 2, "invalid color or coordinate")
         color = to_color(args[0], "invalid color or coordinate")
         move = to_vertex(args[1], self.rules.size, "invalid color or coordinate")
-        try:
-            self.position = self.position.play(move, color)
+        try:  # the controller referees: a move its simple-ko rules allow is its to make
+            self.position = self.position.play(move, color, superko=False)
         except GoError:
             raise GtpFailure("illegal move") from None
         return ""

@@ -201,6 +201,21 @@ def test_suicide_and_ko_are_illegal_moves():
     assert fails(engine, "play b c2") == "illegal move"
 
 
+def test_play_accepts_a_controllers_move_that_only_breaks_superko():
+    """A controller refereeing by simple ko (GNU Go, KGS) may retake a ko after both passed,
+    repeating an earlier board: that is its call (as KataGo's GTP play tolerates it), while
+    genmove keeps to positional superko."""
+    engine = make(size=5)
+    for line in ["play b b1", "play b a2", "play b b3", "play w c1", "play w c3", "play w d2",
+                 "play b c2", "play w b2", "play b pass", "play w pass"]:
+        ask(engine, line)
+    repeated = engine.position.parent.parent.parent.board.copy()  # after black's c2
+    ask(engine, "play b c2")  # retakes: the board after black's c2 again
+    assert (engine.position.board == repeated).all()
+    assert not engine.position.parent.is_legal(V("c2", 5))  # the engine's own rule: superko
+    assert fails(engine, "play w b2") == "illegal move"  # the ko ban itself still holds
+
+
 # ---- moves -------------------------------------------------------------------------------------
 
 def test_genmove_plays_a_legal_move_into_the_game():
