@@ -35,30 +35,38 @@ class RunDirError(ValueError):
 
 class RunDir:
     """One run's folder. `resume=False` refuses a folder that already holds checkpoints (so a
-    finished run is never overwritten by accident); `resume=True` requires the same config."""
+    finished run is never overwritten by accident); `resume=True` requires the same config,
+    except for the keys in `changeable` (settings a trainer can take up mid-run, such as the
+    learning rate or total_steps): those changes are written to config.yaml and listed in
+    `changes` as (key, old, new)."""
 
     def __init__(self, path: str | Path, config: dict[str, Any], resume: bool = False,
-                 keep: int = 3):
+                 keep: int = 3, changeable: frozenset[str] = frozenset()):
         self.path = Path(path)
         self.keep = keep
         self.checkpoints = self.path / "checkpoints"
         self.games = self.path / "games"
+        self.changes: list[tuple[str, Any, Any]] = []
         config_file = self.path / "config.yaml"
         if resume:
             if not config_file.exists():
                 raise RunDirError(f"--resume: {self.path} holds no run (no config.yaml)")
             saved = yaml.safe_load(config_file.read_text())
-            if saved != config:
-                changed = sorted(k for k in set(saved) | set(config)
-                                 if saved.get(k) != config.get(k))
+            changed = sorted(k for k in set(saved) | set(config)
+                             if saved.get(k) != config.get(k))
+            fixed = [k for k in changed if k not in changeable]
+            if fixed:
+                hint = (f" (these may change on resume: {', '.join(sorted(changeable))})"
+                        if changeable else "")
                 raise RunDirError(f"--resume: the config differs from {config_file} in "
-                                  f"{', '.join(changed)}; resume with the same settings")
+                                  f"{', '.join(fixed)}; resume with the same settings{hint}")
+            self.changes = [(k, saved.get(k), config.get(k)) for k in changed]
         elif self.checkpoint_paths():
             raise RunDirError(f"{self.path} already holds a run; pass --resume to continue it "
                               f"or choose another --run-dir")
         for folder in (self.path, self.checkpoints, self.games):
             folder.mkdir(parents=True, exist_ok=True)
-        if not resume:
+        if not resume or self.changes:
             atomic_write_bytes(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 
     # ---- checkpoints ---------------------------------------------------------------------------

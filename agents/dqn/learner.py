@@ -74,13 +74,21 @@ class UpdateResult:
         return self._td_errors.float().cpu().numpy()
 
 
-def make_optimizer(params, config: LearnerConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":  # fused: one kernel for all tensors, ~3x faster on CPU
-        return torch.optim.Adam(params, lr=config.lr, eps=config.adam_eps, fused=True)
+def optimizer_settings(config: LearnerConfig) -> dict[str, Any]:
+    """The optimizer's hyperparameters, as torch names them in its param_groups."""
+    if config.optimizer == "adam":
+        return {"lr": config.lr, "eps": config.adam_eps}
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=config.lr, alpha=config.rms_alpha,
-                                   eps=config.rms_eps, centered=config.rms_centered)
+        return {"lr": config.lr, "alpha": config.rms_alpha, "eps": config.rms_eps,
+                "centered": config.rms_centered}
     raise ValueError(f"unknown optimizer {config.optimizer!r} (adam, rmsprop)")
+
+
+def make_optimizer(params, config: LearnerConfig) -> torch.optim.Optimizer:
+    settings = optimizer_settings(config)
+    if config.optimizer == "adam":  # fused: one kernel for all tensors, ~3x faster on CPU
+        return torch.optim.Adam(params, **settings, fused=True)
+    return torch.optim.RMSprop(params, **settings)
 
 
 class DQNLearner:
@@ -141,8 +149,13 @@ class DQNLearner:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore `state_dict()` output. The optimizer state is copied: torch would otherwise
-        share its tensors with the source, and both learners would then write into them."""
+        share its tensors with the source, and both learners would then write into them.
+        Torch also restores the saved learning rate and epsilon; this learner's config sets
+        them again, so a run resumed with a new lr or eps trains with it (the same values
+        otherwise: nothing changes)."""
         self.network.load_state_dict(state["network"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+        for group in self.optimizer.param_groups:
+            group.update(optimizer_settings(self.config))
         self.updates = int(state["updates"])

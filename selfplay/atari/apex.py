@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, ApexLearner, frame_dtype, make_replay
-from selfplay.atari.config import DQNConfig, config_dict
+from selfplay.atari.config import CHANGEABLE_ON_RESUME, DQNConfig, config_dict
 from selfplay.atari.envs import canonical_env_id, make_vec_env
 from selfplay.atari.train import (
     CHECKPOINT_FORMAT,
@@ -155,7 +155,10 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     """One attempt of train_distributed, on one backend."""
     env_id = canonical_env_id(env_id or config.env or "")
     config = dataclasses.replace(config, env=env_id, prioritized=True)
-    rundir = RunDir(run_dir, config_dict(config), resume=resume)
+    rundir = RunDir(run_dir, config_dict(config), resume=resume,
+                    changeable=CHANGEABLE_ON_RESUME)
+    for key, old, new in rundir.changes:
+        log(f"resume: {key} changed from {old} to {new} (written to config.yaml)")
     state = _load_state(rundir, env_id) if resume else None
     probe = make_vec_env(env_id, 1, training=False)
     obs_shape, num_actions = tuple(probe.obs_shape), probe.num_actions

@@ -35,6 +35,13 @@ class ReplayConfig:
             raise ValueError("replay.priority_beta_start/end must be in [0, 1]")
 
 
+# What `--resume --set key=value` may change: settings the loop and the learner read afresh,
+# none of them in the checkpoint's tensors (total_steps also moves the end of beta's anneal)
+CHANGEABLE_ON_RESUME = frozenset({
+    "total_steps", "lr", "adam_eps", "grad_clip", "eval_eps", "eval_episodes", "eval_every",
+    "checkpoint_every", "log_every", "device", "torch_threads"})
+
+
 @dataclasses.dataclass(frozen=True)
 class DQNConfig:
     """A DQN run (single process). See configs/atari/dqn_nature.yaml for each key's meaning."""

@@ -43,7 +43,13 @@ from agents.dqn import (
     LinearSchedule,
     build_q_network,
 )
-from selfplay.atari.config import DQNConfig, DQNConfigError, config_dict, resolve_device
+from selfplay.atari.config import (
+    CHANGEABLE_ON_RESUME,
+    DQNConfig,
+    DQNConfigError,
+    config_dict,
+    resolve_device,
+)
 from selfplay.atari.envs import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
@@ -123,7 +129,10 @@ class Trainer:
         self.config = config = dataclasses.replace(config, env=env_id)
         self.env_id, self.save_replay, self.log = env_id, save_replay, log
         self.device = resolve_device(config.device)
-        self.rundir = RunDir(run_dir, config_dict(config), resume=resume)
+        self.rundir = RunDir(run_dir, config_dict(config), resume=resume,
+                             changeable=CHANGEABLE_ON_RESUME)
+        for key, old, new in self.rundir.changes:
+            log(f"resume: {key} changed from {old} to {new} (written to config.yaml)")
         seeds = np.random.SeedSequence(config.seed).spawn(4)
         self.actor_rng = np.random.default_rng(seeds[0])
         sampler_rng = np.random.default_rng(seeds[1])

@@ -164,6 +164,19 @@ def test_rmsprop_is_the_nature_variant():
     assert (group["alpha"], group["eps"], group["centered"]) == (0.95, 0.01, True)
 
 
+def test_a_learner_resumed_with_a_new_lr_and_eps_trains_with_them():
+    """torch's load_state_dict brings back the saved lr and eps; the resuming learner's own
+    config decides (what `--resume --set lr=...` asks for), the moments stay."""
+    a = _learner(LearnerConfig(lr=1e-4, adam_eps=1.5e-4))
+    a.update(_batch(np.random.default_rng(0)))
+    b = _learner(LearnerConfig(lr=5e-5, adam_eps=1e-8))
+    b.load_state_dict(a.state_dict())
+    group = b.optimizer.param_groups[0]
+    assert (group["lr"], group["eps"]) == (5e-5, 1e-8)
+    moments = a.optimizer.state_dict()["state"][0]["exp_avg_sq"]
+    assert torch.equal(b.optimizer.state_dict()["state"][0]["exp_avg_sq"], moments)
+
+
 def test_learner_state_dict_resumes_exactly():
     config = LearnerConfig(target_update=2, double=True, grad_clip=1.0)
     a = _learner(config)

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from rlgo.commands import atari as atari_cli
 from rlgo.config import ConfigError, load_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
 from selfplay.atari.evaluate import load_policy, record_video
-from selfplay.rundir import load_checkpoint_file
+from selfplay.rundir import RunDirError, load_checkpoint_file
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
 
@@ -89,6 +90,19 @@ def _assert_same_run(whole, resumed) -> None:
     for key in state_a:
         assert torch.equal(state_a[key]["exp_avg_sq"], state_b[key]["exp_avg_sq"])
     assert a["actor_rng"] == b["actor_rng"] and a["env"] == b["env"]
+
+
+def test_resume_takes_a_new_lr_and_total_steps_and_refuses_other_changes(tmp_path):
+    train(CARTPOLE, None, tmp_path / "run", log=_quiet([]))
+    with pytest.raises(RunDirError, match="differs .* in n_step"):
+        train(dataclasses.replace(CARTPOLE, n_step=1), None, tmp_path / "run", resume=True)
+    lines: list[str] = []
+    longer = dataclasses.replace(CARTPOLE, lr=CARTPOLE.lr / 2, total_steps=1200)
+    result = train(longer, None, tmp_path / "run", resume=True, log=_quiet(lines))
+    assert result.steps == 1200
+    assert f"resume: lr changed from {CARTPOLE.lr} to {CARTPOLE.lr / 2} (written to " \
+           f"config.yaml)" in lines
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["total_steps"] == 1200
 
 
 def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0_without_old_rows(

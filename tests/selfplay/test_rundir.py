@@ -33,6 +33,20 @@ def test_resume_rules(tmp_path):
     assert RunDir(tmp_path / "run", {"lr": 0.1}, resume=True).load_checkpoint()["step"] == 1
 
 
+def test_resume_may_change_only_the_changeable_keys_and_records_them(tmp_path):
+    RunDir(tmp_path / "run", {"lr": 0.1, "n_step": 3, "steps": 10})
+    changeable = frozenset({"lr", "steps"})
+    with pytest.raises(RunDirError, match=r"differs .* in n_step; .*\(these may change on "
+                                          r"resume: lr, steps\)"):
+        RunDir(tmp_path / "run", {"lr": 0.2, "n_step": 1, "steps": 10}, resume=True,
+               changeable=changeable)
+    run = RunDir(tmp_path / "run", {"lr": 0.2, "n_step": 3, "steps": 20}, resume=True,
+                 changeable=changeable)
+    assert run.changes == [("lr", 0.1, 0.2), ("steps", 10, 20)]
+    again = RunDir(tmp_path / "run", {"lr": 0.2, "n_step": 3, "steps": 20}, resume=True)
+    assert again.changes == []  # config.yaml holds the new values
+
+
 def test_a_damaged_checkpoint_is_named_and_left_alone(tmp_path):
     run = RunDir(tmp_path / "run", {})
     path = run.save_checkpoint({"step": 5}, 5)
