@@ -69,6 +69,11 @@ class RunDir:
         if not resume or self.changes:
             atomic_write_bytes(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 
+    def change_notes(self) -> list[str]:
+        """One line per setting this resume changed, for the run's log."""
+        return [f"resume: {key} changed from {old} to {new} (written to config.yaml)"
+                for key, old, new in self.changes]
+
     # ---- checkpoints ---------------------------------------------------------------------------
 
     def checkpoint_paths(self) -> list[Path]:

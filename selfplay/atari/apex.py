@@ -157,8 +157,8 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     config = dataclasses.replace(config, env=env_id, prioritized=True)
     rundir = RunDir(run_dir, config_dict(config), resume=resume,
                     changeable=CHANGEABLE_ON_RESUME)
-    for key, old, new in rundir.changes:
-        log(f"resume: {key} changed from {old} to {new} (written to config.yaml)")
+    for line in rundir.change_notes():
+        log(line)
     state = _load_state(rundir, env_id) if resume else None
     probe = make_vec_env(env_id, 1, training=False)
     obs_shape, num_actions = tuple(probe.obs_shape), probe.num_actions

@@ -131,8 +131,8 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.rundir = RunDir(run_dir, config_dict(config), resume=resume,
                              changeable=CHANGEABLE_ON_RESUME)
-        for key, old, new in self.rundir.changes:
-            log(f"resume: {key} changed from {old} to {new} (written to config.yaml)")
+        for line in self.rundir.change_notes():
+            log(line)
         seeds = np.random.SeedSequence(config.seed).spawn(4)
         self.actor_rng = np.random.default_rng(seeds[0])
         sampler_rng = np.random.default_rng(seeds[1])
