@@ -52,7 +52,7 @@ class DQNConfig:
     batch_size: int = 32
     optimizer: Literal["adam", "rmsprop"] = "rmsprop"
     lr: float = 2.5e-4
-    adam_eps: float = 1.5e-4
+    adam_eps: float = 1e-8  # see agents/dqn/learner.py
     gamma: float = 0.99
     n_step: int = 1
     target_update: int = 10_000  # agent steps between target-network copies
