@@ -9,6 +9,7 @@ against the field types, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -23,6 +24,21 @@ class ConfigError(ValueError):
     """A config file or override that does not fit its dataclass."""
 
 
+class YamlLoader(yaml.SafeLoader):
+    """SafeLoader that reads 1e-8 as a number: PyYAML follows YAML 1.1, whose floats need a dot
+    and a signed exponent, so `--set adam_eps=1e-8` would otherwise arrive as a string."""
+
+
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def read_yaml(text: str) -> Any:
+    """Parse one YAML document the way every rlgo config is read."""
+    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
 def load_config(cls: type[T], path: str | Path | None = None,
                 overrides: typing.Sequence[str] = ()) -> T:
     """Build `cls` from the YAML file at `path` (or its defaults) and `key=value` overrides."""
@@ -35,7 +51,7 @@ def load_config(cls: type[T], path: str | Path | None = None,
         except OSError as err:
             raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from None
         try:
-            loaded = yaml.safe_load(text)
+            loaded = read_yaml(text)
         except yaml.YAMLError as err:
             raise ConfigError(f"{path} is not valid YAML: {err}") from None
         if loaded is not None and not isinstance(loaded, dict):
@@ -45,7 +61,7 @@ def load_config(cls: type[T], path: str | Path | None = None,
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {item!r}")
-        _assign(data, key.strip().split("."), yaml.safe_load(value) if value else "")
+        _assign(data, key.strip().split("."), read_yaml(value) if value else "")
     return _build(cls, data, source, "")
 
 
@@ -124,6 +140,8 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
     elif hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        if isinstance(value, float) and value.is_integer():  # total_steps=2e6
+            return int(value)
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)

@@ -39,6 +39,20 @@ def test_file_and_overrides(tmp_path):
     assert load_config(Train, None, ["device=cuda"]).device == "cuda"
 
 
+def test_exponents_without_a_dot_are_numbers(tmp_path):
+    # YAML 1.1 (PyYAML) reads 1e-8 as a string; users write it in files and in --set
+    path = tmp_path / "train.yaml"
+    path.write_text("lr: 1e-8\nreplay:\n  alpha: 5E-1\n")
+    cfg = load_config(Train, path, ["total_steps=20"])
+    assert cfg.lr == 1e-8 and cfg.replay.alpha == 0.5
+    assert load_config(Train, None, ["lr=1e-4"]).lr == 1e-4
+    assert load_config(Train, None, ["lr=-2.5E+3"]).lr == -2500.0
+    assert load_config(Train, None, ["name=1e4x"]).name == "1e4x"  # not a number: stays text
+    assert load_config(Train, None, ["total_steps=2e6"]).total_steps == 2_000_000
+    with pytest.raises(ConfigError, match="total_steps must be int"):
+        load_config(Train, None, ["total_steps=2.5"])
+
+
 def test_unknown_key_names_the_key_and_the_file(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("replay:\n  capacty: 5\n")
