@@ -50,8 +50,10 @@ class EvalResult:
 
 
 def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, episodes: int,
-                  eps: float, seed: int, device: torch.device | str = "cpu") -> list[float]:
-    """Raw scores of `episodes` whole games played epsilon-greedily with `network`."""
+                  eps: float, seed: int, device: torch.device | str = "cpu",
+                  on_game: Callable[[float], None] | None = None) -> list[float]:
+    """Raw scores of `episodes` whole games played epsilon-greedily with `network`;
+    `on_game(score)` is called as each game ends (games of a strong agent take minutes)."""
     num_envs = min(episodes, MAX_EVAL_ENVS)
     env = make_vec_env(env_id, num_envs, training=False, noop_max=config.noop_max,
                        sticky_actions=config.sticky_actions,
@@ -68,6 +70,8 @@ def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, epis
             for e in np.flatnonzero(out.terminated | out.truncated):
                 if len(scores[e]) < quota[e]:
                     scores[e].append(float(returns[e]))
+                    if on_game is not None:
+                        on_game(float(returns[e]))
                 returns[e] = 0.0
             obs = out.obs
     finally:
@@ -113,8 +117,15 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
     threads = torch.get_num_threads()
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
+    done: list[float] = []
+
+    def progress(score: float) -> None:
+        done.append(score)
+        log(f"game {len(done)}/{episodes}: {score:g} (mean so far {np.mean(done):.2f})")
+
     try:
-        scores = play_episodes(network, env_id, config, episodes, eps, seed, torch_device)
+        scores = play_episodes(network, env_id, config, episodes, eps, seed, torch_device,
+                               on_game=progress)
     finally:
         torch.set_num_threads(threads)
     mean, std = float(np.mean(scores)), float(np.std(scores))

@@ -244,6 +244,11 @@ def test_cli_eval_plays_whole_pong_games(pong_run, capsys):
     out = capsys.readouterr().out
     assert "Pong: 2 episodes, eps 1.0" in out and "human-normalised score" in out
     assert "DQN Nature 2015" in out
+    # a line per game as it ends (a strong agent's 30 games take minutes), then the summary
+    games = [float(line.split(": ")[1].split()[0]) for line in out.splitlines()
+             if line.startswith("game ")]
+    assert len(games) == 2 and "game 2/2" in out and all(-21 <= g <= 21 for g in games)
+    assert f"mean {sum(games) / 2:.2f}, std" in out
 
 
 def test_nature_config_is_the_dataclass_default():
