@@ -107,7 +107,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     try:
         evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
-                 args.device)
+                 args.device, threads=args.threads)
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -155,5 +155,8 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                           help="where the network runs (default auto)")
+    evaluate.add_argument("--threads", type=positive_int, metavar="N",
+                          help="CPU threads for torch (default: the run's torch_threads; 1 "
+                               "when a trainer shares the cores, or both crawl)")
     evaluate.set_defaults(func=run_eval)
     return train, evaluate

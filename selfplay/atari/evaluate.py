@@ -106,17 +106,19 @@ def load_policy(checkpoint: str | Path, device: torch.device
 
 def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 30,
              eps: float = 0.05, video: str | Path | None = None, seed: int = 0,
-             device: str = "auto", log: Callable[[str], None] = print) -> EvalResult:
-    """Play `episodes` games with the checkpoint's network; print and return the scores."""
+             device: str = "auto", log: Callable[[str], None] = print,
+             threads: int | None = None) -> EvalResult:
+    """Play `episodes` games with the checkpoint's network; print and return the scores.
+    `threads` (else the run's torch_threads, else torch's default) sets torch's CPU threads."""
     torch_device = resolve_device(device)
     network, config, state = load_policy(checkpoint, torch_device)
     env_id = canonical_env_id(env_id or state["env_id"])
     if env_id != state["env_id"]:
         _check_compatible(env_id, config, state)
         log(f"note: checkpoint trained on {state['env_id']}, evaluating on {env_id}")
-    threads = torch.get_num_threads()
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
+    before = torch.get_num_threads()
+    if threads or config.torch_threads:
+        torch.set_num_threads(threads or config.torch_threads)
     done: list[float] = []
 
     def progress(score: float) -> None:
@@ -127,7 +129,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
         scores = play_episodes(network, env_id, config, episodes, eps, seed, torch_device,
                                on_game=progress)
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
     mean, std = float(np.mean(scores)), float(np.std(scores))
     normalized = None if is_classic(env_id) else human_normalized(resolve_game(env_id), mean)
     log(f"{env_id}: {len(scores)} episodes, eps {eps}: mean {mean:.2f}, std {std:.2f}, "

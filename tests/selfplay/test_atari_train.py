@@ -161,6 +161,15 @@ def pong_run(tmp_path_factory) -> Path:
     return run
 
 
+def test_eval_threads_apply_while_playing_and_are_restored(pong_run):
+    before = torch.get_num_threads()
+    seen: list[tuple[str, int]] = []
+    evaluate(pong_run, episodes=1, eps=1.0, device="cpu", threads=1,
+             log=lambda line: seen.append((line, torch.get_num_threads())))
+    assert [n for line, n in seen if line.startswith("game 1/1: ")] == [1]
+    assert torch.get_num_threads() == before
+
+
 def test_video_of_a_short_clip(pong_run, tmp_path):
     network, config, _ = load_policy(pong_run, torch.device("cpu"))
     lines: list[str] = []
