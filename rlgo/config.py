@@ -8,6 +8,7 @@ against the field types, so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import types
@@ -57,12 +58,26 @@ def load_config(cls: type[T], path: str | Path | None = None,
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path} must hold a mapping of keys to values")
         data = loaded or {}
+    from_file = copy.deepcopy(data)
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {item!r}")
         _assign(data, key.strip().split("."), read_yaml(value) if value else "")
-    return _build(cls, data, source, "")
+    try:
+        return _build(cls, data, source, "")
+    except ConfigError:
+        if not overrides or not _builds(cls, from_file, source):
+            raise
+    return _build(cls, data, "--set", "")  # the file is fine: the error names the override
+
+
+def _builds(cls: type, data: Any, source: str) -> bool:
+    try:
+        _build(cls, data, source, "")
+    except ConfigError:
+        return False
+    return True
 
 
 def to_dict(config: Any) -> dict[str, Any]:

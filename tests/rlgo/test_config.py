@@ -53,6 +53,19 @@ def test_exponents_without_a_dot_are_numbers(tmp_path):
         load_config(Train, None, ["total_steps=2.5"])
 
 
+def test_errors_name_the_override_or_the_file_at_fault(tmp_path):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("lr: 0.5\n")
+    bad.write_text("lr: fast\n")
+    with pytest.raises(ConfigError, match=r"^--set: lr must be float, got 'abc'"):
+        load_config(Train, good, ["lr=abc"])
+    with pytest.raises(ConfigError, match=r"^--set: unknown key 'replay.alfa'"):
+        load_config(Train, good, ["replay.alfa=1"])
+    with pytest.raises(ConfigError, match=r"bad\.yaml: lr must be float, got 'fast'"):
+        load_config(Train, bad, ["total_steps=5"])
+    assert load_config(Train, bad, ["lr=0.1"]).lr == 0.1  # an override may mend the file
+
+
 def test_unknown_key_names_the_key_and_the_file(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("replay:\n  capacty: 5\n")
