@@ -36,10 +36,11 @@ class ReplayConfig:
 
 
 # What `--resume --set key=value` may change: settings the loop and the learner read afresh,
-# none of them in the checkpoint's tensors (total_steps also moves the end of beta's anneal)
+# none of them in the checkpoint's tensors (total_steps also moves the end of beta's anneal;
+# eps_end sets the exploration left after the decay, e.g. to fine-tune at the eval's 0.05)
 CHANGEABLE_ON_RESUME = frozenset({
-    "total_steps", "lr", "adam_eps", "grad_clip", "eval_eps", "eval_episodes", "eval_every",
-    "checkpoint_every", "log_every", "device", "torch_threads"})
+    "total_steps", "lr", "adam_eps", "grad_clip", "eps_end", "eval_eps", "eval_episodes",
+    "eval_every", "checkpoint_every", "log_every", "device", "torch_threads"})
 
 
 @dataclasses.dataclass(frozen=True)

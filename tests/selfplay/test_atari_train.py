@@ -92,14 +92,16 @@ def _assert_same_run(whole, resumed) -> None:
     assert a["actor_rng"] == b["actor_rng"] and a["env"] == b["env"]
 
 
-def test_resume_takes_a_new_lr_and_total_steps_and_refuses_other_changes(tmp_path):
+def test_resume_takes_a_new_lr_eps_end_and_total_steps_and_refuses_other_changes(tmp_path):
     train(CARTPOLE, None, tmp_path / "run", log=_quiet([]))
     with pytest.raises(RunDirError, match="differs .* in n_step"):
         train(dataclasses.replace(CARTPOLE, n_step=1), None, tmp_path / "run", resume=True)
     lines: list[str] = []
-    longer = dataclasses.replace(CARTPOLE, lr=CARTPOLE.lr / 2, total_steps=1200)
+    longer = dataclasses.replace(CARTPOLE, lr=CARTPOLE.lr / 2, total_steps=1200, eps_end=0.2)
     result = train(longer, None, tmp_path / "run", resume=True, log=_quiet(lines))
     assert result.steps == 1200
+    epsilons = {r["step"]: float(r["epsilon"]) for r in _metrics(tmp_path / "run") if r["epsilon"]}
+    assert epsilons["900"] == pytest.approx(0.05) and epsilons["1200"] == pytest.approx(0.2)
     assert f"resume: lr changed from {CARTPOLE.lr} to {CARTPOLE.lr / 2} (written to " \
            f"config.yaml)" in lines
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["total_steps"] == 1200
