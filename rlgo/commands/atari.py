@@ -107,7 +107,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     try:
         evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
-                 args.device, threads=args.threads)
+                 args.device, threads=args.threads, points=args.points)
     except _user_errors() as err:
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
@@ -158,5 +158,8 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.add_argument("--threads", type=positive_int, metavar="N",
                           help="CPU threads for torch (default: the run's torch_threads; 1 "
                                "when a trainer shares the cores, or both crawl)")
+    evaluate.add_argument("--points", action="store_true",
+                          help="also print each game's points in order (+ won, - lost) and "
+                               "how often a point is lost after a won one and after a lost one")
     evaluate.set_defaults(func=run_eval)
     return train, evaluate

@@ -10,6 +10,11 @@ score (agent - random) / (human - random) against the DQN Nature paper's human b
 
 Episodes run on up to 8 environments at once; environment e plays games e, e + N, ... so the
 set of games does not favour short ones.
+
+With `points=True` each game is also written as its points in order ('+' a reward, '-' a
+penalty: in Pong a point won or lost) and the summary says how often a point is lost after a
+won one, after a lost one, and as a game's first: a weakness that shows only after a lost
+point (a serve the agent rarely saw) makes lost points come in runs.
 """
 
 from __future__ import annotations
@@ -51,9 +56,10 @@ class EvalResult:
 
 def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, episodes: int,
                   eps: float, seed: int, device: torch.device | str = "cpu",
-                  on_game: Callable[[float], None] | None = None) -> list[float]:
+                  on_game: Callable[[float, str], None] | None = None) -> list[float]:
     """Raw scores of `episodes` whole games played epsilon-greedily with `network`;
-    `on_game(score)` is called as each game ends (games of a strong agent take minutes)."""
+    `on_game(score, points)` is called as each game ends (games of a strong agent take
+    minutes), `points` being the game's nonzero rewards in order as '+' and '-'."""
     num_envs = min(episodes, MAX_EVAL_ENVS)
     env = make_vec_env(env_id, num_envs, training=False, noop_max=config.noop_max,
                        sticky_actions=config.sticky_actions,
@@ -62,17 +68,20 @@ def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, epis
     quota = [len(range(e, episodes, num_envs)) for e in range(num_envs)]
     scores: list[list[float]] = [[] for _ in range(num_envs)]
     returns = np.zeros(num_envs)
+    points: list[list[str]] = [[] for _ in range(num_envs)]
     obs = env.reset(seed=seed)
     try:
         while any(len(scores[e]) < quota[e] for e in range(num_envs)):
             out = env.step(actor.act(obs, eps))
             returns += out.score
+            for e in np.flatnonzero(out.score):
+                points[e].append("+" if out.score[e] > 0 else "-")
             for e in np.flatnonzero(out.terminated | out.truncated):
                 if len(scores[e]) < quota[e]:
                     scores[e].append(float(returns[e]))
                     if on_game is not None:
-                        on_game(float(returns[e]))
-                returns[e] = 0.0
+                        on_game(float(returns[e]), "".join(points[e]))
+                returns[e], points[e] = 0.0, []
             obs = out.obs
     finally:
         env.close()
@@ -107,9 +116,10 @@ def load_policy(checkpoint: str | Path, device: torch.device
 def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 30,
              eps: float = 0.05, video: str | Path | None = None, seed: int = 0,
              device: str = "auto", log: Callable[[str], None] = print,
-             threads: int | None = None) -> EvalResult:
+             threads: int | None = None, points: bool = False) -> EvalResult:
     """Play `episodes` games with the checkpoint's network; print and return the scores.
-    `threads` (else the run's torch_threads, else torch's default) sets torch's CPU threads."""
+    `threads` (else the run's torch_threads, else torch's default) sets torch's CPU threads;
+    `points` also prints each game's points and how lost points follow each other."""
     torch_device = resolve_device(device)
     network, config, state = load_policy(checkpoint, torch_device)
     env_id = canonical_env_id(env_id or state["env_id"])
@@ -120,10 +130,13 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
     if threads or config.torch_threads:
         torch.set_num_threads(threads or config.torch_threads)
     done: list[float] = []
+    games: list[str] = []
 
-    def progress(score: float) -> None:
+    def progress(score: float, game_points: str) -> None:
         done.append(score)
-        log(f"game {len(done)}/{episodes}: {score:g} (mean so far {np.mean(done):.2f})")
+        games.append(game_points)
+        log(f"game {len(done)}/{episodes}: {score:g} (mean so far {np.mean(done):.2f})"
+            + (f" {game_points}" if points else ""))
 
     try:
         scores = play_episodes(network, env_id, config, episodes, eps, seed, torch_device,
@@ -138,9 +151,28 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
         random_score, human_score = NATURE_SCORES[resolve_game(env_id)]
         log(f"human-normalised score: {100 * normalized:.1f}% (random {random_score}, human "
             f"{human_score}; baseline set: {HUMAN_BASELINE_SET})")
+    if points:
+        log(point_streaks(games))
     if video is not None:
         record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
     return EvalResult(env_id, scores, mean, std, normalized)
+
+
+def point_streaks(games: list[str]) -> str:
+    """How often a point is lost ('-') after a won one, after a lost one, and as a game's
+    first, over games written as '+'/'-' strings."""
+    before = {"": "as a game's first", "+": "after a won point", "-": "after a lost point"}
+    lost = {name: [0, 0] for name in before.values()}  # [points lost, points played]
+    for game in games:
+        for i, point in enumerate(game):
+            counts = lost[before[game[i - 1:i]]]  # game[-1:0] is "" for the first point
+            counts[0] += point == "-"
+            counts[1] += 1
+    if not any(games):
+        return "points: none scored"
+    rates = ", ".join(f"{key} {100 * k / n:.0f}% ({k}/{n})" for key, (k, n) in lost.items() if n)
+    won = sum(game.count("+") for game in games)
+    return f"points: {won} won, {sum(map(len, games)) - won} lost; lost {rates}"
 
 
 def _check_compatible(env_id: str, config: DQNConfig, state: dict) -> None:

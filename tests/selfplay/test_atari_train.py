@@ -19,7 +19,7 @@ import yaml
 from rlgo.commands import atari as atari_cli
 from rlgo.config import ConfigError, load_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
-from selfplay.atari.evaluate import load_policy, record_video
+from selfplay.atari.evaluate import load_policy, point_streaks, record_video
 from selfplay.rundir import RunDirError, load_checkpoint_file
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
@@ -251,15 +251,28 @@ def test_cli_sigterm_stops_with_a_checkpoint_and_the_resume_command(tmp_path, ca
 def test_cli_eval_plays_whole_pong_games(pong_run, capsys):
     # eps 1 skips the network (the CartPole and video tests use it): this checks the protocol
     assert _cli(["eval", "--checkpoint", str(pong_run), "--episodes", "2", "--eps", "1",
-                 "--device", "cpu"]) == 0
+                 "--device", "cpu", "--points"]) == 0
     out = capsys.readouterr().out
     assert "Pong: 2 episodes, eps 1.0" in out and "human-normalised score" in out
     assert "DQN Nature 2015" in out
     # a line per game as it ends (a strong agent's 30 games take minutes), then the summary
-    games = [float(line.split(": ")[1].split()[0]) for line in out.splitlines()
-             if line.startswith("game ")]
+    lines = [line.split(": ")[1].split() for line in out.splitlines() if line.startswith("game ")]
+    games = [float(line[0]) for line in lines]
     assert len(games) == 2 and "game 2/2" in out and all(-21 <= g <= 21 for g in games)
     assert f"mean {sum(games) / 2:.2f}, std" in out
+    # --points: each game's points in order add up to its score; a whole game reaches 21
+    points = [line[-1] for line in lines]
+    assert [p.count("+") - p.count("-") for p in points] == games
+    assert all(max(p.count("+"), p.count("-")) == 21 for p in points)
+    won, lost = sum(p.count("+") for p in points), sum(p.count("-") for p in points)
+    assert f"points: {won} won, {lost} lost; lost " in out and "as a game's first" in out
+
+
+def test_point_streaks_count_each_point_by_the_one_before():
+    assert point_streaks(["++-", "-+--"]) == (
+        "points: 3 won, 4 lost; lost after a won point 67% (2/3), after a lost point 50% (1/2), "
+        "as a game's first 50% (1/2)")
+    assert point_streaks(["", ""]) == "points: none scored"
 
 
 def test_nature_config_is_the_dataclass_default():
