@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agents.cpu import flush_denormals
 from envs.go import Rules
 from envs.go.sgf import GameRecord, save_sgf_file
 from selfplay.go_actor import GoActorSettings, GoSelfPlayActor, make_replay
@@ -191,6 +192,7 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
     Returns a summary: the final counters and status fields, the versions seen, restarts
     and recoveries.
     """
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     summary, recoveries = with_recovery(
         lambda again: _run(config, run_dir, again, progress, backend, on_game),
         resume, 0 if backend is not None else config.max_recoveries, progress)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from agents.alphago.networks import PolicyNet, load_network, save_network
+from agents.cpu import flush_denormals
 from envs.go import BLACK, WHITE, Position, Rules
 from selfplay.alphago.batched_games import play_games
 from selfplay.alphago.reinforce import (
@@ -214,6 +215,7 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
            backend: Backend | None = None) -> dict[str, Any]:
     """Train the RL policy for `config.iterations` REINFORCE steps into `run_dir`; returns a
     summary {iterations, games, games_per_s, win_rate_vs_sl, eval_games, policy, run_dir}."""
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     sl = load_network(config.init, "policy", config.size)  # WeightsError: one clear line
     run = RunDir(run_dir, run_identity(config), resume=resume)
     state = run.load_checkpoint() if resume else None

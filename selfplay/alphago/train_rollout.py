@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.alphago import rollout_policy as R
+from agents.cpu import flush_denormals
 from envs.go import kernels
 from selfplay.alphago.dataset import load_meta, load_shard, shard_paths
 from selfplay.alphago.training import (
@@ -183,6 +184,7 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
                   progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Train the rollout policy; returns {"best_val_top1", "history", "policy", "seconds",
     "us_per_move"}. RunDirError / ValueError / OSError for what a user can get wrong."""
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     meta = load_meta(data_dir)
     size = int(meta["size"])
     if not shard_paths(data_dir, "train"):

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from agents.alphago.networks import NetSpec, PolicyNet, load_network, save_network
+from agents.cpu import flush_denormals
 from selfplay.alphago.dataset import load_meta, load_shard, shard_paths
 from selfplay.alphago.training import (
     LoopSettings,
@@ -117,6 +118,7 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
              progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Train the SL policy; returns {"best_val_top1", "history", "policy", "seconds",
     "parameters"}. RunDirError / ValueError / OSError for what a user can get wrong."""
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     meta = load_meta(data_dir)
     if not shard_paths(data_dir, "train"):
         raise ValueError(f"{data_dir}: the dataset has no train shards")

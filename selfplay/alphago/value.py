@@ -36,6 +36,7 @@ import torch
 
 from agents.alphago.features import features_batch
 from agents.alphago.networks import load_network
+from agents.cpu import flush_denormals
 from envs.atomic import atomic_file
 from envs.go import Position, Rules
 from selfplay.alphago.batched_games import RANDOM, play_games
@@ -294,6 +295,7 @@ def run_value(config: ValueConfig, run_dir: str | Path, resume: bool = False,
               backend: Backend | None = None) -> dict[str, Any]:
     """Generate the positions (resumable), train the value net, write RUN/value.pt; returns
     {positions, positions_per_s, val_mse, train_mse, epochs, value, run_dir}."""
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     load_network(config.policy, "policy", config.size)  # a bad file fails before any work
     if not resume and positions_held(Path(run_dir) / "positions"):
         raise RunDirError(f"{run_dir} already holds positions; pass --resume to continue "

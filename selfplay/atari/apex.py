@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.cpu import flush_denormals
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, ApexLearner, frame_dtype, make_replay
 from selfplay.atari.config import CHANGEABLE_ON_RESUME, DQNConfig, config_dict
 from selfplay.atari.envs import canonical_env_id, make_vec_env
@@ -141,6 +142,7 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     on_chunk: called with (agent steps so far, backend) after each chunk (tests kill the
               learner here).
     """
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     result, recoveries = with_recovery(
         lambda again: _train(config, env_id, run_dir, settings, again, save_replay, log,
                              backend, on_chunk),

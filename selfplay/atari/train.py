@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.cpu import flush_denormals
 from agents.dqn import (
     DQNLearner,
     EpsilonGreedyActor,
@@ -372,6 +373,7 @@ def train(config: DQNConfig, env_id: str | None, run_dir: str | Path, resume: bo
           log: Callable[[str], None] = print) -> TrainResult:
     """Train a DQN agent on `env_id` (or config.env) into `run_dir`; see the module docstring.
     Raises RunDirError, ReplayError, UnknownEnvError or ValueError on what a user can fix."""
+    flush_denormals()  # before torch starts its threads: agents/cpu.py
     threads = torch.get_num_threads()
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)  # process-wide, so restored below

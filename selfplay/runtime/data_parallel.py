@@ -47,6 +47,9 @@ class _RankHost:
     """One learner rank in its Ray worker. With world 1 it is a plain learner host."""
 
     def __init__(self, factory: LearnerFactory, rank: int, world: int) -> None:
+        from agents.cpu import flush_denormals  # a fresh worker: before torch's threads start
+
+        flush_denormals()
         self.learner = factory()
         self.rank, self.world = rank, world
 

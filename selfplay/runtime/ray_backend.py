@@ -57,6 +57,9 @@ class _ActorHost:
     """Builds the agent's actor inside the Ray worker (so only the factory is pickled)."""
 
     def __init__(self, factory: ActorFactory, actor_id: int) -> None:
+        from agents.cpu import flush_denormals  # a fresh worker: before torch's threads start
+
+        flush_denormals()
         self.actor = factory(actor_id)
 
     def set_weights(self, payload: tuple[int, Any]) -> None:

@@ -61,6 +61,18 @@ def test_cartpole_trains_checkpoints_and_evaluates(tmp_path):
     assert len(scores) == 3 and all(s >= 1 for s in scores)
 
 
+def test_training_flushes_denormals(tmp_path):
+    """Adam's moments decay into denormals, 10x slower on a CPU: training flushes them."""
+    torch.set_flush_denormal(False)
+    flushed: list[bool] = []
+
+    def log(line: str) -> None:
+        flushed.append((torch.tensor([1e-39]) * 1.0).item() == 0.0)
+
+    train(dataclasses.replace(CARTPOLE, total_steps=300), None, tmp_path / "run", log=log)
+    assert flushed and all(flushed)
+
+
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
     config = dataclasses.replace(CARTPOLE, log_every=150)  # the cut run logs 750, past 600
     whole = train(config, None, tmp_path / "whole", log=_quiet([]))
