@@ -10,7 +10,8 @@
 
 Checkpoints are written to a temporary file in the same folder, fsynced, and renamed over the
 final name, so a run killed at any instant leaves either the old checkpoint or the new one,
-never half of one. Loading checks the file and says which one is broken.
+never half of one; a resumed run deletes the temporary files such a kill leaves behind.
+Loading checks the file and says which one is broken.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import torch
 import yaml
 
-from envs.atomic import atomic_write_bytes
+from envs.atomic import atomic_write_bytes, remove_partial_files
 
 CHECKPOINT = re.compile(r"ckpt-(\d+)\.pt$")
 
@@ -61,6 +62,7 @@ class RunDir:
                 raise RunDirError(f"--resume: the config differs from {config_file} in "
                                   f"{', '.join(fixed)}; resume with the same settings{hint}")
             self.changes = [(k, saved.get(k), config.get(k)) for k in changed]
+            remove_partial_files(self.path)  # half-written files of the run that was killed
         elif self.checkpoint_paths():
             raise RunDirError(f"{self.path} already holds a run; pass --resume to continue it "
                               f"or choose another --run-dir")

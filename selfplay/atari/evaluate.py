@@ -161,7 +161,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
 def point_streaks(games: list[str]) -> str:
     """How often a point is lost ('-') after a won one, after a lost one, and as a game's
     first, over games written as '+'/'-' strings."""
-    before = {"": "as a game's first", "+": "after a won point", "-": "after a lost point"}
+    before = {"+": "after a won point", "-": "after a lost point", "": "as a game's first"}
     lost = {name: [0, 0] for name in before.values()}  # [points lost, points played]
     for game in games:
         for i, point in enumerate(game):

@@ -7,6 +7,7 @@ import csv
 import pytest
 import torch
 
+from envs.atomic import atomic_file
 from selfplay.rundir import RunDir, RunDirError
 
 
@@ -31,6 +32,21 @@ def test_resume_rules(tmp_path):
     with pytest.raises(RunDirError, match="holds no run"):
         RunDir(tmp_path / "other", {"lr": 0.1}, resume=True)
     assert RunDir(tmp_path / "run", {"lr": 0.1}, resume=True).load_checkpoint()["step"] == 1
+
+
+def test_a_resumed_run_deletes_what_a_killed_writer_left_half_written(tmp_path):
+    run = RunDir(tmp_path / "run", {"lr": 0.1})
+    run.save_checkpoint({"step": 1}, 1)
+    (run.games / "game-000001.sgf").write_text("(;GM[1])")
+    killed = [atomic_file(run.checkpoints / "ckpt-000000000002.pt"),
+              atomic_file(run.games / "game-000002.sgf")]
+    for writer in killed:  # entered and never left (nor collected): the writer was killed
+        writer.__enter__().write(b"half")
+    assert len(list(run.path.rglob(".*.tmp"))) == 2
+    resumed = RunDir(tmp_path / "run", {"lr": 0.1}, resume=True)
+    assert not list(run.path.rglob(".*.tmp"))
+    assert [p.name for p in resumed.checkpoint_paths()] == ["ckpt-000000000001.pt"]
+    assert (run.games / "game-000001.sgf").read_text() == "(;GM[1])"
 
 
 def test_resume_may_change_only_the_changeable_keys_and_records_them(tmp_path):
