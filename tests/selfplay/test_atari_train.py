@@ -293,15 +293,17 @@ def test_nature_config_is_the_dataclass_default():
     assert nature.replay.capacity == 1_000_000 and nature.optimizer == "rmsprop"
 
 
-def test_pong_config_is_the_readme_run_with_adam_eps_1e8():
-    """configs/atari/pong.yaml = the README's longest Pong run (its --set list) with eps 1e-8."""
+def test_pong_config_is_the_longest_run_with_adam_eps_1e8_and_eps_end_005():
+    """configs/atari/pong.yaml = the README's longest Pong run (its --set list) with Adam's
+    epsilon at 1e-8 and exploration ending at 0.05."""
     readme_run = ["env=Pong", "total_steps=2000000", "double=true", "dueling=true",
                   "prioritized=true", "n_step=3", "optimizer=adam", "lr=0.0001", "train_every=2",
                   "learning_starts=10000", "target_update=2000", "eps_end=0.01",
                   "eps_decay_steps=100000", "eval_every=25000", "eval_episodes=5", "num_envs=4",
                   "replay.capacity=100000", "checkpoint_every=25000", "adam_eps=1.5e-4"]
     pong = load_config(DQNConfig, CONFIGS / "pong.yaml")
-    assert pong == dataclasses.replace(load_config(DQNConfig, overrides=readme_run), adam_eps=1e-8)
+    assert pong == dataclasses.replace(load_config(DQNConfig, overrides=readme_run),
+                                       adam_eps=1e-8, eps_end=0.05)
 
 
 @pytest.mark.slow
