@@ -46,12 +46,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         f.write(data)
 
 
-def remove_partial_files(root: str | os.PathLike) -> list[Path]:
+def remove_partial_files(root: str | os.PathLike) -> None:
     """Delete the temporary files that writers killed mid-write (SIGKILL, a power cut) left
     under `root`; their targets are untouched. A resumed run calls this before it writes."""
-    removed = []
     for tmp in Path(root).rglob(".*.tmp"):
         if tmp.is_file():
             tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
