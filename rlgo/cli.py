@@ -65,7 +65,7 @@ def _cmd_bench_atari(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_selfplay(args: argparse.Namespace) -> int:
-    from selfplay import bench
+    from selfplay.go import bench
 
     bench.run(load_config(bench.SelfPlayBenchConfig, args.config, args.overrides), args.json)
     return 0
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _late_user_errors() -> tuple[type[Exception], ...]:
     """User errors of modules that only some commands load (torch is slow to import): a
     module that was never imported cannot have raised its error."""
-    networks = sys.modules.get("agents.alphago.networks")
+    networks = sys.modules.get("agents.alphago.nets.networks")
     return (networks.WeightsError,) if networks is not None else ()
 
 

@@ -3,7 +3,7 @@
 The GTP engine, the GUI and the arena all build their players here, so a new kind of player
 (MCTS with rollouts, the network players) is one entry in BUILDERS: a function taking the board
 size, a seed and that kind's keyword options and returning an object with the Player protocol
-(agents.alphago.player).
+(agents.alphago.search.player).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.alphago.mcts import MCTSConfig
-from agents.alphago.mcts_player import MCTSPlayer
-from agents.alphago.player import Player, RandomPlayer
-from agents.alphago.rollout import RolloutEvaluator
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search.mcts import MCTSConfig
+from agents.alphago.search.mcts_player import MCTSPlayer
+from agents.alphago.search.player import Player, RandomPlayer
 
 from .config import ConfigError, load_config
 
@@ -45,7 +45,7 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
              weights: str | None = None, value_weights: str | None = None,
              rollout_weights: str | None = None, linear_rollouts: bool = False,
              mix: float = 0.5, device: str = "cpu", log: Log | None = _stderr) -> Player:
-    """AlphaGo's engine: APV-MCTS (agents.alphago.apv) over the policy net, the value net and
+    """AlphaGo's engine: APV-MCTS (evaluators.apv) over the policy net, the value net and
     rollouts. Networks default to the shipped ones for `size` (networks.default_weights);
     without a value net the values come from rollouts and the policy net is asked only for
     the nodes visited `config.policy_threshold` times (heuristic priors and RAVE before).
@@ -56,8 +56,9 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
     teacher moves far better. Without a policy net for `size` the network-free engine plays
     instead (with its own search settings). One line through `log` says which engine runs.
     A weight file that does not fit is a ConfigError (one line)."""
-    from agents.alphago import apv, networks
-    from agents.alphago import rollout_policy as rp
+    from agents.alphago.evaluators import apv
+    from agents.alphago.nets import networks
+    from agents.alphago.playouts import linear as rp
 
     say = log or (lambda _line: None)
     policy_path = weights or networks.default_weights("policy", size)
@@ -115,7 +116,7 @@ def search_config(kind: str, path: str | Path | None = None,
     """The search settings for a player kind: the YAML file when given, else the kind's own
     defaults (APV_SEARCH for "alphago", MCTSConfig() otherwise); then the overrides."""
     if kind == "alphago" and path is None:
-        from agents.alphago.apv import APV_SEARCH
+        from agents.alphago.evaluators.apv import APV_SEARCH
 
         base = [f"{k}={v}" for k, v in dataclasses.asdict(APV_SEARCH).items()]
         return load_config(MCTSConfig, None, [*base, *overrides])

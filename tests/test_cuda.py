@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 import torch
 
-from agents.alphago.apv import NetworkEvaluator
-from agents.alphago.networks import NetSpec, as_input, build_network, load_network, save_network
+from agents.alphago.evaluators.apv import NetworkEvaluator
+from agents.alphago.nets.networks import (
+    NetSpec,
+    as_input,
+    build_network,
+    load_network,
+    save_network,
+)
 from agents.dqn import DQNLearner, LearnerConfig, NatureCNN
 from envs.go import Position, Rules, from_gtp
 

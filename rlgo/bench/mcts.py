@@ -3,7 +3,7 @@
 Each figure is a search from a position a few moves into a game (so the tree is not trivially
 symmetric) for `seconds`, repeated `rounds` times (median). The sweep shows what leaf batching
 (leaves evaluated per parallel rollout call) and virtual loss do to the rate.
-`sims_per_s_9x9_nets` is the alphago player as shipped (agents.alphago.apv: the policy net
+`sims_per_s_9x9_nets` is the alphago player as shipped (evaluators.apv: the policy net
 for nodes visited 8 times, heavy rollouts); `sims_per_s_9x9_nets_every_leaf` is APV-MCTS with
 the policy and value nets at every leaf and rollouts at lambda 0.5 (the shipped nets, or
 freshly initialised ones of the default shape when none are shipped: the cost is the same),
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.alphago.mcts import MCTS, MCTSConfig
-from agents.alphago.player import SearchLimits
-from agents.alphago.rollout import RolloutEvaluator
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search.mcts import MCTS, MCTSConfig
+from agents.alphago.search.player import SearchLimits
 from envs.go import Position, Rules, from_gtp
 
 from .report import emit
@@ -68,8 +68,14 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
 
     import torch
 
-    from agents.alphago.apv import APV_SEARCH, NetworkEvaluator
-    from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, default_weights, load_network
+    from agents.alphago.evaluators.apv import APV_SEARCH, NetworkEvaluator
+    from agents.alphago.nets.networks import (
+        NetSpec,
+        PolicyNet,
+        ValueNet,
+        default_weights,
+        load_network,
+    )
     from rlgo.players import build_player
 
     nets, names = [], []

@@ -59,7 +59,7 @@ def run_config(cls: type, args: argparse.Namespace, flags: dict[str, Any] | None
     """A training command's settings: `cls` from --config, then --set, then the flags that
     were given (None: not given), --device included. A bad value or a CUDA device asked for
     where there is none is a ConfigError."""
-    from selfplay.alphago.training import resolve_device
+    from selfplay.go.training import resolve_device
 
     config = load_config(cls, args.config, args.overrides)
     changes = {k: v for k, v in {**(flags or {}), "device": args.device}.items()

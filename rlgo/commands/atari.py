@@ -55,7 +55,7 @@ def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path 
     """The config file used when --config is not given."""
     if resume and run_dir and (Path(run_dir) / "config.yaml").exists():
         return Path(run_dir) / "config.yaml"
-    from selfplay.atari.envs import is_classic
+    from envs.atari.classic import is_classic
 
     name = "cartpole.yaml" if env and is_classic(env) else "dqn_nature.yaml"
     path = CONFIGS / name
@@ -63,8 +63,8 @@ def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path 
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from envs.atari.classic import canonical_env_id
     from selfplay.atari import DQNConfig, train
-    from selfplay.atari.envs import canonical_env_id
 
     if args.resume and not args.run_dir:
         raise ConfigError("--resume needs --run-dir (the run to continue)")

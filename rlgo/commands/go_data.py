@@ -31,7 +31,7 @@ SL_HELP = "train the SL policy network on a dataset (top-1 accuracy on held-out 
 
 
 def _gen_data(args: argparse.Namespace) -> int:
-    from selfplay.alphago.teacher import (
+    from selfplay.go.teacher import (
         TeacherSettings,
         check_teacher,
         existing_games,
@@ -65,7 +65,7 @@ def _gen_data(args: argparse.Namespace) -> int:
 
 
 def _dataset(args: argparse.Namespace) -> int:
-    from selfplay.alphago.dataset import build_dataset
+    from selfplay.go.dataset import build_dataset
 
     try:
         summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
@@ -83,7 +83,7 @@ def _dataset(args: argparse.Namespace) -> int:
 
 
 def _train_sl(args: argparse.Namespace) -> int:
-    from selfplay.alphago.train_sl import SLConfig, train_sl
+    from selfplay.go.train_sl import SLConfig, train_sl
     from selfplay.rundir import RunDirError
 
     try:

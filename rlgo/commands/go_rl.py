@@ -28,7 +28,7 @@ VALUE_HELP = "train the value network on one position per self-play game of the 
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors a user can cause (imported late: torch and ray are slow to load)."""
-    from agents.alphago.networks import WeightsError
+    from agents.alphago.nets.networks import WeightsError
     from selfplay.rundir import RunDirError
     from selfplay.runtime import RuntimeBackendError
 
@@ -46,7 +46,7 @@ def _common(parser: argparse.ArgumentParser, config_example: str) -> None:
 
 
 def _train_rl(args: argparse.Namespace) -> int:
-    from selfplay.alphago.rl import RLConfig, run_rl
+    from selfplay.go.rl import RLConfig, run_rl
 
     try:
         config = run_config(RLConfig, args, {
@@ -68,7 +68,7 @@ def _train_rl(args: argparse.Namespace) -> int:
 
 
 def _train_value(args: argparse.Namespace) -> int:
-    from selfplay.alphago.value import ValueConfig, run_value
+    from selfplay.go.value import ValueConfig, run_value
 
     try:
         config = run_config(ValueConfig, args, {

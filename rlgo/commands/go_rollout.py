@@ -20,7 +20,7 @@ HELP = "train the fast rollout policy (linear softmax over 3x3/response patterns
 
 
 def run(args: argparse.Namespace) -> int:
-    from selfplay.alphago.train_rollout import RolloutTrainConfig, train_rollout
+    from selfplay.go.train_rollout import RolloutTrainConfig, train_rollout
     from selfplay.rundir import RunDirError
 
     try:
@@ -44,7 +44,7 @@ def register(go_subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="a dataset (rlgo go dataset); only board/move fields are read")
     add_run_options(parser, "checkpoints, metrics and the best policy (RUN/rollout.npz)",
-                    "selfplay/alphago/train_rollout.py",
+                    "selfplay/go/train_rollout.py",
                     device_help="where to train (default cpu: the model is linear)")
     parser.set_defaults(func=run)
     return parser

@@ -19,7 +19,7 @@ import argparse
 import functools
 import sys
 
-from agents.alphago.player import SearchLimits
+from agents.alphago.search.player import SearchLimits
 from envs.go import Rules
 
 from ..config import ConfigError

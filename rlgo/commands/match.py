@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from envs.go.gnugo import find_gnugo
-from selfplay.arena import MatchConfig, MatchError, format_result, run_match
+from selfplay.go.arena import MatchConfig, MatchError, format_result, run_match
 
 from . import positive_float, positive_int, print_progress
 

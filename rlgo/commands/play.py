@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agents.alphago.player import SearchLimits
+from agents.alphago.search.player import SearchLimits
 from envs.go import GoError, parse_color
 
 from ..players import DEFAULT_KIND, build_player, player_kinds

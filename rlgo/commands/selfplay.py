@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace):
     """The SelfPlayConfig from the config file, then --set, then the flags; ConfigError for a
     bad value."""
-    from selfplay.go_selfplay import SelfPlayConfig
+    from selfplay.go.loop import SelfPlayConfig
 
     config = load_config(SelfPlayConfig, args.config, args.overrides)
     flags = {"address": args.address, "actors": args.actors, "learners": args.learners,
@@ -78,7 +78,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from selfplay.go_selfplay import run_selfplay
+    from selfplay.go.loop import run_selfplay
 
     try:
         config = config_from_args(args)

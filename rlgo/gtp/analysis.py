@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from agents.alphago.player import MoveInfo, Player
+from agents.alphago.search.player import MoveInfo, Player
 from envs.go import Position, to_gtp
 
 from .protocol import GtpFailure, to_color, to_int

@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agents.alphago.player import Player, SearchLimits
-from agents.alphago.timing import TimeManager
+from agents.alphago.search.player import Player, SearchLimits
+from agents.alphago.search.timing import TimeManager
 from envs.go import (
     PASS,
     RESIGN,
@@ -63,7 +63,7 @@ class GtpEngine(SessionCommands):
              called again when `boardsize` changes the size).
     rules:   the rules of a new game (boardsize and komi change them).
     limits:  the search limits per move. Once the controller sends time_settings or time_left,
-             the clock's budget (agents.alphago.timing) sets the seconds instead; `limits.visits`
+             the clock's budget (search.timing) sets the seconds instead; `limits.visits`
              and a smaller `limits.seconds` still cap it.
     log:     a text stream for diagnostics (stderr), or None for silence.
     """

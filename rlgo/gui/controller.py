@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.alphago.player import Decision, MoveInfo, Player, SearchLimits
+from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits
 from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, IllegalMove, Position, to_gtp
 from envs.go.rules import COLOR_NAMES
 

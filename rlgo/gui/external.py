@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agents.alphago.player import Decision, MoveInfo, SearchLimits
+from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.go import BLACK, WHITE, GoError, Position, from_gtp, to_gtp
 from envs.go.coords import RESIGN
 from envs.go.gnugo import find_gnugo
@@ -44,7 +44,7 @@ def engine_argv(command: str) -> list[str]:
 
 
 class ExternalGtpPlayer:
-    """A Player (agents.alphago.player) over one external GTP engine process.
+    """A Player (agents.alphago.search.player) over one external GTP engine process.
 
     Calls are serialised by a lock (GTP is one conversation), so a search the GUI abandoned
     finishes before the next command goes out."""

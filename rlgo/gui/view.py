@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from agents.alphago.player import MoveInfo
+from agents.alphago.search.player import MoveInfo
 from envs.go import BLACK, PASS, WHITE
 from envs.go.coords import GTP_COLUMNS
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agents.alphago.player import MoveInfo, Player
+from agents.alphago.search.player import MoveInfo, Player
 from envs.go import Position
 
 

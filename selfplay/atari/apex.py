@@ -41,9 +41,9 @@ import numpy as np
 import torch
 
 from agents.cpu import flush_denormals
+from envs.atari.classic import canonical_env_id, make_vec_env
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, ApexLearner, frame_dtype, make_replay
 from selfplay.atari.config import CHANGEABLE_ON_RESUME, DQNConfig, config_dict
-from selfplay.atari.envs import canonical_env_id, make_vec_env
 from selfplay.atari.train import (
     CHECKPOINT_FORMAT,
     TrainResult,

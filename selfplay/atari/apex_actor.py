@@ -31,8 +31,8 @@ import numpy as np
 import torch
 
 from agents.dqn import DQNLearner, EpsilonGreedyActor, apex_epsilons
+from envs.atari.classic import is_classic, make_vec_env
 from selfplay.atari.config import DQNConfig, resolve_device
-from selfplay.atari.envs import is_classic, make_vec_env
 from selfplay.atari.train import build_network, learner_config
 from selfplay.replay import PrioritizedSampler, UniformSampler
 from selfplay.replay.frames import FLAGS, FrameReplay

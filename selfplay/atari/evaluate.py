@@ -35,8 +35,8 @@ from envs.atari import (
     make_reference_env,
     resolve_game,
 )
+from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.config import DQNConfig, DQNConfigError, config_from_dict, resolve_device
-from selfplay.atari.envs import canonical_env_id, is_classic, make_vec_env
 from selfplay.rundir import CHECKPOINT, RunDirError, load_checkpoint_file
 
 MAX_EVAL_ENVS = 8

@@ -44,6 +44,7 @@ from agents.dqn import (
     LinearSchedule,
     build_q_network,
 )
+from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.config import (
     CHANGEABLE_ON_RESUME,
     DQNConfig,
@@ -51,7 +52,6 @@ from selfplay.atari.config import (
     config_dict,
     resolve_device,
 )
-from selfplay.atari.envs import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
 from selfplay.replay.frames import FrameReplay

@@ -12,12 +12,12 @@ import pytest
 import torch
 import yaml
 
-from agents.alphago.apv import APV_SEARCH, DeferredPolicyEvaluator, NetworkEvaluator
-from agents.alphago.mcts import Evaluation, MCTSConfig
-from agents.alphago.mcts_player import MCTSPlayer
-from agents.alphago.networks import NetSpec, PolicyNet, ValueNet, save_network
-from agents.alphago.player import SearchLimits
-from agents.alphago.rollout import RolloutEvaluator
+from agents.alphago.evaluators.apv import APV_SEARCH, DeferredPolicyEvaluator, NetworkEvaluator
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.nets.networks import NetSpec, PolicyNet, ValueNet, save_network
+from agents.alphago.search.mcts import Evaluation, MCTSConfig
+from agents.alphago.search.mcts_player import MCTSPlayer
+from agents.alphago.search.player import SearchLimits
 from envs.go import PASS, Position, Rules, from_gtp
 from rlgo.cli import main
 from rlgo.config import ConfigError

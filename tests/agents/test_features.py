@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphago import features as F
-from agents.alphago.ladders import ladder_moves
+from agents.alphago.nets import features as F
+from agents.alphago.playouts.ladders import ladder_moves
 from envs.go import BLACK, PASS, WHITE, Position, Rules
 
 # Black to play: a white stone and a white group in atari, black groups of 1-4 liberties.

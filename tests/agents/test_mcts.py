@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphago import tree as T
-from agents.alphago.mcts import MCTS, Evaluation, MCTSConfig
-from agents.alphago.mcts_player import MCTSPlayer
-from agents.alphago.player import SearchLimits
-from agents.alphago.rollout import RolloutEvaluator
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search import tree as T
+from agents.alphago.search.mcts import MCTS, Evaluation, MCTSConfig
+from agents.alphago.search.mcts_player import MCTSPlayer
+from agents.alphago.search.player import SearchLimits
 from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agents.alphago.networks import (
+from agents.alphago.nets.networks import (
     NetSpec,
     PolicyNet,
     ValueNet,

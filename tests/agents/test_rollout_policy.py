@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphago import rollout_policy as R
-from agents.alphago.rollout import RolloutEvaluator
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.playouts import linear as R
 from envs.go import BLACK, PASS, WHITE, Position, Rules, from_gtp, kernels
 from envs.go import playout as P
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.alphago.timing import TimeManager
+from agents.alphago.search.timing import TimeManager
 from envs.go import BLACK, WHITE, Position, Rules
 
 EMPTY_19 = Position.new(Rules(size=19))

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from agents.alphago.player import Decision, RandomPlayer, SearchLimits
+from agents.alphago.search.player import Decision, RandomPlayer, SearchLimits
 from envs.go import PASS, RESIGN, Rules, from_gtp
 from rlgo import __version__
 from rlgo.gtp import COMMANDS, GtpEngine

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from agents.alphago.player import MoveInfo, SearchLimits
+from agents.alphago.search.player import MoveInfo, SearchLimits
 from tests.rlgo.test_gtp_engine import Scripted, V, ask, fails, make
 
 # ---- the end of the game -----------------------------------------------------------------------

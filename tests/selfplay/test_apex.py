@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from agents.dqn import apex_epsilons
+from envs.atari.classic import EnvStep
 from rlgo.cli import main
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate
 from selfplay.atari import apex_actor as apex_actor_module
 from selfplay.atari.apex import ApexSettings, train_distributed
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, make_replay
-from selfplay.atari.envs import EnvStep
 from selfplay.replay import UniformSampler
 from selfplay.replay.frames import FrameReplay
 from selfplay.rundir import load_checkpoint_file

@@ -239,7 +239,7 @@ def _go_batch(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 
 def test_two_data_parallel_learners_make_the_update_of_one_on_the_combined_batch(ray_session):
-    from selfplay.go_learner import GoLearner
+    from selfplay.go.learner import GoLearner
     from selfplay.runtime.data_parallel import LearnerGroup
 
     rng = np.random.default_rng(1)
@@ -273,8 +273,8 @@ def test_each_actor_must_fit_on_one_node():
 
 TWO_NODES = textwrap.dedent("""
     import functools, json, ray
-    from selfplay.bench import NullLearner, two_node_cluster
-    from selfplay.go_actor import GoActorSettings, GoSelfPlayActor, make_replay
+    from selfplay.go.bench import NullLearner, two_node_cluster
+    from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
     from selfplay.runtime import ResourceRequestError
     from selfplay.runtime.ray_backend import RayBackend
 

@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from agents.alphago.player import Decision, SearchLimits
+from agents.alphago.search.player import Decision, SearchLimits
 from envs.go import PASS, Position
 
 

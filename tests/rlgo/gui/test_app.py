@@ -9,7 +9,7 @@ import time
 import pygame
 import pytest
 
-from agents.alphago.player import RandomPlayer, SearchLimits
+from agents.alphago.search.player import RandomPlayer, SearchLimits
 from envs.go import BLACK, PASS, WHITE, Position, from_gtp
 from rlgo.gui.app import App
 from rlgo.gui.controller import OVER, PLAY, SCORING, GameController

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from agents.alphago.player import RandomPlayer, SearchLimits
+from agents.alphago.search.player import RandomPlayer, SearchLimits
 from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, Position, Rules, from_gtp
 from rlgo.gui.controller import OVER, PLAY, SCORING, GameController
 from rlgo.gui.game import ILLEGAL_MESSAGES, GameSettings, chain_at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.alphago.player import SearchLimits
+from agents.alphago.search.player import SearchLimits
 from envs.go import BLACK, PASS, WHITE, GoError, Position, from_gtp
 from rlgo.gui.controller import SCORING, GameController
 from rlgo.gui.external import ExternalGtpPlayer, engine_argv

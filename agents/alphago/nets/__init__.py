@@ -1,0 +1,1 @@
+"""Input features (AlphaGo's planes, symmetries) and the policy and value networks."""

@@ -1,0 +1,179 @@
+"""The AlphaGo networks in torch: the policy net and the value net, and their weight files.
+
+Both are a convolutional trunk over the feature planes (features.py) as in Silver et al. 2016:
+a 5x5 convolution, then `layers - 1` 3x3 convolutions of `filters` channels (the paper: 13
+layers of 192 filters on 19x19; 9x9 needs far less). Batch norm is added after every
+convolution: it lets a small net train in minutes on a CPU, and costs nothing at play time
+(eval mode folds it into an affine map).
+
+    PolicyNet  planes -> logits [B, size*size + 1]: a 1x1 convolution to one plane with a
+               bias per point (the paper's position bias), and a pass logit from the pooled
+               trunk (9x9 games end with passes, so the net must be able to say it).
+    ValueNet   planes (+ the player colour plane) -> value [B] in [-1, 1] for the player to
+               move: 1x1 convolution, a hidden fully connected layer, tanh.
+
+The rollout policy is not here: it is a linear softmax evaluated inside the numba playouts.
+
+Weight files are a dict {"format", "spec", "state", "meta"} written atomically by
+`save_network`; `load_network` reads them with torch.load(weights_only=True) and says clearly
+what is wrong with a file that is not one, is damaged, or does not fit (wrong kind or size).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from agents.alphago.nets.features import num_planes
+from envs.atomic import atomic_file
+
+FORMAT = "rlgo-alphago-net-1"
+KINDS = ("policy", "value")
+WEIGHTS_DIR = Path(__file__).parents[1] / "weights"  # the trained weights shipped in the package
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used (missing, damaged, wrong kind, wrong shape). The
+    message is for the user (one line)."""
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """Everything needed to rebuild a network before loading its weights."""
+
+    kind: str = "policy"        # policy | value
+    size: int = 9
+    planes: str = "alphago"     # features.py plane set
+    layers: int = 6             # convolutions in the trunk
+    filters: int = 64
+    hidden: int = 128           # value head's fully connected layer
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise WeightsError(f"unknown network kind {self.kind!r} (expected policy or value)")
+        if self.layers < 1 or self.filters < 1 or not 2 <= self.size <= 25:
+            raise WeightsError(f"bad network shape: {self}")
+
+    @property
+    def in_planes(self) -> int:
+        """Input planes: the plane set, plus the player colour for the value net."""
+        return num_planes(self.planes, player_colour=self.kind == "value")
+
+
+class _Trunk(nn.Module):
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        convs: list[nn.Module] = []
+        channels = spec.in_planes
+        for i in range(spec.layers):
+            kernel = 5 if i == 0 else 3
+            convs += [nn.Conv2d(channels, spec.filters, kernel, padding=kernel // 2, bias=False),
+                      nn.BatchNorm2d(spec.filters), nn.ReLU(inplace=True)]
+            channels = spec.filters
+        self.body = nn.Sequential(*convs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class PolicyNet(nn.Module):
+    """Move logits [B, size*size + 1] (pass last) for float planes [B, C, size, size]."""
+
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        n = spec.size * spec.size
+        self.trunk = _Trunk(spec)
+        self.head = nn.Conv2d(spec.filters, 1, 1, bias=False)
+        self.point_bias = nn.Parameter(torch.zeros(n))
+        self.pass_logit = nn.Linear(spec.filters, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(x)
+        points = self.head(h).flatten(1) + self.point_bias
+        return torch.cat([points, self.pass_logit(h.mean(dim=(2, 3)))], dim=1)
+
+
+class ValueNet(nn.Module):
+    """Values [B] in [-1, 1] for the player to move, for float planes [B, C+1, size, size]."""
+
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        n = spec.size * spec.size
+        self.trunk = _Trunk(spec)
+        self.head = nn.Sequential(
+            nn.Conv2d(spec.filters, 1, 1), nn.ReLU(inplace=True), nn.Flatten(),
+            nn.Linear(n, spec.hidden), nn.ReLU(inplace=True), nn.Linear(spec.hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.head(self.trunk(x))).squeeze(1)
+
+
+def build_network(spec: NetSpec) -> PolicyNet | ValueNet:
+    return PolicyNet(spec) if spec.kind == "policy" else ValueNet(spec)
+
+
+def as_input(planes: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 planes [B, C, S, S] (features.py) -> the float tensor the networks take."""
+    return torch.from_numpy(np.ascontiguousarray(planes)).to(device).float()
+
+
+def save_network(path: str | Path, net: PolicyNet | ValueNet,
+                 meta: dict[str, Any] | None = None) -> Path:
+    """Write the net's weights atomically (temp file + rename: a crash leaves the old file).
+    `meta` is plain data (the command that trained it, its metrics)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    payload = {"format": FORMAT, "spec": dataclasses.asdict(net.spec), "state": state,
+               "meta": dict(meta or {})}
+    with atomic_file(path) as f:
+        torch.save(payload, f)
+    return path
+
+
+def load_network(path: str | Path, kind: str | None = None, size: int | None = None,
+                 device: torch.device | str = "cpu") -> PolicyNet | ValueNet:
+    """The network saved at `path`, in eval mode. WeightsError when the file is missing or
+    damaged, is not an rlgo network, or is not of the expected kind and board size."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weight file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and torch errors all mean "not a weight file"
+        raise WeightsError(f"{path}: not a readable weight file "
+                           f"({type(err).__name__}: {str(err).splitlines()[0][:120]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not an rlgo network file (expected format {FORMAT})")
+    try:
+        spec = NetSpec(**payload["spec"])
+    except (TypeError, KeyError) as err:
+        raise WeightsError(f"{path}: bad network description: {err}") from None
+    if kind is not None and spec.kind != kind:
+        raise WeightsError(f"{path}: holds a {spec.kind} network, expected a {kind} network")
+    if size is not None and spec.size != size:
+        raise WeightsError(f"{path}: a network for {spec.size}x{spec.size}, "
+                           f"but the board is {size}x{size}")
+    net = build_network(spec)
+    try:
+        net.load_state_dict(payload["state"])
+    except (RuntimeError, KeyError) as err:
+        first = str(err).splitlines()[0][:160]
+        raise WeightsError(f"{path}: weights do not match the network's shape ({first})") from None
+    net.meta = payload.get("meta", {})
+    return net.to(device).eval()
+
+
+def default_weights(kind: str, size: int) -> Path | None:
+    """The shipped weight file for `kind` on `size`x`size`, or None if there is none."""
+    path = WEIGHTS_DIR / f"{kind}_{size}x{size}.pt"
+    return path if path.is_file() else None
+

@@ -1,0 +1,338 @@
+"""Monte-Carlo tree search with batched leaf evaluation (PUCT, optional RAVE).
+
+One search round selects `batch_size` leaves (virtual loss keeps them apart), evaluates them
+in one call to the Evaluator (a network batch, or compiled rollouts on all cores), expands the
+leaves that have been visited `expand_threshold` times, and backs the values up. The tree and
+the walks over it live in tree.py; this module owns positions, limits, move choice and reuse.
+The value-sign convention is stated once, in tree.py: a value belongs to the player to move.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from agents.alphago.search import tree as T
+from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
+from envs.go import PASS, RESIGN, Position
+
+
+class Evaluation(NamedTuple):
+    """What an evaluator says about a batch of B positions.
+
+    priors: float32 [B, size*size + 1], move probabilities (pass last); illegal moves ignored.
+    values: float32 [B], the expected outcome for each position's player to move, in [-1, 1].
+    tails:  optional, for RAVE: per position the moves its rollout played (int32, -1 = pass).
+    """
+
+    priors: np.ndarray
+    values: np.ndarray
+    tails: Sequence[np.ndarray] | None = None
+
+
+class Evaluator(Protocol):
+    """evaluate() scores a batch of leaves. An evaluator may also have
+    `priors(positions) -> float32 [B, size*size + 1]`, better priors than evaluate()'s at a
+    higher price (a policy network): with MCTSConfig.policy_threshold > 0 the search asks it
+    for each node visited that often and replaces the node's priors, as AlphaGo did."""
+
+    def evaluate(self, positions: Sequence[Position]) -> Evaluation: ...
+
+
+@dataclass(frozen=True)
+class MCTSConfig:
+    """Search settings. AlphaGo used c_puct 5, virtual loss 3 and expansion after 40 visits
+    with networks; without networks, RAVE (rave_equivalence > 0) and a small c_puct win."""
+
+    c_puct: float = 1.0
+    virtual_loss: float = 1.0
+    batch_size: int = 16
+    expand_threshold: int = 1
+    rave_equivalence: float = 1000.0   # 0 turns RAVE off
+    fpu: float = 0.0                   # Q assumed for unvisited edges without AMAF data
+    resign_threshold: float = 0.05     # resign when the best win rate falls below this
+    resign_min_visits: int = 200
+    dirichlet_alpha: float = 0.0       # root noise for self-play (0: off)
+    dirichlet_weight: float = 0.25
+    temperature: float = 0.0           # 0: play the most visited move
+    temperature_moves: int = 0         # moves from the start that use the temperature
+    policy_threshold: int = 0          # visits before the evaluator's priors() replace a
+                                       # node's priors (0: evaluate()'s priors are final)
+    max_nodes: int = 150_000           # the tree starts afresh when half of either is used
+    max_edges: int = 6_000_000
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.expand_threshold < 1:
+            raise ValueError("batch_size and expand_threshold must be at least 1")
+        if self.policy_threshold < 0:
+            raise ValueError(f"policy_threshold must be 0 (off) or more, got "
+                             f"{self.policy_threshold}")
+
+
+class MCTS:
+    """A reusable search: call search() for each move of a game; the subtree under the move
+    played is kept when the next position continues from the last searched one."""
+
+    def __init__(self, evaluator: Evaluator, config: MCTSConfig | None = None,
+                 rng: np.random.Generator | None = None):
+        self.evaluator = evaluator
+        self.config = config or MCTSConfig()
+        self.rng = rng or np.random.default_rng(0)
+        self.tree = T.Tree(self.config.max_nodes, self.config.max_edges)
+        self.positions: list[Position | None] = []
+        self.root = -1
+        self.simulations = 0  # in the last search
+        self._policy = getattr(evaluator, "priors", None) \
+            if self.config.policy_threshold > 0 else None
+        self._scratch: dict[int, np.ndarray] = {}
+
+    # ---- public -------------------------------------------------------------------------------
+
+    def search(self, position: Position, limits: SearchLimits,
+               stop: threading.Event | None = None,
+               report: Callable[[list[MoveInfo]], None] | None = None,
+               report_every: float = 1.0) -> list[MoveInfo]:
+        """Search from `position` until a limit is reached or `stop` is set; returns the root's
+        candidates, most visited first."""
+        self._set_root(position)
+        start = time.perf_counter()
+        next_report = start + report_every
+        done = 0
+        visits_limit = limits.visits
+        while True:
+            if stop is not None and stop.is_set():
+                break
+            if visits_limit is not None and done >= visits_limit:
+                break
+            if limits.seconds is not None and time.perf_counter() - start >= limits.seconds:
+                break
+            if self.tree.terminal[self.root]:
+                break
+            batch = self.config.batch_size
+            if visits_limit is not None:
+                batch = min(batch, visits_limit - done)
+            done += self._round(batch)
+            if report is not None and time.perf_counter() >= next_report:
+                report(self.candidates())
+                next_report = time.perf_counter() + report_every
+        self.simulations = done
+        return self.candidates()
+
+    def candidates(self) -> list[MoveInfo]:
+        """The root's moves as analysis shows them, most visited first."""
+        tree = self.tree
+        if self.root < 0 or tree.count[self.root] == 0:
+            return []
+        edges = tree.edges(self.root)
+        order = np.argsort(-tree.N[edges], kind="stable")
+        infos = []
+        for i in order:
+            e = edges.start + int(i)
+            n = float(tree.N[e])
+            if n <= 0:
+                break
+            winrate = (tree.W[e] / n + 1.0) / 2.0
+            spread = 1.96 * math.sqrt(max(winrate * (1 - winrate), 1e-4) / n)
+            infos.append(MoveInfo(move=int(tree.move[e]), visits=int(n), winrate=winrate,
+                                  prior=float(tree.P[e]), lcb=max(0.0, winrate - spread),
+                                  pv=tuple(self._pv(e))))
+        return infos
+
+    def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
+        """Turn the root statistics into a move: temperature or most visits, sensible passing
+        (never pass into a loss; pass back when the opponent passed and we win as the board
+        stands) and resignation."""
+        cfg = self.config
+        if not candidates:
+            return Decision(PASS)
+        best = candidates[0]
+        if position.last_move == PASS and _wins_as_it_stands(position):
+            return Decision(PASS, best.winrate, tuple(candidates))
+        if (best.winrate < cfg.resign_threshold and best.visits >= cfg.resign_min_visits
+                and cfg.resign_threshold > 0):
+            return Decision(RESIGN, best.winrate, tuple(candidates))
+        move = best.move
+        if cfg.temperature > 0 and position.move_number < cfg.temperature_moves:
+            visits = np.array([c.visits for c in candidates], np.float64)
+            weights = visits ** (1.0 / cfg.temperature)
+            move = candidates[int(self.rng.choice(len(candidates), p=weights / weights.sum()))
+                              ].move
+        if move == PASS and not _wins_as_it_stands(position):
+            others = [c for c in candidates if c.move != PASS]
+            if others:  # passing would end or risk the game in a loss: play on
+                move = others[0].move
+        return Decision(move, best.winrate, tuple(candidates))
+
+    # ---- one round ----------------------------------------------------------------------------
+
+    def _round(self, batch: int) -> int:
+        cfg, tree = self.config, self.tree
+        depth_cap = 4 * len(self.positions[self.root].board) + 64
+        paths, leaves, nodes = [], [], []
+        for _ in range(batch):
+            path_nodes = np.empty(depth_cap, np.int32)
+            path_edges = np.empty(depth_cap, np.int64)
+            depth, node = T.select(tree.first, tree.count, tree.child, tree.P, tree.N, tree.W,
+                                   tree.rN, tree.rW, tree.visits, self.root, cfg.c_puct,
+                                   cfg.rave_equivalence, cfg.virtual_loss, cfg.fpu,
+                                   path_nodes, path_edges)
+            if node < 0:  # a new child: make its position and (room permitting) its node
+                parent, edge = int(path_nodes[depth - 1]), int(path_edges[depth - 1])
+                position = self.positions[parent].play(int(tree.move[edge]))
+                node = self._new_node(position)
+                if node >= 0:
+                    tree.child[edge] = node
+            else:
+                position = self.positions[node]
+            if node >= 0 and tree.terminal[node] or position.is_game_over():
+                value = _terminal_value(position)
+                T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
+                         tree.N, tree.W, tree.visits)
+                continue
+            paths.append((path_nodes, path_edges, depth))
+            leaves.append(position)
+            nodes.append(node)
+        if leaves:
+            result = self.evaluator.evaluate(leaves)
+            for i, (path_nodes, path_edges, depth) in enumerate(paths):
+                node = nodes[i]
+                if (node >= 0 and tree.count[node] == 0
+                        and tree.visits[node] + 1 >= cfg.expand_threshold):
+                    self._expand(node, leaves[i], result.priors[i])
+                value = float(result.values[i])
+                if result.tails is not None and cfg.rave_equivalence > 0:
+                    tail = result.tails[i]
+                    T.backup_amaf(path_nodes, path_edges, depth, leaves[i].to_play, value,
+                                  tail, len(tail), tree.first, tree.count, tree.move,
+                                  tree.color, tree.rN, tree.rW, self._played_by(leaves[i]))
+                T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
+                         tree.N, tree.W, tree.visits)
+            if self._policy is not None:
+                self._refine_due(paths)
+        return batch
+
+    # ---- tree upkeep --------------------------------------------------------------------------
+
+    def _new_node(self, position: Position) -> int:
+        if self.tree.full():
+            return -1
+        node = self.tree.add_node(position.to_play, position.is_game_over())
+        if node == len(self.positions):
+            self.positions.append(position)
+        else:
+            self.positions[node] = position
+        return node
+
+    def _refine_due(self, paths: list[tuple[np.ndarray, np.ndarray, int]]) -> None:
+        """Ask the evaluator's priors() for the nodes on these paths that have reached the
+        policy threshold, in one batch (AlphaGo's expansion threshold for the policy net:
+        the network's cost is paid only where the search keeps coming back)."""
+        tree, due = self.tree, set()
+        for path_nodes, _, depth in paths:
+            nodes = path_nodes[:depth]
+            ready = (tree.visits[nodes] >= self.config.policy_threshold) & ~tree.refined[nodes]
+            due.update(nodes[ready].tolist())
+        if due:
+            self._refine(sorted(due))
+
+    def _refine(self, nodes: list[int]) -> None:
+        priors = self._policy([self.positions[n] for n in nodes])
+        for node, p in zip(nodes, priors, strict=True):
+            self.tree.set_priors(node, p)
+            if node == self.root and self.config.dirichlet_alpha > 0:
+                self._add_noise(node)
+
+    def _expand(self, node: int, position: Position, priors: np.ndarray) -> None:
+        self.tree.expand(node, position.legal_moves(), np.asarray(priors, np.float32))
+        if node == self.root and self.config.dirichlet_alpha > 0:
+            self._add_noise(node)
+
+    def _add_noise(self, node: int) -> None:
+        """Mix Dirichlet noise into a node's priors (self-play exploration at the root)."""
+        edges = self.tree.edges(node)
+        noise = self.rng.dirichlet([self.config.dirichlet_alpha] * (edges.stop - edges.start))
+        w = self.config.dirichlet_weight
+        self.tree.P[edges] = ((1 - w) * self.tree.P[edges] + w * noise).astype(np.float32)
+
+    def _set_root(self, position: Position) -> None:
+        """Reuse the subtree for `position` if it continues the last search, else start anew."""
+        node = self._find(position)
+        if (node < 0 or self.tree.n_nodes > self.config.max_nodes // 2
+                or self.tree.n_edges > self.config.max_edges // 2):
+            self.tree.reset()
+            self.positions.clear()
+            node = self._new_node(position)
+        self.root = node
+        self.positions[node] = position  # the caller's object carries the true game history
+        if self.tree.count[node] == 0 and not self.tree.terminal[node]:
+            result = self.evaluator.evaluate([position])
+            self._expand(node, position, result.priors[0])
+        elif self.config.dirichlet_alpha > 0:
+            self._add_noise(node)
+        if (self._policy is not None and self.tree.count[node] > 0
+                and not self.tree.refined[node]):
+            self._refine([node])
+
+    def _find(self, position: Position) -> int:
+        if self.root < 0:
+            return -1
+        root_pos = self.positions[self.root]
+        moves = []
+        for pos in position.ancestors():
+            if (pos.move_number == root_pos.move_number and pos.hash == root_pos.hash
+                    and pos.to_play == root_pos.to_play):
+                break
+            if pos.last_move is None:
+                return -1
+            moves.append(pos.last_move)
+        else:
+            return -1
+        node = self.root
+        for move in reversed(moves):
+            edges = self.tree.edges(node)
+            hit = np.flatnonzero(self.tree.move[edges] == move)
+            if len(hit) == 0 or self.tree.child[edges.start + hit[0]] < 0:
+                return -1
+            node = int(self.tree.child[edges.start + hit[0]])
+        return node
+
+    def _pv(self, edge: int, length: int = 10) -> list[int]:
+        tree, line = self.tree, []
+        while edge >= 0 and len(line) < length:
+            line.append(int(tree.move[edge]))
+            node = int(tree.child[edge])
+            if node < 0 or tree.count[node] == 0:
+                break
+            edges = tree.edges(node)
+            best = int(np.argmax(tree.N[edges]))
+            edge = edges.start + best if tree.N[edges.start + best] > 0 else -1
+        return line
+
+    def _played_by(self, position: Position) -> np.ndarray:
+        n = position.board.size
+        if n not in self._scratch:
+            self._scratch[n] = np.zeros(n, np.int8)
+        return self._scratch[n]
+
+
+def _terminal_value(position: Position) -> float:
+    """Exact value of a finished game for its player to move."""
+    if position.winner is not None:
+        return 1.0 if position.winner == position.to_play else -1.0
+    score = position.score()
+    if score == 0:
+        return 0.0
+    black_wins = score > 0
+    return 1.0 if black_wins == (position.to_play == 1) else -1.0
+
+
+def _wins_as_it_stands(position: Position) -> bool:
+    """Whether the player to move wins if the game ends now, scored by area as the board is."""
+    score = position.score()
+    return score > 0 if position.to_play == 1 else score < 0

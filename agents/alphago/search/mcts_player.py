@@ -1,0 +1,54 @@
+"""A Player (see player.py) that thinks with MCTS over any Evaluator.
+
+Without networks the evaluator is RolloutEvaluator (compiled Go-knowledge playouts with
+heuristic priors): the engine's fallback, and already a real opponent on 9x9.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from agents.alphago.search.mcts import MCTS, Evaluator, MCTSConfig
+from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
+from envs.go import Position
+from envs.go.playout import dead_stones, make_rng
+
+
+class MCTSPlayer:
+    """genmove = search within the limits, then MCTS.choose (passing and resigning rules).
+
+    The tree is kept between moves and reused when the next position continues the game.
+    `status_playouts` random playouts decide which stones are dead at the end of a game.
+    """
+
+    def __init__(self, evaluator: Evaluator, config: MCTSConfig | None = None,
+                 seed: int = 0, name: str = "rlgo-mcts", status_playouts: int = 400):
+        self.name = name
+        self.mcts = MCTS(evaluator, config, np.random.default_rng(seed))
+        self._status_playouts = status_playouts
+        self._status_rng = make_rng(seed + 1)
+        self._lock = threading.Lock()  # one search at a time (GTP analysis runs in a thread)
+
+    def genmove(self, position: Position, limits: SearchLimits) -> Decision:
+        with self._lock:
+            candidates = self.mcts.search(position, limits)
+            return self.mcts.choose(position, candidates)
+
+    def analyze(self, position: Position, report: Callable[[list[MoveInfo]], None],
+                stop: threading.Event, interval: float) -> None:
+        with self._lock:
+            final = self.mcts.search(position, SearchLimits(), stop=stop, report=report,
+                                     report_every=interval)
+        report(final)
+
+    def dead_stones(self, position: Position) -> np.ndarray:
+        return dead_stones(position, self._status_playouts, self._status_rng)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.mcts.root = -1
+            self.mcts.tree.reset()
+            self.mcts.positions.clear()
