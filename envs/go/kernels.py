@@ -20,7 +20,7 @@ _ZOBRIST_SEED = 0x5EED_601
 
 
 @cache
-def neighbor_table(size: int) -> np.ndarray:
+def neighbour_table(size: int) -> np.ndarray:
     """int32 [size*size, 4]: the orthogonal neighbours of each point, padded with -1."""
     table = np.full((size * size, 4), -1, dtype=np.int32)
     for p in range(size * size):

@@ -482,7 +482,7 @@ def _run(position: Position, count: int, rng: np.ndarray) -> tuple[np.ndarray, n
     size = position.rules.size
     scores = np.empty(count, np.float64)
     owned = np.zeros(size * size, np.float64)
-    run_playouts(position.board, position.to_play, position.ko, kernels.neighbor_table(size),
+    run_playouts(position.board, position.to_play, position.ko, kernels.neighbour_table(size),
                  kernels.diagonal_table(size), position.rules.komi, count, rng, scores, owned)
     return scores, owned
 
@@ -491,7 +491,7 @@ def playout_final_board(position: Position, rng: np.ndarray) -> tuple[np.ndarray
     """One playout: (final board int8 [n], moves played int32 [k], -1 for a pass)."""
     size = position.rules.size
     n = size * size
-    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
     board = np.empty(n, np.int8)
     arrays = [np.empty(n, np.int32) for _ in range(6)]
     head, link, libs, gsize, empty, where = arrays

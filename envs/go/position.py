@@ -134,7 +134,7 @@ class Position:
             raise IllegalMove("ko", to_gtp(move, size))
         board = self.board.copy()
         status, captured, removed_own, ko, delta = kernels.play_stone(
-            board, kernels.neighbor_table(size), kernels.zobrist_table(size), move, color,
+            board, kernels.neighbour_table(size), kernels.zobrist_table(size), move, color,
             self.rules.suicide)
         if status == 1:
             raise IllegalMove("occupied", to_gtp(move, size))
@@ -202,7 +202,7 @@ class Position:
             folded, recent = self._seen.folded, self._seen.recent_array()
         else:
             folded = recent = _NO_HASHES
-        kernels.legal_points(self.board, kernels.neighbor_table(size), kernels.zobrist_table(size),
+        kernels.legal_points(self.board, kernels.neighbour_table(size), kernels.zobrist_table(size),
                              self.to_play, self.ko, self.rules.suicide, np.uint64(self.hash),
                              folded, recent, mask[:n], hashes)
         mask[n] = True
@@ -232,7 +232,7 @@ class Position:
     def ownership(self) -> np.ndarray:
         """int8 [size*size]: Tromp-Taylor owner of each point (BLACK, WHITE or 0 for neither)."""
         owner = np.empty(self.board.size, np.int8)
-        kernels.area_owner(self.board, kernels.neighbor_table(self.rules.size), owner)
+        kernels.area_owner(self.board, kernels.neighbour_table(self.rules.size), owner)
         return owner
 
     def area(self) -> tuple[int, int]:

@@ -56,7 +56,7 @@ class ReferenceBoard:
         self.passes = 0
         self.winner = None
 
-    def neighbors(self, p: int) -> list[int]:
+    def neighbours(self, p: int) -> list[int]:
         """The points orthogonally next to p."""
         return self._neighbors[p]
 
@@ -71,7 +71,7 @@ class ReferenceBoard:
         stones, liberties, todo = {p}, set(), [p]
         while todo:
             q = todo.pop()
-            for r in self.neighbors(q):
+            for r in self.neighbours(q):
                 if board[r] == EMPTY:
                     liberties.add(r)
                 elif board[r] == color and r not in stones:
@@ -99,7 +99,7 @@ class ReferenceBoard:
         board = list(self.board)
         board[move] = color
         captured = set()
-        for q in self.neighbors(move):
+        for q in self.neighbours(move):
             if board[q] == opponent(color):
                 stones, liberties = self.group(board, q)
                 if not liberties:
@@ -164,7 +164,7 @@ class ReferenceBoard:
             region, reached, todo = {p}, set(), [p]
             while todo:
                 q = todo.pop()
-                for r in self.neighbors(q):
+                for r in self.neighbours(q):
                     if self.board[r] != EMPTY:
                         reached.add(self.board[r])
                     elif r not in region:

@@ -118,7 +118,7 @@ def featurize(batch: dict[str, np.ndarray], size: int,
     rings, flags, moves = np.empty(cap, np.int8), np.empty(cap, np.int8), np.empty(cap, np.int32)
     m = R.extract_features(boards, batch["to_play"].astype(np.int8),
                            batch["ko"].astype(np.int32), batch["last_move"].astype(np.int32),
-                           kernels.neighbor_table(size), kernels.diagonal_table(size),
+                           kernels.neighbour_table(size), kernels.diagonal_table(size),
                            R.neighbour8_table(size), R.canonical_codes(), index, codes, colours,
                            rings, flags, moves)
     row = np.repeat(np.arange(count), np.diff(index))

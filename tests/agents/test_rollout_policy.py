@@ -95,7 +95,7 @@ def test_pattern_codes_are_tied_over_the_eight_symmetries() -> None:
 
 def test_candidates_are_the_legal_moves_that_fill_no_own_eye() -> None:
     size = 9
-    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
     for seed in range(12):
         pos = _random_position(seed, 20 + 6 * seed)
         legal = pos.legal_moves()[:-1]
@@ -107,7 +107,7 @@ def test_candidates_are_the_legal_moves_that_fill_no_own_eye() -> None:
 def _one_move(policy: R.RolloutPolicy, position: Position, rng: np.ndarray) -> int:
     size = position.rules.size
     n = size * size
-    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
     board, head, link, libs, gsize, empty, where, _, _ = P.work_arrays(n)
     n_empty = P.setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     moves = np.empty(1, np.int32)

@@ -143,6 +143,6 @@ def test_area_score_handles_seki_and_large_regions():
         pos = Position.from_ascii(diagram, komi=0.5)
         owner = np.empty(25, np.int8)
         own_sum = np.zeros(25)
-        score = area_score(pos.board, kernels.neighbor_table(5), 0.5, owner, own_sum)
+        score = area_score(pos.board, kernels.neighbour_table(5), 0.5, owner, own_sum)
         assert score == pos.score()
         assert np.array_equal(owner, pos.ownership())

@@ -59,7 +59,7 @@ def captures(ref: ReferenceBoard, p: int) -> bool:
     """Whether the player to move would capture something by playing at p."""
     opp = opponent(ref.to_play)
     return any(ref.board[q] == opp and len(ref.group(ref.board, q)[1]) == 1
-               for q in ref.neighbors(p))
+               for q in ref.neighbours(p))
 
 
 def play_random_game(rules: Rules, seed: int, max_moves: int, handicap: int = 0) -> Counter:

@@ -104,7 +104,7 @@ class RolloutEvaluator:
         to_play = np.array([p.to_play for p in positions], np.int8)
         ko = np.array([p.ko for p in positions], np.int32)
         last = np.array([_last_point(p) for p in positions], np.int32)
-        nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+        nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
         max_moves = P.MAX_MOVES_PER_POINT * n + 10
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)

@@ -85,7 +85,7 @@ def _fill_planes(position: Position, planes: str, player_colour: bool, out: np.n
     size = position.size
     n = size * size
     flat = out.reshape(out.shape[0], n)
-    nbr = kernels.neighbor_table(size)
+    nbr = kernels.neighbour_table(size)
     color = position.to_play
     ages = turns_since(position)
     if planes == "simple":
@@ -123,7 +123,7 @@ def sensible_moves(position: Position) -> np.ndarray:
     n = position.size * position.size
     legal = position.legal_moves()
     out = np.zeros(n + 1, np.bool_)
-    _sensible(position.board, kernels.neighbor_table(position.size),
+    _sensible(position.board, kernels.neighbour_table(position.size),
               kernels.diagonal_table(position.size), position.to_play, legal[:n], out)
     out[n] = not out[:n].any()
     return out

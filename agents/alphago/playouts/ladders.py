@@ -197,7 +197,7 @@ def ladder_moves(position, max_depth: int = MAX_DEPTH,
     n = size * size
     capture = np.zeros(n, np.uint8)
     escape = np.zeros(n, np.uint8)
-    ladder_planes(position.board, kernels.neighbor_table(size), kernels.zobrist_table(size),
+    ladder_planes(position.board, kernels.neighbour_table(size), kernels.zobrist_table(size),
                   position.to_play, position.legal_moves()[:n], capture, escape, max_depth,
                   max_nodes)
     return capture.astype(bool), escape.astype(bool)

@@ -395,7 +395,7 @@ def candidates(position: Position) -> list[tuple[int, int, int, int]]:
     in point order."""
     size = position.rules.size
     n = size * size
-    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
     board, head, link, libs, gsize, empty, where, _, _ = P.work_arrays(n)
     n_empty = P.setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     last = position.last_move
@@ -414,7 +414,7 @@ def playout(policy: RolloutPolicy, position: Position, rng: np.ndarray
     -1 for a pass), drawing from the playout RNG state `rng` (playout.make_rng)."""
     size = position.rules.size
     n = size * size
-    nbr, diag = kernels.neighbor_table(size), kernels.diagonal_table(size)
+    nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
     board, head, link, libs, gsize, empty, where, _, _ = P.work_arrays(n)
     n_empty = P.setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     moves = np.empty(P.MAX_MOVES_PER_POINT * n + 10, np.int32)
