@@ -14,7 +14,7 @@ TORCH  := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo to
 
 setup: $(STAMP) gnugo
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
@@ -47,10 +47,15 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The figures of docs/benchmarks.md: each bench writes its JSON there, then render.py copies
+# the figures into the page (a test checks that page and JSON agree). Run on an idle machine.
 bench: setup
-	$(BIN)/rlgo bench go --json runs/bench/go.json
-	$(BIN)/rlgo bench mcts --json runs/bench/mcts.json
-	$(BIN)/rlgo bench atari --config configs/bench/atari.yaml --json runs/bench/atari.json
+	$(BIN)/rlgo bench go --json docs/benchmarks/go.json
+	$(BIN)/rlgo bench mcts --json docs/benchmarks/mcts.json
+	$(BIN)/rlgo bench replay --json docs/benchmarks/replay.json
+	$(BIN)/rlgo bench selfplay --json docs/benchmarks/selfplay.json
+	$(BIN)/rlgo bench atari --config configs/bench/atari.yaml --json docs/benchmarks/atari.json
+	$(BIN)/python docs/benchmarks/render.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
