@@ -35,7 +35,7 @@ class LearnerConfig:
 
     optimizer: str = "adam"  # adam | rmsprop
     lr: float = 1e-4
-    adam_eps: float = 1e-8  # torch's default; Rainbow's 1.5e-4 stalls Huber DQN on Pong (README)
+    adam_eps: float = 1e-8  # torch's default; 1.5e-4 stalls Pong (docs/results/pong.md)
     rms_alpha: float = 0.95
     rms_eps: float = 0.01
     rms_centered: bool = True
