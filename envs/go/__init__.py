@@ -1,5 +1,17 @@
-"""Go: rules (Position, Rules), coordinates, compiled playouts, SGF records, GTP clients."""
+"""Go: rules (Position, Rules), coordinates, board helpers (chains, eyes, winner, dead stones,
+handicap points), compiled playouts, SGF records, GTP clients."""
 
+from .board import (
+                    chain_at,
+                    dead_stones,
+                    fills_own_eye,
+                    groups,
+                    liberties,
+                    neighbours,
+                    winner_from_result,
+                    winner_of,
+                    without_stones,
+)
 from .coords import PASS, RESIGN, from_gtp, from_sgf, to_gtp, to_sgf
 from .errors import BadSize, BadVertex, GoError, IllegalMove, SgfError
 from .position import Position
@@ -9,6 +21,7 @@ from .rules import (
                     WHITE,
                     Rules,
                     fixed_handicap,
+                    free_handicap_points,
                     max_fixed_handicap,
                     opponent,
                     parse_color,
@@ -16,6 +29,8 @@ from .rules import (
 
 __all__ = [
     "BLACK", "EMPTY", "PASS", "RESIGN", "WHITE", "BadSize", "BadVertex", "GoError",
-    "IllegalMove", "Position", "Rules", "SgfError", "fixed_handicap", "from_gtp", "from_sgf",
-    "max_fixed_handicap", "opponent", "parse_color", "to_gtp", "to_sgf",
+    "IllegalMove", "Position", "Rules", "SgfError", "chain_at", "dead_stones", "fills_own_eye",
+    "fixed_handicap", "free_handicap_points", "from_gtp", "from_sgf", "groups", "liberties",
+    "max_fixed_handicap", "neighbours", "opponent", "parse_color", "to_gtp", "to_sgf",
+    "winner_from_result", "winner_of", "without_stones",
 ]

@@ -467,15 +467,9 @@ def playout_scores(position: Position, count: int, rng: np.ndarray) -> np.ndarra
 
 def ownership(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
     """float64 [size*size] in [-1, 1]: how often each point ends up Black's (+1) or White's
-    (-1) over `count` random playouts. Stones that are mostly the opponent's are dead."""
+    (-1) over `count` random playouts. Stones that are mostly the opponent's are dead
+    (board.dead_stones)."""
     return _run(position, count, rng)[1] / count
-
-
-def dead_stones(position: Position, count: int, rng: np.ndarray) -> np.ndarray:
-    """Points (flat indices) of stones that random playouts from here mostly lose."""
-    owned = ownership(position, count, rng)
-    board = position.board
-    return np.flatnonzero(((board == 1) & (owned < 0)) | ((board == 2) & (owned > 0)))
 
 
 def _run(position: Position, count: int, rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Rules of the game as one frozen value, and the GTP handicap layouts.
+"""Rules of the game as one frozen value, and the handicap layouts (GTP's fixed and free).
 
 Board size and rules travel as values (a `Rules` inside every Position), never as globals.
 """
@@ -6,6 +6,8 @@ Board size and rules travel as values (a `Rules` inside every Position), never a
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from .coords import check_size, from_rowcol
 from .errors import GoError
@@ -98,3 +100,25 @@ def fixed_handicap(size: int, stones: int) -> list[int]:
         row_from_bottom = line[row_key]
         points.append(from_rowcol(size - 1 - row_from_bottom, line[col_key], size))
     return points
+
+
+def free_handicap_points(size: int, stones: int) -> list[int]:
+    """`stones` well-spread points: GTP's fixed layout as far as it goes, then greedily the
+    point farthest from those chosen, first among the points on or inside the 3rd line (4th
+    on 13x13 and up; the centre on tiny boards), then ring by ring towards the edge."""
+    top = max_fixed_handicap(size)
+    chosen = fixed_handicap(size, min(stones, top)) if top >= 2 and stones >= 2 else []
+    rows, cols = np.divmod(np.arange(size * size), size)
+    edge = np.minimum(np.minimum(rows, cols), np.minimum(size - 1 - rows, size - 1 - cols))
+    inner = min(2 if size < 13 else 3, (size - 1) // 2)
+    outside = np.maximum(0, inner - edge) * (2 * size * size)  # outweighs any distance
+    while len(chosen) < stones:
+        if chosen:
+            r, c = np.divmod(np.array(chosen), size)
+            dist = np.min((rows[:, None] - r) ** 2 + (cols[:, None] - c) ** 2, axis=1)
+        else:
+            dist = np.zeros(size * size, np.int64)
+        score = dist - outside
+        score[chosen] = np.iinfo(np.int64).min
+        chosen.append(int(np.argmax(score)))
+    return chosen

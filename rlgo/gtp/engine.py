@@ -32,6 +32,7 @@ from envs.go import (
     Position,
     Rules,
     fixed_handicap,
+    free_handicap_points,
     max_fixed_handicap,
     to_gtp,
 )
@@ -232,7 +233,7 @@ class GtpEngine(SessionCommands):
 
     def cmd_place_free_handicap(self, args) -> str:
         stones = self._handicap_count(args, self.rules.size ** 2 - 1)
-        return self._place_handicap(game.free_handicap_points(self.rules.size, stones))
+        return self._place_handicap(free_handicap_points(self.rules.size, stones))
 
     def cmd_set_free_handicap(self, args) -> str:
         self._require_empty_board()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from envs.go import BLACK, WHITE, Position, to_gtp
+from envs.go import BLACK, WHITE, Position, groups, to_gtp, without_stones
 
-from . import analysis, game, records
+from . import analysis, records
 from .protocol import GtpFailure, expect, to_color, to_float, to_int
 
 BLACK_OR_WHITE = {BLACK: "black", WHITE: "white"}
@@ -30,7 +30,7 @@ class SessionCommands:
         return self._dead_cache[1]
 
     def cmd_final_score(self, args) -> str:
-        return game.without_stones(self.position, self._dead_stones(self.position)).result()
+        return without_stones(self.position, self._dead_stones(self.position)).result()
 
     def cmd_final_status_list(self, args) -> str:
         expect(args, 1, "invalid status")
@@ -44,7 +44,7 @@ class SessionCommands:
         chosen = [p for p in stones.tolist() if (p in dead) == (status == "dead")]
         size = self.rules.size
         return "\n".join(" ".join(to_gtp(p, size) for p in chain)
-                         for chain in game.groups(self.position, chosen))
+                         for chain in groups(self.position, chosen))
 
     # ---- clocks --------------------------------------------------------------------------------
 

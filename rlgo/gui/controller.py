@@ -22,12 +22,22 @@ from pathlib import Path
 import numpy as np
 
 from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits
-from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, IllegalMove, Position, to_gtp
+from envs.go import (
+    BLACK,
+    PASS,
+    RESIGN,
+    WHITE,
+    GoError,
+    IllegalMove,
+    Position,
+    chain_at,
+    to_gtp,
+    without_stones,
+)
 from envs.go.rules import COLOR_NAMES
 
-from ..gtp.game import without_stones
 from . import game as files
-from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, chain_at, next_choice, verdict
+from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, next_choice, verdict
 from .worker import AnalysisWorker, EngineWorker
 
 PLAY, SCORING, OVER = "play", "scoring", "over"

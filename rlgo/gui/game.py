@@ -1,5 +1,5 @@
 """Small values and helpers under the GUI's controller: the settings of a new game, friendly
-texts for illegal moves, the chain under a click, and game files (SGF) on disk."""
+texts for illegal moves, who won, and game files (SGF) on disk."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.go import BLACK, WHITE, GoError, Position, Rules, fixed_handicap
+from envs.go import BLACK, WHITE, GoError, Position, Rules, fixed_handicap, winner_from_result
 from envs.go.coords import RESIGN
 from envs.go.sgf import load_sgf_file, position_from_record, record_from_position, save_sgf_file
-
-from ..gtp.game import neighbours
 
 TIME_CHOICES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 SIZES = (9, 13, 19)
@@ -49,21 +47,6 @@ class GameSettings:
         return Position.new(self.rules(), handicap=stones)
 
 
-def chain_at(position: Position, point: int) -> list[int]:
-    """The points of the chain of stones at `point` (empty list for an empty point)."""
-    board, size = position.board, position.rules.size
-    color = board[point]
-    if color == 0:
-        return []
-    seen, stack = {point}, [point]
-    while stack:
-        for q in neighbours(stack.pop(), size):
-            if q not in seen and board[q] == color:
-                seen.add(q)
-                stack.append(q)
-    return sorted(seen)
-
-
 def next_choice(choices: tuple[float, ...], now: float | None, step: int) -> float:
     """The entry `step` places after the one nearest `now` (wrapping around)."""
     now = choices[0] if now is None else now
@@ -73,7 +56,7 @@ def next_choice(choices: tuple[float, ...], now: float | None, step: int) -> flo
 
 def verdict(result: str | None, human: int) -> str:
     """'You win!', 'The engine wins.' or 'A draw.' for a result such as 'B+3.5'."""
-    winner = {"B": BLACK, "W": WHITE}.get((result or "")[:1])
+    winner = winner_from_result(result)
     if winner is None:
         return "A draw."
     return "You win!" if winner == human else "The engine wins."

@@ -27,7 +27,7 @@ from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
-from envs.go import BLACK, PASS, RESIGN, WHITE, Position, Rules
+from envs.go import PASS, RESIGN, Position, Rules, winner_of
 from selfplay.replay import ReplayBuffer, ReplayStorage, UniformSampler
 
 
@@ -72,16 +72,6 @@ def visit_distribution(candidates, n: int) -> np.ndarray:
         policy[n] = 1.0
         return policy
     return policy / total
-
-
-def winner_of(position: Position) -> int | None:
-    """BLACK or WHITE, or None for a draw (by resignation, else Tromp-Taylor area)."""
-    if position.winner is not None:
-        return position.winner
-    score = position.score()
-    if score == 0:
-        return None
-    return BLACK if score > 0 else WHITE
 
 
 def play_game(player: MCTSPlayer, settings: GoActorSettings) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from envs.go.board import winner_from_result
 from envs.go.coords import RESIGN, from_gtp, to_gtp
 from envs.go.errors import GoError, IllegalMove
 from envs.go.gtp_client import GtpClient, GtpEngineDied, GtpError, GtpTimeout
@@ -193,8 +194,7 @@ def play_game(black, white, rules: Rules, move_timeout: float, max_moves: int | 
     result, detail = _score(pos, referee, setup_timeout)
     if reason == "move limit":
         detail = f"adjudicated after {pos.move_number} moves; {detail}"
-    winner = {"B": BLACK, "W": WHITE}.get(result[0])
-    return end(result, winner, reason, detail)
+    return end(result, winner_from_result(result), reason, detail)
 
 
 def _describe(err: GtpError, timeout: float | None = None) -> str:

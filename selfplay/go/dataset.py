@@ -49,7 +49,7 @@ import numpy as np
 
 from agents.alphago.nets.features import features, num_planes
 from envs.atomic import atomic_file
-from envs.go import BLACK, PASS, WHITE, Position
+from envs.go import BLACK, PASS, Position, winner_from_result
 from envs.go.sgf import load_sgf_file
 
 FORMAT = "rlgo-go-dataset-1"
@@ -61,16 +61,6 @@ def is_validation(name: str, val_fraction: float) -> bool:
     """Whether the game at relative path `name` is held out (a stable hash of the name)."""
     digest = hashlib.sha1(name.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < val_fraction
-
-
-def winner_from_result(result: str | None) -> int | None:
-    """'B+3.5' / 'B+R' -> BLACK, 'W+...' -> WHITE; draws, voids and unknowns -> None."""
-    text = (result or "").strip().upper()
-    if text.startswith("B+"):
-        return BLACK
-    if text.startswith("W+"):
-        return WHITE
-    return None
 
 
 def game_arrays(path: str, game: int, size: int, planes: str) -> dict[str, Any]:

@@ -37,8 +37,7 @@ import torch
 
 from agents.alphago.nets.networks import PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
-from envs.go import BLACK, WHITE, Position, Rules
-from selfplay.go.actor import winner_of
+from envs.go import BLACK, WHITE, Position, Rules, winner_of
 from selfplay.go.batched_games import play_games
 from selfplay.go.loop import make_backend, save_game
 from selfplay.go.reinforce import (

@@ -38,8 +38,7 @@ from agents.alphago.nets.features import features_batch
 from agents.alphago.nets.networks import load_network
 from agents.cpu import flush_denormals
 from envs.atomic import atomic_file
-from envs.go import Position, Rules
-from selfplay.go.actor import winner_of
+from envs.go import Position, Rules, winner_of
 from selfplay.go.batched_games import RANDOM, play_games
 from selfplay.go.dataset import shard_paths
 from selfplay.go.loop import make_backend

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from envs.go import PASS, Position, Rules
-from envs.go.playout import dead_stones, make_rng, ownership, playout_final_board, playout_scores
+from envs.go import PASS, Position, Rules, dead_stones
+from envs.go.playout import make_rng, ownership, playout_final_board, playout_scores
 
 
 def _replay(position: Position, moves: np.ndarray) -> Position:

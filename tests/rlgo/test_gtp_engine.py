@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from agents.alphago.search.player import Decision, RandomPlayer, SearchLimits
-from envs.go import PASS, RESIGN, Rules, from_gtp
+from envs.go import PASS, RESIGN, Rules, free_handicap_points, from_gtp
 from rlgo import __version__
 from rlgo.gtp import COMMANDS, GtpEngine
-from rlgo.gtp.game import free_handicap_points
 from rlgo.gtp.protocol import MAX_LINE, read_lines
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from agents.alphago.search import tree as T
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
-from envs.go import PASS, RESIGN, Position
+from envs.go import PASS, RESIGN, Position, winner_of
 
 
 class Evaluation(NamedTuple):
@@ -322,17 +322,13 @@ class MCTS:
 
 
 def _terminal_value(position: Position) -> float:
-    """Exact value of a finished game for its player to move."""
-    if position.winner is not None:
-        return 1.0 if position.winner == position.to_play else -1.0
-    score = position.score()
-    if score == 0:
+    """Exact value of a finished game for its player to move: +1 win, -1 loss, 0 draw."""
+    winner = winner_of(position)
+    if winner is None:
         return 0.0
-    black_wins = score > 0
-    return 1.0 if black_wins == (position.to_play == 1) else -1.0
+    return 1.0 if winner == position.to_play else -1.0
 
 
 def _wins_as_it_stands(position: Position) -> bool:
     """Whether the player to move wins if the game ends now, scored by area as the board is."""
-    score = position.score()
-    return score > 0 if position.to_play == 1 else score < 0
+    return winner_of(position) == position.to_play

@@ -13,8 +13,8 @@ import numpy as np
 
 from agents.alphago.search.mcts import MCTS, Evaluator, MCTSConfig
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
-from envs.go import Position
-from envs.go.playout import dead_stones, make_rng
+from envs.go import Position, dead_stones
+from envs.go.playout import make_rng
 
 
 class MCTSPlayer:

@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from envs.go import PASS, Position
-from envs.go.playout import dead_stones
+from envs.go import PASS, Position, dead_stones, fills_own_eye
+from envs.go.playout import make_rng
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class RandomPlayer:
 
     def genmove(self, position: Position, limits: SearchLimits | None = None) -> Decision:
         legal = np.flatnonzero(position.legal_moves()[:-1])
-        legal = [int(p) for p in legal if not _fills_own_eye(position, int(p))]
+        legal = [int(p) for p in legal if not fills_own_eye(position, int(p), position.to_play)]
         if not legal:
             return Decision(PASS)
         return Decision(int(self._rng.choice(legal)))
@@ -95,22 +95,8 @@ class RandomPlayer:
         stop.wait()
 
     def dead_stones(self, position: Position) -> np.ndarray:
-        from envs.go.playout import make_rng
-
         return dead_stones(position, self._playouts, make_rng(int(self._rng.integers(2**62))))
 
     def clear(self) -> None:
         pass
 
-
-def _fills_own_eye(position: Position, p: int) -> bool:
-    size = position.rules.size
-    row, col = divmod(p, size)
-    me = position.to_play
-    for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
-        if 0 <= r < size and 0 <= c < size and position.board[r * size + c] != me:
-            return False
-    diagonals = [(r, c) for r, c in ((row - 1, col - 1), (row - 1, col + 1), (row + 1, col - 1),
-                                     (row + 1, col + 1)) if 0 <= r < size and 0 <= c < size]
-    enemy = sum(position.board[r * size + c] == 3 - me for r, c in diagonals)
-    return enemy + (len(diagonals) < 4) < 2

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from agents.alphago.search.player import RandomPlayer, SearchLimits
-from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, Position, Rules, from_gtp
+from envs.go import BLACK, PASS, RESIGN, WHITE, GoError, Position, Rules, chain_at, from_gtp
 from rlgo.gui.controller import OVER, PLAY, SCORING, GameController
-from rlgo.gui.game import ILLEGAL_MESSAGES, GameSettings, chain_at
+from rlgo.gui.game import ILLEGAL_MESSAGES, GameSettings
 from rlgo.players import build_player
 
 from .helpers import ScriptedPlayer
