@@ -41,8 +41,9 @@ def read_yaml(text: str) -> Any:
 
 
 def load_config(cls: type[T], path: str | Path | None = None,
-                overrides: typing.Sequence[str] = ()) -> T:
-    """Build `cls` from the YAML file at `path` (or its defaults) and `key=value` overrides."""
+                overrides: typing.Sequence[str] = (), base: T | None = None) -> T:
+    """Build `cls` from `base` (default: the class's defaults) changed by the keys of the YAML
+    file at `path` and then by `key=value` overrides."""
     data: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
@@ -58,6 +59,8 @@ def load_config(cls: type[T], path: str | Path | None = None,
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path} must hold a mapping of keys to values")
         data = loaded or {}
+    if base is not None:
+        data = _merged(to_dict(base), data)
     from_file = copy.deepcopy(data)
     for item in overrides:
         key, sep, value = item.partition("=")
@@ -88,6 +91,16 @@ def to_dict(config: Any) -> dict[str, Any]:
 def dump_config(config: Any) -> str:
     """A config dataclass as YAML text."""
     return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    """`base` with `changes` written over it, section by section."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            value = _merged(out[key], value)
+        out[key] = value
+    return out
 
 
 def _assign(data: dict, keys: list[str], value: Any) -> None:

@@ -18,12 +18,14 @@ from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import Player, RandomPlayer
+from agents.alphago.search.presets import preset
 
 from .config import ConfigError, load_config
 
 Builder = Callable[..., Player]  # (size: int, seed: int, **options) -> Player
 Log = Callable[[str], None]
 DEFAULT_KIND = "alphago"  # the networks where weights exist for the board size, else "mcts"
+SEARCH_PRESETS = {"alphago": "apv", "mcts": "mcts"}  # player kind -> its search preset
 
 
 def _stderr(line: str) -> None:
@@ -36,7 +38,12 @@ def _random(size: int, seed: int, **options: Any) -> Player:
 
 def _mcts(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
           heavy: bool = True) -> Player:
-    """The network-free engine: MCTS over compiled rollouts on `threads` cores (default all)."""
+    """The network-free engine: MCTS over compiled rollouts on `threads` cores (default all),
+    with the "mcts" search preset unless `config` is given."""
+    config = config or preset("mcts")
+    if config.policy_threshold > 0:
+        raise ConfigError(f"policy_threshold {config.policy_threshold} needs a policy network; "
+                          "the mcts player has none (set it to 0, or use --player alphago)")
     evaluator = RolloutEvaluator(seed=seed, heavy=heavy, threads=threads)
     return MCTSPlayer(evaluator, config, seed=seed)
 
@@ -46,62 +53,78 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
              rollout_weights: str | None = None, linear_rollouts: bool = False,
              mix: float = 0.5, device: str = "cpu", log: Log | None = _stderr) -> Player:
     """AlphaGo's engine: APV-MCTS (evaluators.apv) over the policy net, the value net and
-    rollouts. Networks default to the shipped ones for `size` (networks.default_weights);
-    without a value net the values come from rollouts and the policy net is asked only for
-    the nodes visited `config.policy_threshold` times (heuristic priors and RAVE before).
+    rollouts, with the "apv" search preset unless `config` is given. Networks default to the
+    shipped ones for `size` (networks.default_weights); without a value net the values come
+    from rollouts and the policy net is asked only for the nodes visited
+    `config.policy_threshold` times (heuristic priors and RAVE before); with one, every leaf
+    gets both nets, as in the paper, and policy_threshold is set to 0 (the log line says so).
     Rollouts are the MoGo-style heavy playouts unless a trained rollout policy is asked for
-    (`rollout_weights`, or `linear_rollouts` for the shipped one): at equal visits,
-    network-free MCTS with heavy playouts beat the same search with the trained policy's
-    playouts 19-3 on 9x9 (with and without RAVE), although the trained policy predicts
-    teacher moves far better. Without a policy net for `size` the network-free engine plays
-    instead (with its own search settings). One line through `log` says which engine runs.
-    A weight file that does not fit is a ConfigError (one line)."""
+    (`rollout_weights`, or `linear_rollouts` for the shipped one): in search the heavy
+    playouts play better, although the trained policy predicts teacher moves far better.
+    Without a policy net for `size` the network-free engine plays instead, with the "mcts"
+    preset. One line through `log` says which engine runs and any setting it changed. A weight
+    file that does not fit is a ConfigError (one line)."""
     from agents.alphago.evaluators import apv
-    from agents.alphago.nets import networks
-    from agents.alphago.playouts import linear as rp
 
     say = log or (lambda _line: None)
-    policy_path = weights or networks.default_weights("policy", size)
-    try:
-        policy = networks.load_network(policy_path, "policy") if policy_path else None
-        if policy is not None and policy.spec.size != size:
-            say(f"rlgo: engine: network-free MCTS ({policy_path} is for "
-                f"{policy.spec.size}x{policy.spec.size}, the board is {size}x{size})")
-            policy = None
-        elif policy is None:
-            say(f"rlgo: engine: network-free MCTS (no policy network for {size}x{size})")
-        if policy is None:
-            return _mcts(size, seed, threads=threads)
-        if value_weights == "none":  # asked for: rollouts alone give the values
-            value_path = None
-        else:
-            value_path = value_weights or networks.default_weights("value", size)
-        value = networks.load_network(value_path, "value", size) if value_path else None
-        rollout_path = rollout_weights or (rp.default_rollout_weights(size)
-                                           if linear_rollouts else None)
-        rollout = rp.RolloutPolicy.load(rollout_path) if rollout_path else None
-    except (networks.WeightsError, rp.RolloutWeightsError) as err:
-        raise ConfigError(str(err)) from None
+    config = config or preset("apv")
+    nets = _load_networks(size, weights, value_weights, rollout_weights, linear_rollouts)
+    if isinstance(nets, str):  # why no policy net plays
+        unused = "" if config == preset("apv") else ", the search settings given unused"
+        say(f"rlgo: engine: network-free MCTS ({nets}; the mcts search preset{unused})")
+        return _mcts(size, seed, threads=threads)
+    (policy, policy_path), (value, value_path), (rollout, rollout_path) = nets
     if value is None:
         mix = 1.0
-    config = config or apv.APV_SEARCH
     # without a value net the policy net is asked only for nodes the search keeps visiting
-    # (apv.DeferredPolicyEvaluator); with one, every leaf gets both nets, as in the paper
+    # (apv.DeferredPolicyEvaluator); with one, every leaf gets both nets
     deferred = config.policy_threshold > 0 and value is None
-    if value is not None:
+    changed = ""
+    if value is not None and config.policy_threshold > 0:
+        changed = (f"; policy_threshold {config.policy_threshold} -> 0, the value net's leaves "
+                   "get the policy net at once")
         config = dataclasses.replace(config, policy_threshold=0)
     rollouts = None
     if mix > 0:
         rollouts = RolloutEvaluator(seed=seed, priors=deferred, threads=threads,
-                                    rollout_policy=rollout)
+                                    linear_policy=rollout)
     evaluator = apv.NetworkEvaluator(policy, value, rollouts, mix=mix, device=device)
     if deferred:
         evaluator = apv.DeferredPolicyEvaluator(evaluator)
     when = f"after {config.policy_threshold} visits" if deferred else "at every leaf"
     say(f"rlgo: engine: alphago (policy {policy_path} {when}; value "
         f"{value_path or 'none, rollouts only'}; rollouts "
-        f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g})")
+        f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g}{changed})")
     return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago")
+
+
+def _load_networks(size: int, weights: str | None, value_weights: str | None,
+                   rollout_weights: str | None, linear_rollouts: bool) -> tuple | str:
+    """((policy, path), (value, path), (rollout policy, path)), each None where there is none,
+    or the reason there is no policy net for `size`. ConfigError for a file that does not
+    fit."""
+    from agents.alphago.nets import networks
+    from agents.alphago.playouts import linear
+
+    policy_path = weights or networks.default_weights("policy", size)
+    try:
+        policy = networks.load_network(policy_path, "policy") if policy_path else None
+        if policy is None:
+            return f"no policy network for {size}x{size}"
+        if policy.spec.size != size:
+            return (f"{policy_path} is for {policy.spec.size}x{policy.spec.size}, the board is "
+                    f"{size}x{size}")
+        if value_weights == "none":  # asked for: rollouts alone give the values
+            value_path = None
+        else:
+            value_path = value_weights or networks.default_weights("value", size)
+        value = networks.load_network(value_path, "value", size) if value_path else None
+        rollout_path = rollout_weights or (linear.default_rollout_weights(size)
+                                           if linear_rollouts else None)
+        rollout = linear.RolloutPolicy.load(rollout_path) if rollout_path else None
+    except (networks.WeightsError, linear.RolloutWeightsError) as err:
+        raise ConfigError(str(err)) from None
+    return (policy, policy_path), (value, value_path), (rollout, rollout_path)
 
 
 BUILDERS: dict[str, Builder] = {
@@ -113,14 +136,10 @@ BUILDERS: dict[str, Builder] = {
 
 def search_config(kind: str, path: str | Path | None = None,
                   overrides: Sequence[str] = ()) -> MCTSConfig:
-    """The search settings for a player kind: the YAML file when given, else the kind's own
-    defaults (APV_SEARCH for "alphago", MCTSConfig() otherwise); then the overrides."""
-    if kind == "alphago" and path is None:
-        from agents.alphago.evaluators.apv import APV_SEARCH
-
-        base = [f"{k}={v}" for k, v in dataclasses.asdict(APV_SEARCH).items()]
-        return load_config(MCTSConfig, None, [*base, *overrides])
-    return load_config(MCTSConfig, path, overrides)
+    """The search settings for a player kind: its preset (search.presets: "apv" for alphago,
+    "mcts" for mcts), changed by the keys of the YAML file at `path` and then by the
+    `key=value` overrides."""
+    return load_config(MCTSConfig, path, overrides, base=preset(SEARCH_PRESETS[kind]))
 
 
 def player_kinds() -> tuple[str, ...]:

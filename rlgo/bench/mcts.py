@@ -12,6 +12,7 @@ as the player runs with a value net.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
 import time
@@ -22,6 +23,7 @@ import numpy as np
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.player import SearchLimits
+from agents.alphago.search.presets import preset
 from envs.go import Position, Rules, from_gtp
 
 from .report import emit
@@ -64,11 +66,9 @@ def _rate(search: MCTS, position: Position, seconds: float) -> float:
 def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float, float, str]:
     """Simulations/s on 9x9 on the CPU of (the alphago player as shipped, the networks at
     every leaf as with a value net), and which networks were used."""
-    import dataclasses
-
     import torch
 
-    from agents.alphago.evaluators.apv import APV_SEARCH, NetworkEvaluator
+    from agents.alphago.evaluators.apv import NetworkEvaluator
     from agents.alphago.nets.networks import (
         NetSpec,
         PolicyNet,
@@ -96,7 +96,7 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
         shipped.append(_rate(player.mcts, _opening(9), seconds))
         evaluator = NetworkEvaluator(nets[0], nets[1], RolloutEvaluator(seed=seed + r,
                                                                         priors=False), mix=0.5)
-        config = dataclasses.replace(APV_SEARCH, policy_threshold=0)
+        config = dataclasses.replace(preset("apv"), policy_threshold=0)
         every_leaf.append(_rate(MCTS(evaluator, config, np.random.default_rng(seed + r)),
                                 _opening(9), seconds))
         evaluator.close()
@@ -105,7 +105,7 @@ def nets_sims_per_second(seconds: float, rounds: int, seed: int) -> tuple[float,
 
 def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
     rows = []
-    default = MCTSConfig()
+    default = preset("mcts")
     for size in (9, 19):
         rate = sims_per_second(_opening(size), default, config.seconds, config.rounds,
                                config.seed)
@@ -125,7 +125,7 @@ def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
     sweep = {}
     for batch in config.batch_sizes:
         for vl in config.virtual_losses:
-            cfg = MCTSConfig(batch_size=batch, virtual_loss=vl)
+            cfg = dataclasses.replace(default, batch_size=batch, virtual_loss=vl)
             rate = sims_per_second(_opening(9), cfg, config.seconds, 1, config.seed)
             sweep[f"batch_{batch}_vl_{vl:g}"] = rate
             rows.append((f"sims_per_s_9x9_batch{batch}_vl{vl:g}", rate, "simulations/s"))

@@ -48,9 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cores for the search's rollouts (default: all)")
     add_network_arguments(parser)
     parser.add_argument("--config", metavar="FILE",
-                        help="MCTS settings (YAML, see configs/go/mcts.yaml, configs/go/apv.yaml)")
+                        help="YAML file of the MCTS settings to change from the player's "
+                             "preset (agents/alphago/search/presets.py)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override an MCTS setting (repeatable)")
+                        metavar="KEY=VALUE", help="change an MCTS setting (repeatable, after "
+                                                  "--config)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--name", default="rlgo", help="the name the engine reports")
     parser.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")

@@ -30,16 +30,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.alphago.playouts import linear as R
+from agents.alphago.playouts import linear
 from agents.cpu import flush_denormals
 from envs.go import kernels
 from selfplay.go.dataset import load_meta, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
+    keep_best,
     resolve_device,
     run_training,
     steps_per_epoch,
+    val_top1,
 )
 from selfplay.rundir import RunDir
 
@@ -74,9 +76,9 @@ class LinearSoftmax(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pattern = nn.Parameter(torch.zeros(R.PATTERN_CODES))
-        self.response = nn.Parameter(torch.zeros(R.RINGS, R.COLOUR_CODES))
-        self.rings = nn.Parameter(torch.zeros(R.RINGS))
+        self.pattern = nn.Parameter(torch.zeros(linear.PATTERN_CODES))
+        self.response = nn.Parameter(torch.zeros(linear.RINGS, linear.COLOUR_CODES))
+        self.rings = nn.Parameter(torch.zeros(linear.RINGS))
         self.flags = nn.Parameter(torch.zeros(3))
         self.pass_weight = nn.Parameter(torch.zeros(1))
 
@@ -94,16 +96,16 @@ class LinearSoftmax(nn.Module):
         out[cand["row"], cand["slot"]] = logit
         return out
 
-    def to_policy(self, meta: dict[str, Any] | None = None) -> R.RolloutPolicy:
+    def to_policy(self, meta: dict[str, Any] | None = None) -> linear.RolloutPolicy:
         """The trained weights as a RolloutPolicy (non-zero entries only)."""
         pattern = self.pattern.detach().cpu().numpy()
         response = self.response.detach().cpu().numpy().reshape(-1)
         pk, rk = np.flatnonzero(pattern), np.flatnonzero(response)
-        return R.RolloutPolicy(dict(zip(pk.tolist(), pattern[pk].tolist(), strict=True)),
-                               dict(zip(rk.tolist(), response[rk].tolist(), strict=True)),
-                               self.rings.detach().cpu().numpy(),
-                               self.flags.detach().cpu().numpy(),
-                               float(self.pass_weight.detach()), meta)
+        return linear.RolloutPolicy(dict(zip(pk.tolist(), pattern[pk].tolist(), strict=True)),
+                                    dict(zip(rk.tolist(), response[rk].tolist(), strict=True)),
+                                    self.rings.detach().cpu().numpy(),
+                                    self.flags.detach().cpu().numpy(),
+                                    float(self.pass_weight.detach()), meta)
 
 
 def featurize(batch: dict[str, np.ndarray], size: int,
@@ -116,11 +118,12 @@ def featurize(batch: dict[str, np.ndarray], size: int,
     cap = count * (n + 1)
     codes, colours = np.empty(cap, np.int32), np.empty(cap, np.int32)
     rings, flags, moves = np.empty(cap, np.int8), np.empty(cap, np.int8), np.empty(cap, np.int32)
-    m = R.extract_features(boards, batch["to_play"].astype(np.int8),
-                           batch["ko"].astype(np.int32), batch["last_move"].astype(np.int32),
-                           kernels.neighbour_table(size), kernels.diagonal_table(size),
-                           R.neighbour8_table(size), R.canonical_codes(), index, codes, colours,
-                           rings, flags, moves)
+    m = linear.extract_features(boards, batch["to_play"].astype(np.int8),
+                                batch["ko"].astype(np.int32),
+                                batch["last_move"].astype(np.int32),
+                                kernels.neighbour_table(size), kernels.diagonal_table(size),
+                                linear.neighbour8_table(size), linear.canonical_codes(), index,
+                                codes, colours, rings, flags, moves)
     row = np.repeat(np.arange(count), np.diff(index))
     slot = np.arange(m) - index[row]
     move = batch["move"].astype(np.int64)
@@ -200,13 +203,10 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
     total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
     policy_path = run.path / "rollout.npz"
 
-    def save_if_best(epoch: int, summary: dict[str, float], history: list) -> None:
-        earlier = [h.get("val_top1", -1.0) for h in history[:-1]]
-        score = summary.get("val_top1", -summary["train_loss"])
-        if not earlier or score > max(earlier) or not policy_path.exists():
-            model.to_policy({"command": command, "val_top1": summary.get("val_top1"),
-                             "val_loss": summary.get("val_loss"), "epochs": epoch,
-                             "data": str(data_dir), "size": size}).save(policy_path)
+    def save(epoch: int, summary: dict[str, float]) -> None:
+        model.to_policy({"command": command, "val_top1": summary.get("val_top1"),
+                         "val_loss": summary.get("val_loss"), "epochs": epoch,
+                         "data": str(data_dir), "size": size}).save(policy_path)
 
     settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size, augment=False,
                             fields=FIELDS, checkpoint_every=config.checkpoint_every,
@@ -216,9 +216,9 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
         model, optimizer, make_loss(size), data_dir, run, settings,
         schedule=cosine_schedule(total), device=device, resume=resume,
         evaluate=lambda m: evaluate(m, data_dir, size, "val", config.eval_batch),
-        on_epoch=save_if_best, progress=progress, size=size)
+        on_epoch=keep_best(policy_path, save, val_top1), progress=progress, size=size)
     tops = [h["val_top1"] for h in history if "val_top1" in h]
-    speed = R.selection_speed(R.RolloutPolicy.load(policy_path), size)
+    speed = linear.selection_speed(linear.RolloutPolicy.load(policy_path), size)
     return {"best_val_top1": max(tops) if tops else None, "history": history,
             "policy": str(policy_path), "seconds": time.monotonic() - start,
             "us_per_move": speed}

@@ -29,9 +29,11 @@ from selfplay.go.dataset import load_meta, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
+    keep_best,
     resolve_device,
     run_training,
     steps_per_epoch,
+    val_top1,
 )
 from selfplay.rundir import RunDir
 
@@ -141,16 +143,13 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
     total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
     policy_path = run.path / "policy.pt"
 
-    def save_if_best(epoch: int, summary: dict[str, float], history: list) -> None:
-        earlier = [h.get("val_top1", -1.0) for h in history[:-1]]
-        score = summary.get("val_top1", -summary["train_loss"])
-        if not earlier or score > max(earlier) or not policy_path.exists():
-            counts = meta["counts"]
-            save_network(policy_path, model, meta={
-                "command": command, "val_top1": summary.get("val_top1"),
-                "val_loss": summary.get("val_loss"), "epochs": epoch, "data": str(data_dir),
-                "train_positions": counts["train_positions"],
-                "val_positions": counts["val_positions"]})
+    def save(epoch: int, summary: dict[str, float]) -> None:
+        counts = meta["counts"]
+        save_network(policy_path, model, meta={
+            "command": command, "val_top1": summary.get("val_top1"),
+            "val_loss": summary.get("val_loss"), "epochs": epoch, "data": str(data_dir),
+            "train_positions": counts["train_positions"],
+            "val_positions": counts["val_positions"]})
 
     settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size,
                             augment=config.augment, fields=("planes", "move"),
@@ -162,7 +161,8 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
         schedule=cosine_schedule(total, warmup=config.warmup_steps), device=device,
         resume=resume, evaluate=lambda m: evaluate_policy(m, data_dir, "val",
                                                           config.eval_batch, device),
-        on_epoch=save_if_best, progress=progress, size=meta["size"])
+        on_epoch=keep_best(policy_path, save, val_top1), progress=progress,
+        size=meta["size"])
     tops = [h["val_top1"] for h in history if "val_top1" in h]
     return {"best_val_top1": max(tops) if tops else None, "history": history,
             "policy": str(policy_path), "seconds": time.monotonic() - start,

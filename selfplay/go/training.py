@@ -2,7 +2,8 @@
 
     history = run_training(model, optimizer, loss_fn, data_dir, run, settings,
                            schedule=cosine_schedule(total_steps), device="cpu",
-                           resume=False, evaluate=my_eval, on_epoch=save_if_best)
+                           resume=False, evaluate=my_eval,
+                           on_epoch=keep_best(path, save, val_top1))
 
 What the loop owns, so each training command does not rewrite it:
   - epochs over the train split of a dataset (dataset.py): shards in a random order, records
@@ -20,7 +21,7 @@ What the loop owns, so each training command does not rewrite it:
     newest checkpoint left off, mid-epoch included.
 
 `on_epoch(epoch, metrics, history)` runs after each evaluation (before the checkpoint):
-the place to save the best network so far.
+keep_best(path, save, score) makes the hook every stage uses to keep its best network so far.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from selfplay.rundir import RunDir
 
 LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor,
                                                                      dict[str, float]]]
+OnEpoch = Callable[[int, dict[str, float], list[dict[str, float]]], None]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,28 @@ def to_device(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, t
     return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in batch.items()}
 
 
+# ---- keeping the best epoch ----------------------------------------------------------------
+
+def keep_best(path: Path, save: Callable[[int, dict[str, float]], None],
+              score: Callable[[dict[str, float]], float]) -> OnEpoch:
+    """An on_epoch hook that keeps the best epoch's model at `path`: save(epoch, metrics)
+    runs when this epoch scores higher than every earlier one, or when nothing is at `path`
+    yet (a resumed run that stopped before its first save). A later epoch can do worse on
+    held-out data (overfitting), so the last model is not always the one to keep."""
+    def on_epoch(epoch: int, metrics: dict[str, float],
+                 history: list[dict[str, float]]) -> None:
+        earlier = [score(h) for h in history[:-1]]
+        if not earlier or score(metrics) > max(earlier) or not path.exists():
+            save(epoch, metrics)
+    return on_epoch
+
+
+def val_top1(metrics: dict[str, float]) -> float:
+    """A policy's score: held-out top-1 accuracy, or minus the training loss without a val
+    split."""
+    return metrics.get("val_top1", -metrics["train_loss"])
+
+
 # ---- the loop ------------------------------------------------------------------------------
 
 def run_training(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn,
@@ -146,8 +170,7 @@ def run_training(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_
                  schedule: Callable[[int], float] | None = None,
                  device: torch.device | str = "cpu", resume: bool = False,
                  evaluate: Callable[[torch.nn.Module], dict[str, float]] | None = None,
-                 on_epoch: Callable[[int, dict[str, float], list[dict[str, float]]],
-                                    None] | None = None,
+                 on_epoch: OnEpoch | None = None,
                  progress: Callable[[str], None] | None = print,
                  size: int = 9) -> list[dict[str, float]]:
     """Train `model` for settings.epochs epochs on data_dir's train split; returns the

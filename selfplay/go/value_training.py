@@ -18,7 +18,7 @@ import torch
 
 from agents.alphago.nets.networks import NetSpec, ValueNet, as_input, load_network, save_network
 from selfplay.go.dataset import load_shard, shard_paths
-from selfplay.go.training import LoopSettings, resolve_device, run_training
+from selfplay.go.training import LoopSettings, keep_best, resolve_device, run_training
 from selfplay.rundir import RunDir
 
 
@@ -67,13 +67,11 @@ def train_value_net(config, run: RunDir, resume: bool,
                                   weight_decay=config.weight_decay)
     value_path = run.path / "value.pt"
 
-    def save_if_best(epoch: int, summary: dict[str, float], history: list) -> None:
-        earlier = [h["val_mse"] for h in history[:-1]]
-        if not earlier or summary["val_mse"] < min(earlier) or not value_path.exists():
-            save_network(value_path, model, meta={
-                "command": command, "val_mse": summary["val_mse"],
-                "train_mse": summary["train_loss"], "epoch": epoch,
-                "positions": int(summary["train_positions"] + summary["val_positions"])})
+    def save(epoch: int, summary: dict[str, float]) -> None:
+        save_network(value_path, model, meta={
+            "command": command, "val_mse": summary["val_mse"],
+            "train_mse": summary["train_loss"], "epoch": epoch,
+            "positions": int(summary["train_positions"] + summary["val_positions"])})
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
         return {**split_mse(model, data_dir, "val", device),
@@ -85,7 +83,8 @@ def train_value_net(config, run: RunDir, resume: bool,
                             progress_every=config.progress_every, seed=config.seed)
     history = run_training(model, optimizer, value_loss, data_dir, run, settings,
                            device=device, resume=resume, evaluate=evaluate,
-                           on_epoch=save_if_best, progress=progress, size=config.size)
+                           on_epoch=keep_best(value_path, save, lambda h: -h["val_mse"]),
+                           progress=progress, size=config.size)
     best = min(history, key=lambda h: h["val_mse"])
     return {"val_mse": best["val_mse"], "train_mse": best["train_loss"],
             "epochs": len(history), "history": history, "value": str(value_path),

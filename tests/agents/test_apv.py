@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
-from agents.alphago.evaluators.apv import APV_SEARCH, DeferredPolicyEvaluator, NetworkEvaluator
+from agents.alphago.evaluators.apv import DeferredPolicyEvaluator, NetworkEvaluator
+from agents.alphago.evaluators.protocol import Evaluation, PriorSource
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.networks import NetSpec, PolicyNet, ValueNet, save_network
-from agents.alphago.search.mcts import Evaluation, MCTSConfig
+from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
+from agents.alphago.search.presets import PRESETS, preset
 from envs.go import PASS, Position, Rules, from_gtp
 from rlgo.cli import main
 from rlgo.config import ConfigError
@@ -136,8 +137,7 @@ def test_mcts_with_networks_plays_legal_moves() -> None:
     evaluator = NetworkEvaluator(_policy(), _value(0.0),
                                  RolloutEvaluator(seed=3, priors=False, threads=1),
                                  torch_threads=None)
-    player = MCTSPlayer(evaluator, MCTSConfig(**{**APV_SEARCH.__dict__, "batch_size": 4}),
-                        seed=1)
+    player = MCTSPlayer(evaluator, dataclasses.replace(preset("apv"), batch_size=4), seed=1)
     pos = Position.new(Rules(size=SIZE, komi=0.5))
     for _ in range(6):
         decision = player.genmove(pos, SearchLimits(visits=24))
@@ -150,7 +150,8 @@ def test_alphago_player_falls_back_without_weights() -> None:
     lines: list[str] = []
     player = build_player("alphago", 7, seed=0, log=lines.append)  # nothing ships for 7x7
     assert isinstance(player.mcts.evaluator, RolloutEvaluator)
-    assert len(lines) == 1 and "network-free" in lines[0]
+    assert player.mcts.config == preset("mcts")
+    assert len(lines) == 1 and "network-free" in lines[0] and "mcts search preset" in lines[0]
 
 
 def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
@@ -160,8 +161,9 @@ def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
     player = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value),
                           threads=1, log=lines.append)
     assert isinstance(player.mcts.evaluator, NetworkEvaluator)  # both nets at every leaf
-    assert player.mcts.config == dataclasses.replace(APV_SEARCH, policy_threshold=0)
+    assert player.mcts.config == dataclasses.replace(preset("apv"), policy_threshold=0)
     assert "engine: alphago" in lines[0] and "at every leaf" in lines[0]
+    assert "policy_threshold 8 -> 0" in lines[0]  # the changed setting is said, on one line
     # weights for another size: the network-free engine plays that size
     other = build_player("alphago", 7, weights=str(policy), log=lines.append)
     assert isinstance(other.mcts.evaluator, RolloutEvaluator) and "5x5" in lines[-1]
@@ -173,7 +175,7 @@ def test_value_weights_none_leaves_the_values_to_rollouts(tmp_path: Path) -> Non
     player = build_player("alphago", SIZE, weights=str(policy), value_weights="none",
                           threads=1, log=lines.append)
     evaluator = player.mcts.evaluator  # the policy net only where the search returns
-    assert isinstance(evaluator, DeferredPolicyEvaluator) and player.mcts.config == APV_SEARCH
+    assert isinstance(evaluator, DeferredPolicyEvaluator) and player.mcts.config == preset("apv")
     assert evaluator.network.value_net is None and evaluator.network.mix == 1.0
     assert "value none, rollouts only" in lines[0] and "after 8 visits" in lines[0]
 
@@ -190,11 +192,30 @@ def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, ca
     assert len(err) == 1 and "bad.pt" in err[0] and "shape" in err[0]
 
 
-def test_search_settings_for_networks() -> None:
-    shipped = yaml.safe_load((Path(__file__).parents[2] / "configs/go/apv.yaml").read_text())
-    assert search_config("alphago") == MCTSConfig(**{**MCTSConfig().__dict__, **shipped})
-    assert search_config("alphago") == APV_SEARCH
+def test_search_settings_start_from_the_players_preset(tmp_path: Path) -> None:
+    assert set(PRESETS) == {"mcts", "apv"}
+    assert search_config("mcts") == preset("mcts") == MCTSConfig()
+    assert search_config("alphago") == preset("apv") == dataclasses.replace(
+        MCTSConfig(), resign_threshold=0.1, policy_threshold=8)
     assert search_config("alphago", None, ["c_puct=2"]).c_puct == 2.0
+    changes = tmp_path / "search.yaml"  # a user's file holds only the keys it changes
+    changes.write_text("c_puct: 1.5\nbatch_size: 8\n")
+    assert search_config("alphago", changes, ["batch_size=4"]) == dataclasses.replace(
+        preset("apv"), c_puct=1.5, batch_size=4)  # preset, then the file, then --set
     with pytest.raises(ConfigError, match="policy_threshold"):
         search_config("alphago", None, ["policy_threshold=-1"])
-    assert search_config("mcts") == MCTSConfig()
+    changes.write_text("c_pcut: 1.5\n")
+    with pytest.raises(ConfigError, match="search.yaml: unknown key 'c_pcut'"):
+        search_config("mcts", changes)
+    with pytest.raises(KeyError, match="presets: mcts, apv"):
+        preset("alphago")
+
+
+def test_only_evaluators_with_a_policy_net_refine_priors() -> None:
+    rollouts = RolloutEvaluator(threads=1)
+    network = NetworkEvaluator(_policy(), None, rollouts, torch_threads=None)
+    assert isinstance(network, PriorSource)
+    assert isinstance(DeferredPolicyEvaluator(network), PriorSource)
+    assert not isinstance(rollouts, PriorSource)
+    with pytest.raises(ConfigError, match="needs a policy network"):
+        build_player("mcts", SIZE, config=preset("apv"), threads=1)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search import tree as T
-from agents.alphago.search.mcts import MCTS, Evaluation, MCTSConfig
+from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
 from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
@@ -291,3 +292,6 @@ def test_policy_threshold_replaces_the_priors_of_nodes_visited_that_often():
     plain = PolicyOnTop(centre)
     MCTS(plain, MCTSConfig()).search(pos, SearchLimits(visits=200))
     assert plain.asked == 0
+    # a threshold needs an evaluator that declares priors() (a PriorSource): never ignored
+    with pytest.raises(ValueError, match="PriorSource"):
+        MCTS(RolloutEvaluator(seed=0, threads=1), MCTSConfig(policy_threshold=10))

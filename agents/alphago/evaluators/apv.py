@@ -20,8 +20,9 @@ leaves get the network-free engine's evaluation (heavy rollout, heuristic priors
 and MCTS (MCTSConfig.policy_threshold) asks its `priors` for the nodes it keeps visiting. That
 is the shipped engine; NetworkEvaluator at every leaf runs when a value net is used.
 
-Values are for the player to move at each leaf, as MCTS expects (see tree.py). APV_SEARCH is
-the search configuration for networks (configs/go/apv.yaml holds the same values).
+Both are PriorSources (evaluators.protocol) as well as Evaluators. Values are for the player to
+move at each leaf, as MCTS expects (see tree.py). The search settings for the networks are the
+"apv" preset (search.presets).
 """
 
 from __future__ import annotations
@@ -32,24 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.features import features_batch
 from agents.alphago.nets.networks import PolicyNet, ValueNet, as_input
-from agents.alphago.search.mcts import Evaluation, MCTSConfig
 from envs.go import Position
-
-# The shipped engine's search (the alphago player without a value net): the network-free
-# engine's settings (c_puct 1, virtual loss 1, RAVE, heuristic priors from the leaf
-# evaluation) with the policy net's priors for every node visited 8 times
-# (DeferredPolicyEvaluator). It beat the network-free engine 23-7 at 1 s a move on 9x9 (18-2
-# at 0.5 s), where the net at every leaf (c_puct 5, virtual loss 3, RAVE off, as in the
-# paper) went 17-11 over 28 games at 1 s: the net costs 4x a batch of rollouts on a CPU, so
-# asked at every leaf it cut the search to a fifth. AlphaGo's threshold was 40 visits with
-# thousands of simulations a second on 48 CPUs; 8 suits our few thousand on 2 cores.
-# Resignation as in the paper (Q < -0.8, a 10% win rate).
-APV_SEARCH = MCTSConfig(c_puct=1.0, virtual_loss=1.0, batch_size=16, expand_threshold=1,
-                        rave_equivalence=1000.0, fpu=0.0, resign_threshold=0.1,
-                        resign_min_visits=200, policy_threshold=8)
 
 
 class NetworkEvaluator:
@@ -168,7 +156,10 @@ class DeferredPolicyEvaluator:
         if network.value_net is not None:
             raise ValueError("deferred priors value leaves by rollouts alone (no value net)")
         self.network = network
-        self.priors = network.priors
+
+    def priors(self, positions: Sequence[Position]) -> np.ndarray:
+        """The policy net's priors (NetworkEvaluator.priors)."""
+        return self.network.priors(positions)
 
     def evaluate(self, positions: Sequence[Position]) -> Evaluation:
         return self.network.rollouts.evaluate(positions)

@@ -1,8 +1,9 @@
-"""The network-free evaluator: compiled rollouts on all cores, with heuristic priors.
+"""RolloutEvaluator, the network-free evaluator: compiled rollouts on all cores, with priors.
 
-Each leaf of a batch gets one playout (policy.py's Go-knowledge playouts by default; plain
-random ones, or the trained linear softmax of rollout_policy.py, as options); the batch is
-shared out to threads that run compiled code without the GIL, so a search on two cores
+Each leaf of a batch gets one playout (the MoGo-style playouts of playouts.mogo by default;
+plain random ones, or the trained linear softmax policy of playouts.linear, as options), and
+the leaf's priors are playouts.mogo's heuristic ones (or uniform); the batch is shared out to
+threads that run compiled code without the GIL, so a search on two cores
 evaluates two leaves at a time. The value of a leaf is the playout's result for its player to
 move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE.
 """
@@ -16,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
-from agents.alphago.playouts import mogo as policy
-from agents.alphago.playouts.linear import RolloutPolicy, linear_playout, neighbour8_table
-from agents.alphago.search.mcts import Evaluation
+from agents.alphago.evaluators.protocol import Evaluation
+from agents.alphago.playouts import linear, mogo
 from envs.go import Position, kernels
 from envs.go import playout as P
 
@@ -35,9 +35,9 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
         if heavy:
-            played = policy.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
-                                          where, n_empty, to_play[b], ko[b], last_move[b], rng,
-                                          max_moves, moves_out[b], patterns)
+            played = mogo.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                                        where, n_empty, to_play[b], ko[b], last_move[b], rng,
+                                        max_moves, moves_out[b], patterns)
         else:
             played = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty, where,
                                       n_empty, to_play[b], ko[b], rng, max_moves, moves_out[b])
@@ -55,17 +55,17 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
 def linear_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, nbr8,
                     pattern_gamma, response_gamma, flag_gamma, lo, hi, values_out, moves_out,
                     lengths_out):
-    """rollouts() with the trained linear softmax policy (a RolloutPolicy's gamma tables).
+    """rollouts() with the trained linear softmax policy (a linear.RolloutPolicy's tables).
     A kernel of its own: a linear branch inside rollouts() cost the heavy playouts 7%."""
     n = boards.shape[1]
     max_moves = moves_out.shape[1]
     board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
     for b in range(lo, hi):
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
-        played = linear_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
-                                n_empty, to_play[b], ko[b], last_move[b], rng_states[b: b + 1],
-                                max_moves, moves_out[b], pattern_gamma, response_gamma,
-                                flag_gamma)
+        played = linear.linear_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
+                                       where, n_empty, to_play[b], ko[b], last_move[b],
+                                       rng_states[b: b + 1], max_moves, moves_out[b],
+                                       pattern_gamma, response_gamma, flag_gamma)
         lengths_out[b] = min(played, max_moves)
         score = P.area_score(board, nbr, komi, owner, own_sum)
         values_out[b] = 0.0 if score == 0.0 else (1.0 if (score > 0.0) == (to_play[b] == 1)
@@ -79,14 +79,15 @@ class RolloutEvaluator:
             self-atari) instead of uniformly random ones.
     priors: heuristic move priors (captures, escapes, patterns; pass and the first line low)
             instead of uniform ones.
-    rollout_policy: play the playouts with this trained linear softmax policy instead (heavy
+    linear_policy: play the playouts with this trained linear softmax policy instead (heavy
             is then ignored).
     """
 
     def __init__(self, seed: int = 0, heavy: bool = True, priors: bool = True,
-                 threads: int | None = None, rollout_policy: RolloutPolicy | None = None):
+                 threads: int | None = None,
+                 linear_policy: linear.RolloutPolicy | None = None):
         self.heavy = heavy
-        self.rollout_policy = rollout_policy
+        self.linear_policy = linear_policy
         self.use_priors = priors
         self.threads = max(1, threads or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
@@ -111,12 +112,12 @@ class RolloutEvaluator:
         lengths = np.empty(batch, np.int64)
         kernel = rollouts
         args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
-                self._rngs[:batch], self.heavy, policy.pattern_table())
-        if self.rollout_policy is not None:
-            rp = self.rollout_policy
+                self._rngs[:batch], self.heavy, mogo.pattern_table())
+        if self.linear_policy is not None:
+            weights = self.linear_policy
             kernel = linear_rollouts
-            args = (*args[:8], neighbour8_table(size), rp.pattern_gamma, rp.response_gamma,
-                    rp.flag_gamma)
+            args = (*args[:8], linear.neighbour8_table(size), weights.pattern_gamma,
+                    weights.response_gamma, weights.flag_gamma)
         outs = (values, moves, lengths)
         if self._pool is None or batch == 1:
             kernel(*args, 0, batch, *outs)
@@ -131,8 +132,8 @@ class RolloutEvaluator:
         priors = np.ones((batch, n + 1), np.float32)
         if self.use_priors:
             for i, p in enumerate(positions):
-                policy.heuristic_priors(p.board, nbr, diag, p.to_play, int(last[i]),
-                                        p.legal_moves()[:n], policy.pattern_table(), priors[i])
+                mogo.heuristic_priors(p.board, nbr, diag, p.to_play, int(last[i]),
+                                      p.legal_moves()[:n], mogo.pattern_table(), priors[i])
         else:
             priors[:, n] = 0.1
         tails = [moves[i, : lengths[i]] for i in range(batch)]

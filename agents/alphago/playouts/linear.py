@@ -6,7 +6,7 @@ features of a move at empty point p for the player to move are (all compiled, re
 off the incremental playout board of envs.go.playout):
 
     pattern    the 3x3 neighbourhood of p: each of the 8 cells empty / own / opponent / off the
-               board (2 bits, policy.CELLS order), plus for the 4 orthogonal cells whether that
+               board (2 bits, mogo.CELLS order), plus for the 4 orthogonal cells whether that
                stone's group is in atari (4 bits): a 20-bit code, tied over the 8 symmetries
     response   p lies in the 12-point diamond around the opponent's last move: one weight per
                ring (orthogonal, diagonal, two away in line) and one per (ring, 3x3 colours)

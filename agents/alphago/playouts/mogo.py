@@ -1,4 +1,4 @@
-"""Cheap Go knowledge for the network-free engine: playout policy and heuristic priors.
+"""MoGo-style playouts and heuristic priors: cheap Go knowledge for the network-free engine.
 
 The playout policy follows MoGo (Gelly et al., 2006): answer the opponent's last move first —
 save our groups it put in atari, capture its stones left in atari, or play a 3x3 shape

@@ -12,42 +12,21 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from agents.alphago.evaluators.protocol import Evaluator, PriorSource
 from agents.alphago.search import tree as T
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.go import PASS, RESIGN, Position, winner_of
 
 
-class Evaluation(NamedTuple):
-    """What an evaluator says about a batch of B positions.
-
-    priors: float32 [B, size*size + 1], move probabilities (pass last); illegal moves ignored.
-    values: float32 [B], the expected outcome for each position's player to move, in [-1, 1].
-    tails:  optional, for RAVE: per position the moves its rollout played (int32, -1 = pass).
-    """
-
-    priors: np.ndarray
-    values: np.ndarray
-    tails: Sequence[np.ndarray] | None = None
-
-
-class Evaluator(Protocol):
-    """evaluate() scores a batch of leaves. An evaluator may also have
-    `priors(positions) -> float32 [B, size*size + 1]`, better priors than evaluate()'s at a
-    higher price (a policy network): with MCTSConfig.policy_threshold > 0 the search asks it
-    for each node visited that often and replaces the node's priors, as AlphaGo did."""
-
-    def evaluate(self, positions: Sequence[Position]) -> Evaluation: ...
-
-
 @dataclass(frozen=True)
 class MCTSConfig:
-    """Search settings. AlphaGo used c_puct 5, virtual loss 3 and expansion after 40 visits
+    """Search settings. The defaults are the network-free engine's (presets.py names them and
+    the alphago player's). AlphaGo used c_puct 5, virtual loss 3 and expansion after 40 visits
     with networks; without networks, RAVE (rave_equivalence > 0) and a small c_puct win."""
 
     c_puct: float = 1.0
@@ -62,8 +41,8 @@ class MCTSConfig:
     dirichlet_weight: float = 0.25
     temperature: float = 0.0           # 0: play the most visited move
     temperature_moves: int = 0         # moves from the start that use the temperature
-    policy_threshold: int = 0          # visits before the evaluator's priors() replace a
-                                       # node's priors (0: evaluate()'s priors are final)
+    policy_threshold: int = 0          # visits before a PriorSource evaluator's priors()
+                                       # replace a node's (0: evaluate()'s priors are final)
     max_nodes: int = 150_000           # the tree starts afresh when half of either is used
     max_edges: int = 6_000_000
 
@@ -88,8 +67,13 @@ class MCTS:
         self.positions: list[Position | None] = []
         self.root = -1
         self.simulations = 0  # in the last search
-        self._policy = getattr(evaluator, "priors", None) \
-            if self.config.policy_threshold > 0 else None
+        self._policy = None  # the evaluator's priors(), asked at policy_threshold visits
+        if self.config.policy_threshold > 0:
+            if not isinstance(evaluator, PriorSource):
+                raise ValueError(f"policy_threshold {self.config.policy_threshold} needs an "
+                                 f"evaluator with priors() (a PriorSource), not "
+                                 f"{type(evaluator).__name__}")
+            self._policy = evaluator.priors
         self._scratch: dict[int, np.ndarray] = {}
 
     # ---- public -------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agents.alphago.search.mcts import MCTS, Evaluator, MCTSConfig
+from agents.alphago.evaluators.protocol import Evaluator
+from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.go import Position, dead_stones
 from envs.go.playout import make_rng

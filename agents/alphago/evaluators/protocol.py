@@ -1,0 +1,46 @@
+"""What MCTS asks of an evaluator, and the one optional part it may offer.
+
+Every evaluator is an `Evaluator`: evaluate() scores a batch of leaves (priors and values, and
+for RAVE the moves its rollouts played). An evaluator that can also give better priors than
+evaluate()'s at a higher price (a policy network) is a `PriorSource` as well: MCTS asks its
+priors() for the nodes visited MCTSConfig.policy_threshold times, as AlphaGo asked its policy
+net only where the search kept coming back. Both are declared here so the search never guesses
+at an evaluator's methods; this module imports neither torch nor the search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+from envs.go import Position
+
+
+class Evaluation(NamedTuple):
+    """What an evaluator says about a batch of B positions.
+
+    priors: float32 [B, size*size + 1], move probabilities (pass last); illegal moves ignored.
+    values: float32 [B], the expected outcome for each position's player to move, in [-1, 1].
+    tails:  optional, for RAVE: per position the moves its rollout played (int32, -1 = pass).
+    """
+
+    priors: np.ndarray
+    values: np.ndarray
+    tails: Sequence[np.ndarray] | None = None
+
+
+class Evaluator(Protocol):
+    """Scores a batch of leaves in one call (a network batch, or rollouts on all cores)."""
+
+    def evaluate(self, positions: Sequence[Position]) -> Evaluation: ...
+
+
+@runtime_checkable
+class PriorSource(Protocol):
+    """The optional part: priors(positions) -> float32 [B, size*size + 1], pass last, better
+    than evaluate()'s and dearer; they replace a node's priors once it is visited
+    policy_threshold times."""
+
+    def priors(self, positions: Sequence[Position]) -> np.ndarray: ...
