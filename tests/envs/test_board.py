@@ -135,19 +135,18 @@ def test_winner_from_result(result, expected):
 
 def test_dead_stones_come_off_for_scoring():
     pos = Position.from_ascii("""
-        . . . X . . .
-        . O . X . . .
-        . . . X . . .
-        X X X X . . .
-        . . . . . . .
-        . . . . . . .
-        . . . . . . .
-    """, komi=0, ko="simple", to_play=WHITE)
+        . . . . . .
+        . . . . . .
+        . . . . . .
+        O O O O . .
+        . . . O . .
+        . X . O . .
+    """, komi=0, ko="simple", to_play=BLACK)
     dead = dead_stones(pos, 400, make_rng(2))
-    assert dead.tolist() == [from_gtp("B6", 7)]
+    assert dead.tolist() == [from_gtp("B1", 6)]
     scored = without_stones(pos, dead)
-    assert scored.board[from_gtp("B6", 7)] == EMPTY and scored.to_play == WHITE
-    assert scored.area()[0] == 49 and winner_of(scored) == BLACK
+    assert scored.board[from_gtp("B1", 6)] == EMPTY and scored.to_play == BLACK
+    assert scored.area() == (0, 36) and winner_of(scored) == WHITE
 
 
 @pytest.mark.parametrize("size, stones", [(9, 5), (9, 12), (19, 9), (19, 20), (5, 3), (2, 3)])
