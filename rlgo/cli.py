@@ -1,8 +1,9 @@
 """The `rlgo` command line: `rlgo go ...`, `rlgo atari ...`, `rlgo bench ...`.
 
 Each subcommand is a small function that loads its config, builds what it needs and runs it.
-Errors a user can cause (bad config, missing file, bad move or record) end as one line on
-stderr and exit status 2; a traceback means a bug in rlgo.
+Errors a user can cause (bad config, missing file, bad move or record: any envs.errors.UserError,
+or an OSError) end here, in `main`, as one line on stderr and exit status 2; commands let them
+rise. A traceback means a bug in rlgo.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
+from envs.errors import UserError
 from envs.go.errors import GoError
-from selfplay.runtime.api import RuntimeBackendError
 
 from . import __version__
 from .commands import atari as atari_commands
 from .commands import go_data, go_rl, go_rollout, gtp, match, play
 from .commands import selfplay as selfplay_commands
-from .config import ConfigError, load_config
+from .config import load_config, shipped_configs
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="YAML config file")
+    parser.add_argument("--config", metavar="FILE", help="YAML config: a file, or a shipped "
+                        f"config ({', '.join(shipped_configs('bench'))})")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config value (repeatable)")
 
@@ -146,13 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _late_user_errors() -> tuple[type[Exception], ...]:
-    """User errors of modules that only some commands load (torch is slow to import): a
-    module that was never imported cannot have raised its error."""
-    networks = sys.modules.get("agents.alphago.nets.networks")
-    return (networks.WeightsError,) if networks is not None else ()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -161,15 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # commands record what was typed
     try:
         return args.func(args)
-    except (GoError, ConfigError, OSError, RuntimeBackendError) as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # e.g. `rlgo atari games | head`: the reader left, nothing to say
         sys.stderr.close()
         return 0
-    except Exception as err:
-        if not isinstance(err, _late_user_errors()):
-            raise
+    except (UserError, OSError) as err:  # the one place a user's error becomes one line
         print(f"rlgo: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -4,12 +4,17 @@ Each component declares its config as a frozen dataclass beside the code that re
 files under configs/ hold values; `--set a.b=c` overrides a value on the command line. Loading
 is strict: an unknown key is an error that names the key and the file, and values are checked
 against the field types, so a typo never silently falls back to a default.
+
+The YAML files under configs/ ship inside the package as rlgo.configs (setup.py maps the
+folder), so `shipped_config("atari/pong")` finds the same file in a clone (editable install)
+and in an installed wheel, and `--config` takes a path or a shipped name.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib.resources
 import re
 import types
 import typing
@@ -18,10 +23,13 @@ from typing import Any, TypeVar
 
 import yaml
 
+from envs.errors import UserError
+
 T = TypeVar("T")
+SHIPPED = "rlgo.configs"  # the repository's configs/, installed under this name (setup.py)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file or override that does not fit its dataclass."""
 
 
@@ -40,22 +48,59 @@ def read_yaml(text: str) -> Any:
     return yaml.load(text, Loader=YamlLoader)  # safe: a SafeLoader subclass
 
 
+def shipped_configs(folder: str = "") -> list[str]:
+    """The names of the shipped configs ("atari/pong", "go/mcts", ...), sorted; only those
+    in `folder` ("atari") when it is given."""
+    prefix = f"{folder.strip('/')}/" if folder else ""
+    return [name for name in sorted(_shipped_files()) if name.startswith(prefix)]
+
+
+def shipped_config(name: str | Path) -> Path:
+    """The file of shipped config `name`: "atari/pong", "atari/pong.yaml" and
+    "configs/atari/pong.yaml" all name the repository's configs/atari/pong.yaml. A name that
+    is not shipped is a ConfigError that lists those that are (never a silent default)."""
+    files = _shipped_files()
+    if not files:
+        raise ConfigError(f"no shipped configs: the package {SHIPPED} is not installed "
+                          "(reinstall rlgo: pip install -e . in a clone)")
+    key = _shipped_name(name)
+    if key not in files:
+        raise ConfigError(f"no shipped config {str(name)!r} (shipped: {', '.join(sorted(files))})")
+    return files[key]
+
+
+def config_file(path: str | Path) -> Path:
+    """The file a --config value names: the path itself when it exists, else the shipped
+    config of that name, so `--config atari/pong` and `--config configs/atari/pong.yaml`
+    work from any directory and from an installed wheel."""
+    path = Path(path)
+    return path if path.exists() else _shipped_files().get(_shipped_name(path), path)
+
+
+def _shipped_name(path: str | Path) -> str:
+    return Path(path).as_posix().removeprefix("configs/").removesuffix(".yaml")
+
+
+def _shipped_files() -> dict[str, Path]:
+    """Name -> file of every shipped config; empty when rlgo.configs is not installed (an
+    editable install made before configs/ became package data)."""
+    try:
+        root = Path(str(importlib.resources.files(SHIPPED)))
+    except ModuleNotFoundError:
+        return {}
+    return {path.relative_to(root).with_suffix("").as_posix(): path
+            for path in root.rglob("*.yaml")}
+
+
 def load_config(cls: type[T], path: str | Path | None = None,
                 overrides: typing.Sequence[str] = (), base: T | None = None) -> T:
     """Build `cls` from `base` (default: the class's defaults) changed by the keys of the YAML
-    file at `path` and then by `key=value` overrides."""
+    file at `path` (a file, or a shipped config's name) and then by `key=value` overrides."""
     data: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
         source = str(path)
-        try:
-            text = Path(path).read_text()
-        except OSError as err:
-            raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from None
-        try:
-            loaded = read_yaml(text)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        loaded = _read_file(path)
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path} must hold a mapping of keys to values")
         data = loaded or {}
@@ -66,13 +111,41 @@ def load_config(cls: type[T], path: str | Path | None = None,
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {item!r}")
-        _assign(data, key.strip().split("."), read_yaml(value) if value else "")
+        try:
+            parsed = read_yaml(value) if value else ""
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item!r} is not valid YAML: {_one_line(err)}") from None
+        _assign(data, key.strip().split("."), parsed)
     try:
         return _build(cls, data, source, "")
     except ConfigError:
         if not overrides or not _builds(cls, from_file, source):
             raise
     return _build(cls, data, "--set", "")  # the file is fine: the error names the override
+
+
+def _read_file(path: str | Path) -> Any:
+    """The YAML document in the config file `path`; ConfigError (one line) when it cannot be
+    read, is not UTF-8 or is not YAML."""
+    try:
+        text = config_file(path).read_text(encoding="utf-8")
+    except OSError as err:
+        names = shipped_configs() if isinstance(err, FileNotFoundError) else []
+        hint = f" (nor is it a shipped config: {', '.join(names)})" if names else ""
+        raise ConfigError(f"cannot read config {path}: {err.strerror or err}{hint}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {err.start})") from None
+    try:
+        return read_yaml(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {_one_line(err)}") from None
+
+
+def _one_line(err: yaml.YAMLError) -> str:
+    """PyYAML's message without the lines that quote and underline the text."""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    mark = getattr(err, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
 def _builds(cls: type, data: Any, source: str) -> bool:

@@ -26,11 +26,12 @@ import torch
 import yaml
 
 from envs.atomic import atomic_write_bytes, remove_partial_files
+from envs.errors import UserError
 
 CHECKPOINT = re.compile(r"ckpt-(\d+)\.pt$")
 
 
-class RunDirError(ValueError):
+class RunDirError(UserError, ValueError):
     """A run directory that cannot be used as asked (clear message, nothing overwritten)."""
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from envs.errors import UserError
+
 HUMAN_BASELINE_SET = "DQN Nature 2015 (Mnih et al., Extended Data Table 2), professional tester"
 
 # ROM id -> (random score, human score), DQN Nature paper, for common games.
@@ -41,7 +43,7 @@ NATURE_SCORES: dict[str, tuple[float, float]] = {
 }
 
 
-class UnknownEnvError(ValueError):
+class UnknownEnvError(UserError, ValueError):
     """An env id that names no bundled Atari game (nor another supported environment)."""
 
 

@@ -1,12 +1,15 @@
 """Exception types for everything a user can get wrong about Go input.
 
-All derive from GoError (a ValueError), so a front end can catch one type and print one line.
+All derive from GoError (a ValueError and a UserError), so a front end can catch one type and
+print one line.
 """
 
 from __future__ import annotations
 
+from ..errors import UserError
 
-class GoError(ValueError):
+
+class GoError(UserError, ValueError):
     """Base class for bad Go input: moves, vertices, sizes, records."""
 
 

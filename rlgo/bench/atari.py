@@ -94,11 +94,10 @@ def learner_rate(optimizer: str, seconds: float, rounds: int, seed: int) -> floa
 
 def cleanrl_config(config: AtariBenchConfig, num_envs: int, total_steps: int):
     """The Nature config with CleanRL dqn_atari.py's optimiser, loss and target period."""
-    from rlgo.commands.atari import CONFIGS
-    from rlgo.config import load_config
+    from rlgo.config import load_config, shipped_config
     from selfplay.atari import DQNConfig, ReplayConfig
 
-    nature = load_config(DQNConfig, CONFIGS / "dqn_nature.yaml", [])
+    nature = load_config(DQNConfig, shipped_config("atari/dqn_nature"))
     return dataclasses.replace(
         nature, optimizer="adam", lr=1e-4, adam_eps=1e-8, loss="mse", target_update=1000,
         grad_clip=None, eps_end=0.01, eps_decay_steps=10_000, total_steps=total_steps,

@@ -45,7 +45,8 @@ def add_run_options(parser: argparse.ArgumentParser, run_dir_help: str, config_e
     """The options every training command shares: --run-dir, --config, --set, --resume,
     --device and --quiet."""
     parser.add_argument("--run-dir", required=True, metavar="DIR", help=run_dir_help)
-    parser.add_argument("--config", metavar="FILE", help=f"settings (YAML, see {config_example})")
+    parser.add_argument("--config", metavar="FILE",
+                        help=f"settings: a YAML file or a shipped config (see {config_example})")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config value (repeatable)")
     parser.add_argument("--resume", action="store_true",

@@ -11,9 +11,7 @@ stdout. `register(go_subparsers)` adds the command to the rlgo CLI.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..config import ConfigError
 from . import add_run_options, command_line, print_progress, run_config
 
 HELP = "train the fast rollout policy (linear softmax over 3x3/response patterns)"
@@ -21,16 +19,11 @@ HELP = "train the fast rollout policy (linear softmax over 3x3/response patterns
 
 def run(args: argparse.Namespace) -> int:
     from selfplay.go.train_rollout import RolloutTrainConfig, train_rollout
-    from selfplay.rundir import RunDirError
 
-    try:
-        config = run_config(RolloutTrainConfig, args)
-        summary = train_rollout(config, args.data, args.run_dir, resume=args.resume,
-                                command=command_line(args),
-                                progress=None if args.quiet else print_progress)
-    except (ConfigError, RunDirError, ValueError) as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    config = run_config(RolloutTrainConfig, args)
+    summary = train_rollout(config, args.data, args.run_dir, resume=args.resume,
+                            command=command_line(args),
+                            progress=None if args.quiet else print_progress)
     best = summary["best_val_top1"]
     head = (f"held-out top-1 {best:.4f}" if best is not None else "no validation split")
     print(f"train-rollout done: {head}, {summary['us_per_move']:.2f} CPU µs per playout move, "

@@ -7,14 +7,14 @@
     rlgo go play --load runs/games/20240101-120000.sgf
 
 Games are saved (s) to --games-dir (runs/games/ by default) and l loads the latest one there.
-Without a display (no DISPLAY, no video device) this prints one line and exits with status 2.
+Without a display (no DISPLAY, no video device) it raises DisplayUnavailable, a UserError:
+one line and exit status 2 (rlgo.cli.main).
 `register(go_subparsers)` adds the command to the rlgo CLI.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from agents.alphago.search.player import SearchLimits
 from envs.go import GoError, parse_color
@@ -64,7 +64,7 @@ def _player(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Open the window and play until it is closed."""
-    from ..gui.app import App, DisplayUnavailable
+    from ..gui.app import App
     from ..gui.controller import GameController, GameSettings
 
     komi = args.komi if args.komi is not None else (0.5 if args.handicap else 7.5)
@@ -76,11 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.load and not game.load_sgf(args.load):
             raise GoError(game.message)
-        try:
-            app = App(game)
-        except DisplayUnavailable as err:
-            print(f"rlgo: error: {err}", file=sys.stderr)
-            return 2
+        app = App(game)
         try:
             app.run()
         finally:

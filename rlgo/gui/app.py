@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pygame
 
+from envs.errors import UserError
 from envs.go import max_fixed_handicap
 
 from .controller import SCORING, GameController
@@ -29,7 +30,7 @@ from .view import BoardView
 DEFAULT_WINDOW = (1060, 760)
 
 
-class DisplayUnavailable(Exception):
+class DisplayUnavailable(UserError):
     """No window can be opened (no X/Wayland display, or SDL found no video device)."""
 
 

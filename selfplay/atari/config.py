@@ -12,8 +12,10 @@ from typing import Any, Literal
 
 import torch
 
+from envs.errors import UserError
 
-class DQNConfigError(ValueError):
+
+class DQNConfigError(UserError, ValueError):
     """Settings that cannot work together or on this machine (e.g. device cuda without a
     GPU, a CNN for vector observations)."""
 

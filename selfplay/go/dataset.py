@@ -49,6 +49,7 @@ import numpy as np
 
 from agents.alphago.nets.features import features, num_planes
 from envs.atomic import atomic_file
+from envs.errors import UserError
 from envs.go import BLACK, PASS, Position, winner_from_result
 from envs.go.sgf import load_sgf_file
 
@@ -108,6 +109,10 @@ def _job(args: tuple[str, int, int, str]) -> dict[str, Any]:
     return game_arrays(*args)
 
 
+class DatasetError(UserError, ValueError):
+    """A dataset that cannot be built or used as asked; the message is for the user."""
+
+
 class _ShardWriter:
     """Collects games of one split and writes a shard once `limit` positions are waiting."""
 
@@ -150,7 +155,7 @@ def build_dataset(sgf_dir: str | Path, out: str | Path, planes: str = "alphago",
     """
     num_planes(planes)  # ValueError for an unknown set
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise DatasetError(f"val_fraction must be in [0, 1), got {val_fraction}")
     base = Path(sgf_dir)
     if not base.is_dir():
         raise FileNotFoundError(f"{base}: not a directory of SGF files")
@@ -203,11 +208,14 @@ def _results(jobs: list[tuple[str, int, int, str]], workers: int | None) -> Iter
 
 
 def load_meta(directory: str | Path) -> dict[str, Any]:
-    """DIR/meta.json as a dict (FileNotFoundError / ValueError when missing or not one)."""
+    """DIR/meta.json as a dict (FileNotFoundError / DatasetError when missing or not one)."""
     path = Path(directory) / "meta.json"
-    meta = json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an rlgo dataset (expected format {FORMAT})")
+        raise DatasetError(f"{path}: not an rlgo dataset (expected format {FORMAT})")
     return meta
 
 

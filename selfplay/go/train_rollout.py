@@ -33,7 +33,7 @@ from torch import nn
 from agents.alphago.playouts import linear
 from agents.cpu import flush_denormals
 from envs.go import kernels
-from selfplay.go.dataset import load_meta, load_shard, shard_paths
+from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
@@ -186,12 +186,13 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
                   resume: bool = False, command: str = "",
                   progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Train the rollout policy; returns {"best_val_top1", "history", "policy", "seconds",
-    "us_per_move"}. RunDirError / ValueError / OSError for what a user can get wrong."""
+    "us_per_move"}. UserError (RunDirError, DatasetError, ...) or OSError for what a user can
+    get wrong."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     meta = load_meta(data_dir)
     size = int(meta["size"])
     if not shard_paths(data_dir, "train"):
-        raise ValueError(f"{data_dir}: the dataset has no train shards")
+        raise DatasetError(f"{data_dir}: the dataset has no train shards")
     device = resolve_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from agents.alphago.nets.networks import NetSpec, PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
-from selfplay.go.dataset import load_meta, load_shard, shard_paths
+from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
@@ -119,19 +119,20 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
              resume: bool = False, command: str = "",
              progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Train the SL policy; returns {"best_val_top1", "history", "policy", "seconds",
-    "parameters"}. RunDirError / ValueError / OSError for what a user can get wrong."""
+    "parameters"}. UserError (RunDirError, DatasetError, ...) or OSError for what a user can
+    get wrong."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     meta = load_meta(data_dir)
     if not shard_paths(data_dir, "train"):
-        raise ValueError(f"{data_dir}: the dataset has no train shards")
+        raise DatasetError(f"{data_dir}: the dataset has no train shards")
     device = resolve_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
     if config.init:  # WeightsError (one line from the CLI) if it is not a fitting policy
         model = load_network(config.init, "policy", meta["size"], device).train()
         if model.spec.planes != meta["planes"]:
-            raise ValueError(f"{config.init} takes {model.spec.planes!r} planes, the dataset "
-                             f"has {meta['planes']!r}")
+            raise DatasetError(f"{config.init} takes {model.spec.planes!r} planes, the "
+                               f"dataset has {meta['planes']!r}")
     else:
         with torch.random.fork_rng():  # the run's seed, without touching the global RNG
             torch.manual_seed(config.seed)

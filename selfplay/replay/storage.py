@@ -20,12 +20,13 @@ from typing import Any
 import numpy as np
 
 from envs.atomic import atomic_file
+from envs.errors import UserError
 
 FORMAT_VERSION = 1
 Spec = Mapping[str, tuple[Sequence[int], Any]]
 
 
-class ReplayError(ValueError):
+class ReplayError(UserError, ValueError):
     """A replay operation that cannot be done: a bad record, a capacity that does not fit in
     memory, or a saved file that is corrupt or does not match."""
 

@@ -24,12 +24,13 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from envs.errors import UserError
 from selfplay.replay import ReplayBuffer
 
 T = TypeVar("T")
 
 
-class RuntimeBackendError(RuntimeError):
+class RuntimeBackendError(UserError, RuntimeError):
     """A backend that cannot run as asked: a cluster that cannot be reached or joined, a
     request for more resources than exist. The message is for the user (one line)."""
 

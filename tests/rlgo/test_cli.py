@@ -79,3 +79,52 @@ def test_go_show_broken_record_is_one_line(tmp_path, capsys):
     assert main(["go", "show", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("rlgo: error:") and "\n" not in err
+
+
+def test_a_user_error_deep_in_a_command_is_one_line_and_exit_2(monkeypatch, capsys):
+    """rlgo.cli.main is the one place a UserError of any layer becomes the one-line error."""
+    from envs.errors import UserError
+    from rlgo.bench import go
+
+    class DeepError(UserError):
+        pass
+
+    def deep(*_):
+        raise DeepError("the run cannot go on: change X")
+
+    monkeypatch.setattr(go, "run", deep)
+    assert main(["bench", "go"]) == 2
+    assert capsys.readouterr().err == "rlgo: error: the run cannot go on: change X\n"
+
+    def bug(*_):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(go, "run", bug)
+    with pytest.raises(RuntimeError, match="a bug"):  # a bug keeps its traceback
+        main(["bench", "go"])
+
+
+def test_a_bad_dataset_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "meta.json").write_text("{not json")
+    assert main(["go", "train-sl", "--data", str(tmp_path / "data"), "--run-dir",
+                 str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error:") and "not an rlgo dataset" in err
+    assert err.count("\n") == 1
+
+
+def test_atari_train_without_its_shipped_config_is_an_error(monkeypatch, tmp_path, capsys):
+    """No silent fallback to the dataclass defaults when the default config is not there."""
+    monkeypatch.setattr("rlgo.config._shipped_files", dict)
+    assert main(["atari", "train", "--env", "Pong", "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error: no shipped configs") and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_malformed_override_is_one_line_and_exit_2(capsys):
+    assert main(["bench", "go", "--set", "seconds=[1,"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error: --set 'seconds=[1,' is not valid YAML")
+    assert err.count("\n") == 1

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from rlgo.config import ConfigError, dump_config, load_config
+from rlgo.config import (
+    ConfigError,
+    config_file,
+    dump_config,
+    load_config,
+    shipped_config,
+    shipped_configs,
+)
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 @dataclass(frozen=True)
@@ -89,8 +99,20 @@ def test_bad_files(tmp_path):
     with pytest.raises(ConfigError, match="mapping"):
         load_config(Train, tmp_path / "list.yaml")
     (tmp_path / "broken.yaml").write_text("a: [1, 2\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match="not valid YAML") as caught:
         load_config(Train, tmp_path / "broken.yaml")
+    assert "\n" not in str(caught.value)  # PyYAML's own message quotes the text over lines
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.yaml is not UTF-8 text \(byte 9\)"):
+        load_config(Train, tmp_path / "latin1.yaml")
+
+
+@pytest.mark.parametrize("override", ["sizes=[1,", "name=!!python/object/apply:os.system [ls]",
+                                      "name={a: 1"])
+def test_override_that_is_not_yaml_is_one_line(override):
+    with pytest.raises(ConfigError, match=r"^--set .* is not valid YAML: ") as caught:
+        load_config(Train, None, [override])
+    assert "\n" not in str(caught.value)
 
 
 def test_dump_round_trips(tmp_path):
@@ -103,11 +125,37 @@ def test_dump_round_trips(tmp_path):
 @pytest.mark.parametrize("name", ["go", "mcts", "atari"])
 def test_shipped_bench_configs_load(name):
     """The configs the Makefile and README name for `rlgo bench` hold only known keys."""
-    from pathlib import Path
-
     from rlgo.bench import atari, go, mcts
 
     cls = {"go": go.GoBenchConfig, "mcts": mcts.MctsBenchConfig,
            "atari": atari.AtariBenchConfig}[name]
-    path = Path(__file__).resolve().parents[2] / "configs" / "bench" / f"{name}.yaml"
-    assert isinstance(load_config(cls, path), cls)  # unknown or mistyped keys would raise
+    assert isinstance(load_config(cls, shipped_config(f"bench/{name}")), cls)
+
+
+def test_every_file_in_configs_is_shipped_under_its_name():
+    names = sorted(p.relative_to(CONFIGS).with_suffix("").as_posix()
+                   for p in CONFIGS.rglob("*.yaml"))
+    assert names and shipped_configs() == names
+    assert shipped_configs("atari") == [n for n in names if n.startswith("atari/")]
+    for spelling in ("atari/pong", "atari/pong.yaml", "configs/atari/pong.yaml"):
+        assert shipped_config(spelling).read_bytes() == (CONFIGS / "atari/pong.yaml").read_bytes()
+
+
+def test_config_accepts_a_path_or_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # configs/... is not here: the shipped file answers
+    assert config_file("configs/atari/pong.yaml") == shipped_config("atari/pong")
+    assert config_file("atari/cartpole") == shipped_config("atari/cartpole")
+    (tmp_path / "atari").mkdir()
+    (tmp_path / "atari" / "cartpole").write_text("lr: 0.5\n")
+    assert config_file("atari/cartpole") == Path("atari/cartpole")  # a real file wins
+    assert load_config(Train, "atari/cartpole").lr == 0.5
+
+
+def test_a_missing_shipped_config_is_an_error_that_names_it(monkeypatch):
+    with pytest.raises(ConfigError, match=r"no shipped config 'atari/pongg' \(shipped: .*pong"):
+        shipped_config("atari/pongg")
+    with pytest.raises(ConfigError, match=r"cannot read config atari/pongg: .*atari/pong"):
+        load_config(Train, "atari/pongg")
+    monkeypatch.setattr("rlgo.config._shipped_files", dict)  # an install without configs
+    with pytest.raises(ConfigError, match="rlgo.configs is not installed"):
+        shipped_config("atari/pong")

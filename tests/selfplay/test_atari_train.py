@@ -3,7 +3,6 @@ CartPole, the CLI commands, and (slow) CartPole-v1 solved within 100k steps."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import os
@@ -16,13 +15,11 @@ import pytest
 import torch
 import yaml
 
-from rlgo.commands import atari as atari_cli
-from rlgo.config import ConfigError, load_config
+from rlgo.cli import main
+from rlgo.config import load_config, shipped_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
 from selfplay.atari.evaluate import load_policy, point_streaks, record_video
 from selfplay.rundir import RunDirError, load_checkpoint_file
-
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
 
 CARTPOLE = DQNConfig(
     env="CartPole-v1", total_steps=900, learning_starts=200, batch_size=16, optimizer="adam",
@@ -196,21 +193,14 @@ def test_video_of_a_short_clip(pong_run, tmp_path):
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rlgo atari")
-    atari_cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except ConfigError as err:  # what rlgo.cli.main does
-        print(f"rlgo: error: {err}")
-        return 2
+    return main(["atari", *argv])
 
 
 def test_cli_train_eval_and_user_errors(tmp_path, capsys):
     run = str(tmp_path / "run")
     quick = ["--set", "total_steps=200", "--set", "learning_starts=100", "--set",
              "eval_every=0", "--set", "checkpoint_every=200", "--set", "log_every=100"]
-    assert _cli(["train", "--config", str(CONFIGS / "cartpole.yaml"), *quick,
+    assert _cli(["train", "--config", "atari/cartpole", *quick,
                  "--run-dir", run]) == 0
     assert "ckpt-000000000200.pt" in capsys.readouterr().out
     assert _cli(["train", "--env", "CartPole-v1", *quick, "--run-dir", run]) == 2
@@ -249,7 +239,7 @@ def test_cli_sigterm_stops_with_a_checkpoint_and_the_resume_command(tmp_path, ca
     run = str(tmp_path / "run")
     sender = threading.Thread(target=sigterm_once_handled)
     sender.start()
-    code = _cli(["train", "--config", str(CONFIGS / "cartpole.yaml"), "--set", "device=cpu",
+    code = _cli(["train", "--config", "atari/cartpole", "--set", "device=cpu",
                  "--set", "total_steps=10000000", "--set", "eval_every=0", "--run-dir", run])
     sender.join()
     out = capsys.readouterr()
@@ -288,7 +278,7 @@ def test_point_streaks_count_each_point_by_the_one_before():
 
 
 def test_nature_config_is_the_dataclass_default():
-    nature = load_config(DQNConfig, CONFIGS / "dqn_nature.yaml")
+    nature = load_config(DQNConfig, shipped_config("atari/dqn_nature"))
     assert dataclasses.replace(nature, grad_clip=10.0) == DQNConfig()
     assert nature.replay.capacity == 1_000_000 and nature.optimizer == "rmsprop"
 
@@ -301,14 +291,14 @@ def test_pong_config_is_the_longest_run_with_adam_eps_1e8_and_eps_end_005():
                   "learning_starts=10000", "target_update=2000", "eps_end=0.01",
                   "eps_decay_steps=100000", "eval_every=25000", "eval_episodes=5", "num_envs=4",
                   "replay.capacity=100000", "checkpoint_every=25000", "adam_eps=1.5e-4"]
-    pong = load_config(DQNConfig, CONFIGS / "pong.yaml")
+    pong = load_config(DQNConfig, shipped_config("atari/pong"))
     assert pong == dataclasses.replace(load_config(DQNConfig, overrides=readme_run),
                                        adam_eps=1e-8, eps_end=0.05)
 
 
 @pytest.mark.slow
 def test_cartpole_is_solved_within_100k_steps(tmp_path):
-    config = load_config(DQNConfig, CONFIGS / "cartpole.yaml")
+    config = load_config(DQNConfig, shipped_config("atari/cartpole"))
     assert config.total_steps <= 100_000 and config.eval_episodes == 20
     train(config, None, tmp_path / "run", log=_quiet([]))
     rows = _metrics(tmp_path / "run")

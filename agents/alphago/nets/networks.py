@@ -32,13 +32,14 @@ from torch import nn
 
 from agents.alphago.nets.features import num_planes
 from envs.atomic import atomic_file
+from envs.errors import UserError
 
 FORMAT = "rlgo-alphago-net-1"
 KINDS = ("policy", "value")
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"  # the trained weights shipped in the package
 
 
-class WeightsError(ValueError):
+class WeightsError(UserError, ValueError):
     """A weight file that cannot be used (missing, damaged, wrong kind, wrong shape). The
     message is for the user (one line)."""
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from agents.alphago.playouts.mogo import CELLS
 from envs.atomic import atomic_file
+from envs.errors import UserError
 from envs.go import Position, Rules, kernels
 from envs.go import playout as P
 
@@ -47,7 +48,7 @@ SAVE, SELF_ATARI_ONE, SELF_ATARI_GROUP = 1, 2, 4   # flag bits
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"  # the trained weights shipped in the package
 
 
-class RolloutWeightsError(ValueError):
+class RolloutWeightsError(UserError, ValueError):
     """A rollout weight file that cannot be used; the message is for the user (one line)."""
 
 

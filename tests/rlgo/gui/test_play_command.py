@@ -9,6 +9,7 @@ import pytest
 
 from envs.go import WHITE, GoError, Position, Rules, from_gtp
 from envs.go.sgf import record_from_position, save_sgf_file
+from rlgo.cli import main
 from rlgo.commands import play
 from rlgo.gui.app import App
 
@@ -37,14 +38,14 @@ def test_options():
 def test_no_display_is_one_line_and_status_2(monkeypatch, capsys):
     for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
-    assert play.run(parse("--player", "random")) == 2
+    assert main(["go", "play", "--player", "random"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rlgo: error: no display") and err.count("\n") == 1
 
 
 def test_no_video_device_is_one_line_and_status_2(monkeypatch, capsys):
     monkeypatch.setenv("SDL_VIDEODRIVER", "no-such-driver")
-    assert play.run(parse("--player", "random")) == 2
+    assert main(["go", "play", "--player", "random"]) == 2
     assert capsys.readouterr().err.startswith("rlgo: error: cannot open a window")
 
 
