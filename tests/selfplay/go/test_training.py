@@ -14,7 +14,7 @@ from envs.go.sgf import record_from_position, save_sgf_file
 from rlgo.cli import main
 from selfplay.go.dataset import build_dataset
 from selfplay.go.train_sl import SLConfig, policy_loss, train_sl
-from selfplay.go.training import LoopSettings, augment, run_training
+from selfplay.go.training import LoopSettings, augment, keep_best, run_training, val_top1
 from selfplay.rundir import RunDir
 
 TINY = dict(layers=2, filters=8, batch_size=32, lr=0.05, warmup_steps=0, threads=1,
@@ -139,3 +139,23 @@ def test_policy_loss_is_cross_entropy():
     loss, extra = policy_loss(model, batch)
     expected = F.cross_entropy(model(batch["planes"].float()), batch["move"].long())
     assert torch.allclose(loss, expected) and 0.0 <= extra["train_top1"] <= 1.0
+
+
+def test_keep_best_saves_only_an_epoch_that_beats_every_earlier_one(tmp_path) -> None:
+    path, saved = tmp_path / "best.pt", []
+
+    def save(epoch, metrics):
+        saved.append(epoch)
+        path.touch()
+
+    hook, history = keep_best(path, save, val_top1), []
+    for epoch, top1 in enumerate([0.2, 0.4, 0.3, 0.5], start=1):
+        history.append({"train_loss": 1.0, "val_top1": top1})
+        hook(epoch, history[-1], history)
+    assert saved == [1, 2, 4]
+    path.unlink()  # nothing at the path (a resumed run): the next epoch is saved anyway
+    history.append({"train_loss": 1.0, "val_top1": 0.1})
+    hook(5, history[-1], history)
+    assert saved == [1, 2, 4, 5]
+    # without a val split the lowest training loss wins
+    assert val_top1({"train_loss": 0.5}) > val_top1({"train_loss": 0.7})
