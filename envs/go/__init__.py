@@ -25,12 +25,13 @@ from .rules import (
                     max_fixed_handicap,
                     opponent,
                     parse_color,
+                    star_points,
 )
 
 __all__ = [
     "BLACK", "EMPTY", "PASS", "RESIGN", "WHITE", "BadSize", "BadVertex", "GoError",
     "IllegalMove", "Position", "Rules", "SgfError", "chain_at", "dead_stones", "fills_own_eye",
     "fixed_handicap", "free_handicap_points", "from_gtp", "from_sgf", "groups", "liberties",
-    "max_fixed_handicap", "neighbours", "opponent", "parse_color", "to_gtp", "to_sgf",
-    "winner_from_result", "winner_of", "without_stones",
+    "max_fixed_handicap", "neighbours", "opponent", "parse_color", "star_points", "to_gtp",
+    "to_sgf", "winner_from_result", "winner_of", "without_stones",
 ]

@@ -102,6 +102,16 @@ def fixed_handicap(size: int, stones: int) -> list[int]:
     return points
 
 
+def star_points(size: int) -> list[int]:
+    """The hoshi a board is drawn with: GTP's fixed handicap points, all nine from 13x13 up,
+    the corners and the centre on 9x9 and 11x11, the four corners on 7x7 and even sizes, and
+    none below 7x7."""
+    top = max_fixed_handicap(size)
+    if top == 0:
+        return []
+    return fixed_handicap(size, 5 if top == 9 and size < 13 else top)
+
+
 def free_handicap_points(size: int, stones: int) -> list[int]:
     """`stones` well-spread points: GTP's fixed layout as far as it goes, then greedily the
     point farthest from those chosen, first among the points on or inside the 3rd line (4th

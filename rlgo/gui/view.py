@@ -12,7 +12,7 @@ import numpy as np
 import pygame
 
 from agents.alphago.search.player import MoveInfo
-from envs.go import BLACK, PASS, WHITE
+from envs.go import BLACK, PASS, WHITE, star_points
 from envs.go.coords import GTP_COLUMNS
 
 from .controller import OVER, SCORING, GameController
@@ -23,19 +23,6 @@ LINE = (45, 32, 18)
 BLACK_EDGE, BLACK_LIGHT = (12, 12, 14), (105, 105, 110)
 WHITE_EDGE, WHITE_LIGHT = (188, 186, 178), (255, 255, 255)
 CANDIDATE_BEST, CANDIDATE_OTHER = (40, 120, 220), (40, 170, 110)
-
-
-def star_points(size: int) -> list[tuple[int, int]]:
-    """(row, col) of the hoshi: the usual 9 on 13x13 and up, 5 on 9x9 to 11x11."""
-    if size < 7:
-        return []
-    edge = 2 if size < 13 else 3
-    lines = [edge, size - 1 - edge]
-    if size % 2 == 1 and size >= 9:
-        lines.insert(1, size // 2)
-    if size < 13 and len(lines) == 3:  # 9x9: the corners and the centre only
-        return [(r, c) for r in lines[::2] for c in lines[::2]] + [(lines[1], lines[1])]
-    return [(r, c) for r in lines for c in lines]
 
 
 def wood_surface(width: int, height: int, seed: int = 7) -> pygame.Surface:
@@ -126,8 +113,8 @@ class BoardView:
             x1, y1 = local.point_xy(i * size + far)
             pygame.draw.line(surface, LINE, (x0, y0), (x1, y1), width)
         star = max(2, int(g.cell * 0.11))
-        for r, c in star_points(size):
-            pygame.draw.circle(surface, LINE, local.point_xy(r * size + c), star)
+        for p in star_points(size):
+            pygame.draw.circle(surface, LINE, local.point_xy(p), star)
         font = self.font(max(13, int(g.cell * 0.5)))
         for i in range(size):
             letter = font.render(GTP_COLUMNS[i], True, LINE)

@@ -26,6 +26,7 @@ from envs.go import (
     groups,
     liberties,
     neighbours,
+    star_points,
     to_gtp,
     winner_from_result,
     winner_of,
@@ -156,6 +157,14 @@ def test_free_handicap_points_are_distinct_and_start_with_the_fixed_layout(size,
     assert all(0 <= p < size * size for p in chosen)
     if size == 19:
         assert vertices(chosen[:4], 19) == {"D4", "Q16", "D16", "Q4"}
+
+
+@pytest.mark.parametrize("size, expected", [
+    (19, "D4 K4 Q4 D10 K10 Q10 D16 K16 Q16"), (13, "D4 G4 K4 D7 G7 K7 D10 G10 K10"),
+    (9, "C3 G3 E5 C7 G7"), (11, "C3 J3 F6 C9 J9"), (8, "C3 F3 C6 F6"), (7, "C3 E3 C5 E5"),
+    (6, "")])
+def test_star_points(size, expected):
+    assert vertices(star_points(size), size) == set(expected.split())
 
 
 # ---- against the copies the layers above kept before ------------------------------------------

@@ -20,7 +20,7 @@ BOARD_HELPERS = {
     "neighbours", "neighbors", "neighbour", "neighbor", "chain", "chains", "chain_at", "group",
     "groups", "liberties", "fills_own_eye", "is_eye", "eye", "winner", "winner_of",
     "winner_from_result", "dead_stones", "without_stones", "fixed_handicap",
-    "free_handicap_points", "handicap_points",
+    "free_handicap_points", "handicap_points", "star_points", "hoshi",
 }
 
 
