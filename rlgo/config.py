@@ -196,6 +196,11 @@ def _build(cls: type[T], data: Any, source: str, prefix: str) -> T:
                           f"(known: {', '.join(sorted(fields))})")
     values = {}
     for name, value in data.items():
+        default = fields[name].default
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            # a partial section keeps the rest of the field's own default (e.g. a driver's
+            # runtime: RuntimeSettings(learner_cpus=0.0)), not the section class's defaults
+            value = _merged(to_dict(default), value)
         values[name] = _coerce(hints[name], value, source, prefix + name)
     try:
         return cls(**values)

@@ -126,9 +126,11 @@ def ours_rate(config: AtariBenchConfig, num_envs: int) -> float:
 def distributed_rate(config: AtariBenchConfig) -> float:
     """Agent steps/s of an Ape-X run on embedded Ray once its learner is running."""
     from selfplay.atari.apex import ApexSettings, train_distributed
+    from selfplay.runtime import RuntimeSettings
 
     total = config.fill_steps + config.distributed_steps
-    settings = ApexSettings(actors=config.distributed_actors, actor_cpus=0.5, chunk=25)
+    settings = ApexSettings(chunk=25, runtime=RuntimeSettings(
+        actors=config.distributed_actors, actor_cpus=0.5))
     with tempfile.TemporaryDirectory() as tmp:
         result = train_distributed(cleanrl_config(config, 1, total), config.game,
                                    f"{tmp}/run", settings, log=lambda line: None)

@@ -2,43 +2,32 @@
 
     rlgo atari train --env Pong                                   # Nature DQN settings
     rlgo atari train --env Breakout --set double=true --set dueling=true --set n_step=3
-    rlgo atari train --config configs/atari/cartpole.yaml         # CartPole-v1 with an MLP
+    rlgo atari train --config atari/cartpole                      # CartPole-v1 with an MLP
     rlgo atari train --run-dir runs/atari/pong --resume           # continue a killed run
     rlgo atari train --env Pong --distributed --actors 8          # Ape-X on embedded Ray
     rlgo atari train --env Pong --distributed --address auto      # ... on a `ray start` cluster
     rlgo atari eval --checkpoint runs/atari/pong --episodes 30 --video pong.mp4
 
-Without --config, Atari games use configs/atari/dqn_nature.yaml and classic-control tasks
-configs/atari/cartpole.yaml (the dataclass defaults when those files are not there). With
---resume, the run directory's own config.yaml is the default, so `--run-dir DIR --resume` is
-enough. `register(atari_subparsers)` adds both commands to the rlgo CLI.
+Without --config, Atari games use the shipped config atari/dqn_nature and classic-control
+tasks atari/cartpole (rlgo.config.shipped_config: configs/ in a clone, package data in a
+wheel). With --resume, the run directory's own config.yaml is the default, so
+`--run-dir DIR --resume` is enough. `register(atari_subparsers)` adds both commands to the
+rlgo CLI.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import time
 from pathlib import Path
 
-from ..config import ConfigError, load_config
+from ..config import ConfigError, load_config, shipped_config, shipped_configs
 from . import positive_int
+from .placement import add_placement_options, placed, placement_flags
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "atari"
 TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (one process, or Ape-X on Ray)"
 EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up to 30 no-ops"
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors a user can cause, printed as one line. Imported late: torch takes a second to
-    load, and every rlgo command (a GTP engine's start-up among them) would pay for it."""
-    from envs.atari import UnknownEnvError
-    from selfplay.atari.config import DQNConfigError
-    from selfplay.replay import ReplayError
-    from selfplay.rundir import RunDirError
-
-    return UnknownEnvError, RunDirError, ReplayError, DQNConfigError
 
 
 def _probability(text: str) -> float:
@@ -51,15 +40,13 @@ def _probability(text: str) -> float:
     return value
 
 
-def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path | None:
+def _default_config(env: str | None, run_dir: str | None, resume: bool) -> Path:
     """The config file used when --config is not given."""
     if resume and run_dir and (Path(run_dir) / "config.yaml").exists():
         return Path(run_dir) / "config.yaml"
     from envs.atari.classic import is_classic
 
-    name = "cartpole.yaml" if env and is_classic(env) else "dqn_nature.yaml"
-    path = CONFIGS / name
-    return path if path.exists() else None
+    return shipped_config("atari/cartpole" if env and is_classic(env) else "atari/dqn_nature")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -68,35 +55,33 @@ def run_train(args: argparse.Namespace) -> int:
 
     if args.resume and not args.run_dir:
         raise ConfigError("--resume needs --run-dir (the run to continue)")
-    if (args.actors is not None or args.address) and not args.distributed:
-        raise ConfigError("--actors and --address go with --distributed")
-    try:
-        path = args.config or _default_config(args.env, args.run_dir, args.resume)
-        config = load_config(DQNConfig, path, args.overrides)
-        env = args.env or config.env
-        if not env:
-            raise ConfigError("no environment: pass --env (e.g. --env Pong) or set env in the "
-                              "config")
-        env = canonical_env_id(env)
-        run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
-        print(f"run directory: {run_dir}")
-        if args.distributed:
-            from selfplay.atari.apex import ApexSettings, train_distributed
+    if args.address == "local":  # the old spelling of --local
+        args.address, args.local = None, True
+    if any(v not in (None, False) for v in placement_flags(args).values()) \
+            and not args.distributed:
+        raise ConfigError("--actors, --address, --num-cpus and --local go with --distributed")
+    path = args.config or _default_config(args.env, args.run_dir, args.resume)
+    config = load_config(DQNConfig, path, args.overrides)
+    env = args.env or config.env
+    if not env:
+        raise ConfigError("no environment: pass --env (e.g. --env Pong) or set env in the config")
+    env = canonical_env_id(env)
+    run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(f"run directory: {run_dir}")
+    if args.distributed:
+        from selfplay.atari.apex import ApexSettings, train_distributed
 
-            settings = ApexSettings(actors=args.actors or 0, address=args.address)
-            result = train_distributed(config, env, run_dir, settings, resume=args.resume,
-                                       save_replay=args.save_replay)
-        else:
-            result = train(config, env, run_dir, resume=args.resume,
-                           save_replay=args.save_replay)
-    except _user_errors() as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+        settings = ApexSettings(runtime=placed(ApexSettings().runtime, args))
+        result = train_distributed(config, env, run_dir, settings, resume=args.resume,
+                                   save_replay=args.save_replay)
+    else:
+        result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay)
     print(f"checkpoint: {result.checkpoint}")
     if result.stopped_by:  # the shell's convention for a run a signal ended: 128 + its number
         again = f"rlgo atari train --run-dir {run_dir} --resume"
         if args.distributed:
-            again += " --distributed" + (f" --address {args.address}" if args.address else "")
+            again += " --distributed" + (f" --address {args.address}" if args.address else
+                                         " --local" if args.local else "")
         print(f"stopped early by {result.stopped_by}; continue with: {again}")
         return 128 + signal.Signals[result.stopped_by]
     return 0
@@ -105,12 +90,8 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from selfplay.atari import evaluate
 
-    try:
-        evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
-                 args.device, threads=args.threads, points=args.points)
-    except _user_errors() as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
+             args.device, threads=args.threads, points=args.points)
     return 0
 
 
@@ -120,8 +101,9 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     train.add_argument("--env", help="game ('Pong', 'ALE/Pong-v5', 'SpaceInvaders') or "
                        "'CartPole-v1'; default: the config's env")
     train.add_argument("--config", metavar="FILE",
-                       help="YAML settings (default configs/atari/dqn_nature.yaml, or "
-                            "cartpole.yaml for classic control)")
+                       help="YAML settings: a file, or a shipped config ("
+                            f"{', '.join(shipped_configs('atari'))}); default atari/dqn_nature, "
+                            "or atari/cartpole for classic control")
     train.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE", help="override a setting, e.g. --set "
                        "replay.capacity=100000 (repeatable)")
@@ -135,11 +117,8 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     train.add_argument("--distributed", action="store_true",
                        help="Ape-X: actors with their own epsilons feed a prioritized replay "
                             "and one learner, on Ray")
-    train.add_argument("--actors", type=positive_int, metavar="N",
-                       help="Ape-X actors (default: the CPUs beside the learner)")
-    train.add_argument("--address", metavar="ADDR",
-                       help="join a Ray cluster (auto, host:port, ray://host:port) instead "
-                            "of starting an embedded one; 'local' runs all in this process")
+    add_placement_options(train, "Ape-X actors (default: the CPUs beside the learner); "
+                                 "these placement flags go with --distributed")
     train.set_defaults(func=run_train)
 
     evaluate = atari_subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)

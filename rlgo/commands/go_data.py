@@ -11,7 +11,8 @@ collections as numpy shards, and the SL policy network trained on them.
 gen-data plays games on the self-play runtime (embedded Ray on all cores by default) and is
 resumable: run it again with the same --out and it plays only the games still missing.
 Bad options or configs, an unreachable cluster, an engine that cannot start, a missing
-dataset or a run directory that cannot be used are one line on stderr and exit status 2.
+dataset or a run directory that cannot be used raise a UserError: one line on stderr and exit
+status 2 (rlgo.cli.main).
 `register(go_subparsers)` adds the three commands to the rlgo CLI.
 """
 
@@ -19,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from ..config import ConfigError
 from . import add_run_options, command_line, positive_int, print_progress, run_config
+from .placement import add_placement_options, placed
 
 GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
 DATASET_HELP = "SGF games -> compressed numpy shards (train/val split by game) for training"
@@ -31,11 +32,11 @@ SL_HELP = "train the SL policy network on a dataset (top-1 accuracy on held-out 
 
 
 def _gen_data(args: argparse.Namespace) -> int:
+    from selfplay.go.games import existing_games
     from selfplay.go.teacher import (
+        TEACHER_RUNTIME,
         TeacherSettings,
         check_teacher,
-        existing_games,
-        make_backend,
         parse_levels,
         parse_range,
         run_generation,
@@ -46,17 +47,15 @@ def _gen_data(args: argparse.Namespace) -> int:
                                    levels=parse_levels(args.levels),
                                    opening_moves=parse_range(args.opening_moves),
                                    max_moves=args.max_moves, seed=args.seed)
-    except ValueError as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    except ValueError as err:  # the flags as the teacher settings read them
+        raise ConfigError(str(err)) from None
     os.makedirs(args.out, exist_ok=True)
     if existing_games(Path(args.out)) >= args.games:
         print(f"{args.out} already holds {args.games} games; nothing to do")
         return 0
     check_teacher(settings)  # a command that cannot start fails here, in one line
-    backend = make_backend(args.address, args.num_cpus, local=args.local)
-    summary = run_generation(settings, args.out, args.games, actors=args.actors or 0,
-                             backend=backend, progress=None if args.quiet else print_progress,
+    summary = run_generation(settings, args.out, args.games, placed(TEACHER_RUNTIME, args),
+                             progress=None if args.quiet else print_progress,
                              progress_every=args.progress_every)
     print(f"gen-data done: {summary['games']} games in {summary['out']} ({summary['new_games']} "
           f"new, {summary['games_per_s']:.2f} games/s, {summary['seconds'] / 60:.1f} min)",
@@ -67,13 +66,9 @@ def _gen_data(args: argparse.Namespace) -> int:
 def _dataset(args: argparse.Namespace) -> int:
     from selfplay.go.dataset import build_dataset
 
-    try:
-        summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
-                                val_fraction=args.val_fraction, workers=args.workers or None,
-                                progress=None if args.quiet else print_progress)
-    except ValueError as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    summary = build_dataset(args.sgf_dir, args.out, planes=args.planes, size=args.size,
+                            val_fraction=args.val_fraction, workers=args.workers or None,
+                            progress=None if args.quiet else print_progress)
     counts = summary["counts"]
     print(f"dataset done: {counts['train_positions']} train / {counts['val_positions']} val "
           f"positions from {counts['train_games']} / {counts['val_games']} games "
@@ -84,16 +79,10 @@ def _dataset(args: argparse.Namespace) -> int:
 
 def _train_sl(args: argparse.Namespace) -> int:
     from selfplay.go.train_sl import SLConfig, train_sl
-    from selfplay.rundir import RunDirError
 
-    try:
-        config = run_config(SLConfig, args)
-        summary = train_sl(config, args.data, args.run_dir, resume=args.resume,
-                           command=command_line(args),
-                           progress=None if args.quiet else print_progress)
-    except (ConfigError, RunDirError, ValueError) as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    config = run_config(SLConfig, args)
+    summary = train_sl(config, args.data, args.run_dir, resume=args.resume,
+                       command=command_line(args), progress=None if args.quiet else print_progress)
     best = summary["best_val_top1"]
     print(f"train-sl done: best held-out top-1 {best:.4f} " if best is not None else
           "train-sl done: no validation split; ", end="")
@@ -120,15 +109,7 @@ def register(go_subparsers) -> None:
                           "LOW-HIGH (default 1-4; 0 starts from the empty board)")
     gen.add_argument("--max-moves", type=int, default=0, metavar="N",
                      help="end a game after N moves and score it (default 3*size*size)")
-    gen.add_argument("--address", default=None, metavar="ADDR",
-                     help="join a Ray cluster: auto, host:port or ray://host:port "
-                          "(default: embedded Ray on this machine)")
-    gen.add_argument("--num-cpus", type=positive_int, default=None, metavar="N",
-                     help="CPUs of the embedded Ray (default: all cores)")
-    gen.add_argument("--actors", type=positive_int, default=None, metavar="N",
-                     help="parallel games (default: one per CPU)")
-    gen.add_argument("--local", action="store_true",
-                     help="play in this process, one game at a time, without Ray")
+    add_placement_options(gen, "parallel games (default: one per CPU)")
     gen.add_argument("--seed", type=int, default=0, help="root seed of openings and levels")
     gen.add_argument("--progress-every", type=float, default=10.0, metavar="S",
                      help="seconds between progress lines (default 10)")

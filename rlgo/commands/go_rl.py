@@ -3,7 +3,7 @@ self-play runtime (embedded Ray on all cores, or a cluster with --address).
 
     rlgo go train-rl --init agents/alphago/weights/policy_9x9.pt --run-dir runs/alphago/rl9 \\
         [--config configs/go/rl_9x9.yaml] [--set lr=0.005] [--address auto] [--actors N] \\
-        [--iterations N] [--resume] [--device auto|cpu|cuda]
+        [--iterations N] [--local] [--resume] [--device auto|cpu|cuda]
     rlgo go train-value --policy runs/alphago/rl9/rl_policy.pt \\
         --sl agents/alphago/weights/policy_9x9.pt --run-dir runs/alphago/value9 \\
         [--config configs/go/value_9x9.yaml] [--positions N] [--epochs N] [--resume] ...
@@ -11,55 +11,36 @@ self-play runtime (embedded Ray on all cores, or a cluster with --address).
 train-rl writes RUN/rl_policy.pt (meta: command, win_rate_vs_sl, iterations); train-value
 writes RUN/value.pt (meta: command, val_mse, positions). Both print a progress line every
 few seconds and resume with --resume. A bad config, weight file or run directory, or an
-unreachable cluster, is one line on stderr and exit status 2.
+unreachable cluster, raises a UserError: one line on stderr and exit status 2 (rlgo.cli.main).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..config import ConfigError
 from . import add_run_options, command_line, positive_int, print_progress, run_config
+from .placement import add_placement_options, with_placement
 
 RL_HELP = "improve a policy network by REINFORCE self-play against a pool of earlier versions"
 VALUE_HELP = "train the value network on one position per self-play game of the RL policy"
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors a user can cause (imported late: torch and ray are slow to load)."""
-    from agents.alphago.nets.networks import WeightsError
-    from selfplay.rundir import RunDirError
-    from selfplay.runtime import RuntimeBackendError
-
-    return ConfigError, RunDirError, RuntimeBackendError, WeightsError
-
-
 def _common(parser: argparse.ArgumentParser, config_example: str) -> None:
     add_run_options(parser, "where config, checkpoints, metrics and the network go",
                     config_example)
-    parser.add_argument("--address", default=None, metavar="ADDR",
-                        help="join a Ray cluster: auto, host:port or ray://host:port "
-                             "(default: embedded Ray)")
-    parser.add_argument("--actors", type=positive_int, default=None, metavar="N",
-                        help="self-play actors (default: one per CPU)")
+    add_placement_options(parser, "self-play actors (default: one per CPU)")
 
 
 def _train_rl(args: argparse.Namespace) -> int:
     from selfplay.go.rl import RLConfig, run_rl
 
-    try:
-        config = run_config(RLConfig, args, {
-            "init": args.init, "address": args.address, "actors": args.actors,
-            "iterations": args.iterations})
-        if not config.init:
-            raise ConfigError("train-rl needs the SL policy to start from: --init PATH")
-        summary = run_rl(config, args.run_dir, resume=args.resume,
-                         progress=None if args.quiet else print_progress,
-                         command=command_line(args))
-    except _user_errors() as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    config = run_config(RLConfig, args, {"init": args.init, "iterations": args.iterations})
+    config = with_placement(config, args)
+    if not config.init:
+        raise ConfigError("train-rl needs the SL policy to start from: --init PATH")
+    summary = run_rl(config, args.run_dir, resume=args.resume,
+                     progress=None if args.quiet else print_progress, command=command_line(args))
     print(f"train-rl done: {summary['iterations']} iterations, {summary['games']} games "
           f"({summary['games_per_s']:.1f} games/s); win rate vs SL "
           f"{summary['win_rate_vs_sl']:.1%} over {summary['eval_games']} games; "
@@ -70,18 +51,15 @@ def _train_rl(args: argparse.Namespace) -> int:
 def _train_value(args: argparse.Namespace) -> int:
     from selfplay.go.value import ValueConfig, run_value
 
-    try:
-        config = run_config(ValueConfig, args, {
-            "policy": args.policy, "sl_policy": args.sl, "address": args.address,
-            "actors": args.actors, "positions": args.positions, "epochs": args.epochs})
-        if not config.policy:
-            raise ConfigError("train-value needs the RL policy: --policy PATH")
-        summary = run_value(config, args.run_dir, resume=args.resume,
-                            progress=None if args.quiet else print_progress,
-                            command=command_line(args))
-    except _user_errors() as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    config = run_config(ValueConfig, args, {
+        "policy": args.policy, "sl_policy": args.sl, "positions": args.positions,
+        "epochs": args.epochs})
+    config = with_placement(config, args)
+    if not config.policy:
+        raise ConfigError("train-value needs the RL policy: --policy PATH")
+    summary = run_value(config, args.run_dir, resume=args.resume,
+                        progress=None if args.quiet else print_progress,
+                        command=command_line(args))
     print(f"train-value done: {summary['positions']} positions ({summary['new']} new, "
           f"{summary['positions_per_s']:.1f}/s); validation MSE {summary['val_mse']:.4f} "
           f"(train {summary['train_mse']:.4f}); {summary['value']}", flush=True)

@@ -10,7 +10,8 @@ on it and sends versioned weights back to the actors; one progress line every fe
 Checkpoints go to RUN/checkpoints/ and `--resume` continues from the newest one.
 
 A bad config, a run directory that cannot be used, an unreachable cluster or a request for
-more CPUs/GPUs than the cluster has is one line on stderr and exit status 2.
+more CPUs/GPUs than the cluster has raises a UserError: one line on stderr and exit status 2
+(rlgo.cli.main).
 `register(go_subparsers)` adds the command to the rlgo CLI.
 """
 
@@ -18,24 +19,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
 from ..config import ConfigError, load_config
 from . import positive_int, print_progress
+from .placement import add_placement_options, with_placement
 
 HELP = "Go self-play: actors (local or on a Ray cluster) fill replay, a learner trains on it"
-
-# Errors a user can cause in this command: one line and exit status 2, never a traceback.
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors a user can cause, printed as one line (imported late: torch and ray are slow
-    to load, and every rlgo command would pay for them)."""
-    from selfplay.replay import ReplayError
-    from selfplay.rundir import RunDirError
-    from selfplay.runtime import RuntimeBackendError
-
-    return ConfigError, RunDirError, RuntimeBackendError, ReplayError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,14 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="self-play settings (YAML, see configs/go/selfplay_9x9.yaml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config value (repeatable)")
-    parser.add_argument("--address", default=None, metavar="ADDR",
-                        help="join a Ray cluster: auto (started here with `ray start "
-                             "--head`), host:port or ray://host:port (default: embedded Ray)")
-    parser.add_argument("--actors", type=positive_int, default=None, metavar="N",
-                        help="self-play actors (default: as many as the CPUs allow)")
-    parser.add_argument("--learners", type=positive_int, default=None, metavar="K",
-                        help="data-parallel learners that all-reduce gradients each step "
-                             "(gloo on CPU, nccl on GPU; default from the config: 1)")
+    add_placement_options(parser, "self-play actors (default: as many as the CPUs allow)",
+                          learners=True)
     parser.add_argument("--games", type=positive_int, default=None, metavar="N",
                         help="games to play in total (a resumed run counts the earlier ones)")
     parser.add_argument("--run-dir", default="runs/selfplay", metavar="DIR",
@@ -68,25 +51,20 @@ def config_from_args(args: argparse.Namespace):
     from selfplay.go.loop import SelfPlayConfig
 
     config = load_config(SelfPlayConfig, args.config, args.overrides)
-    flags = {"address": args.address, "actors": args.actors, "learners": args.learners,
-             "games": args.games}
-    changes = {k: v for k, v in flags.items() if v is not None}
-    try:
-        return dataclasses.replace(config, **changes)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(str(err)) from None
+    if args.games is not None:
+        try:
+            config = dataclasses.replace(config, games=args.games)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(str(err)) from None
+    return with_placement(config, args)
 
 
 def run(args: argparse.Namespace) -> int:
     from selfplay.go.loop import run_selfplay
 
-    try:
-        config = config_from_args(args)
-        summary = run_selfplay(config, args.run_dir, resume=args.resume,
-                               progress=None if args.quiet else print_progress)
-    except _user_errors() as err:
-        print(f"rlgo: error: {err}", file=sys.stderr)
-        return 2
+    config = config_from_args(args)
+    summary = run_selfplay(config, args.run_dir, resume=args.resume,
+                           progress=None if args.quiet else print_progress)
     print(f"self-play done: {summary['games']:.0f} games, {summary['positions']:.0f} "
           f"positions, {summary['learner_steps']:.0f} learner steps, weights "
           f"v{summary['weights_version']:.0f}; run directory {summary['run_dir']}", flush=True)

@@ -1,5 +1,5 @@
 """Ape-X DQN (Horgan et al. 2018) on the shared runtime: many actors, one prioritized replay,
-one learner, on Ray (or in process for debugging).
+one learner, on Ray (or in process for debugging: runtime.backend local).
 
     actors (ApexActor x N, eps_i = 0.4^(1+7i/(N-1))) --chunks + first priorities--> driver
     driver --add--> replay shard(s) (FrameReplay, prioritized)
@@ -21,7 +21,7 @@ checkpoint has the fields `rlgo atari eval` reads, so evaluation is the same for
 Ctrl-C or SIGTERM (selfplay/stopping.py) ends the run after the current step, with a checkpoint.
 A dead actor is replaced by the backend; the learner and the replay shards hold state a new
 actor would lack, so their death (ComponentLost) rebuilds the backend and the run resumes from
-its last checkpoint by itself, up to `max_recoveries` times.
+its last checkpoint by itself, up to `runtime.max_recoveries` times.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ import collections
 import dataclasses
 import functools
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,45 +38,37 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.cpu import flush_denormals
 from envs.atari.classic import canonical_env_id, make_vec_env
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, ApexLearner, frame_dtype, make_replay
 from selfplay.atari.config import CHANGEABLE_ON_RESUME, DQNConfig, config_dict
 from selfplay.atari.train import (
     CHECKPOINT_FORMAT,
     TrainResult,
-    _crossed,
     build_network,
     evaluate_now,
     progress_line,
 )
 from selfplay.rundir import RunDir, RunDirError
-from selfplay.runtime import Backend, LocalBackend, with_recovery
+from selfplay.runtime import Backend, RuntimeSettings, make_backend
+from selfplay.runtime.driver import crossed, run_recovering, save_checkpoint
 from selfplay.stopping import StopOnSignal
 
 
 @dataclasses.dataclass(frozen=True)
 class ApexSettings:
-    """Where and how an Ape-X run goes (not what it learns: these may change on resume).
+    """How an Ape-X run goes (not what it learns: these may change on resume).
 
-    actors: 0 = as many as the CPUs beside the learner; address: None = embedded Ray (sized
-    to fit the actors), "auto" / "host:port" / "ray://..." to join a cluster, "local" = in
-    this process (debugging). chunk: new rows per actor call (x num_envs agent steps);
-    publish_every: learner updates between weight broadcasts; train_batch: updates per
-    driver call to the learner (pipelined); max_recoveries: automatic resumes from the last
-    checkpoint after the learner or a replay shard died.
+    chunk: new rows per actor call (x num_envs agent steps); publish_every: learner updates
+    between weight broadcasts; train_batch: updates per driver call to the learner
+    (pipelined); runtime: where it runs (runtime.actors 0: as many as the CPUs beside the
+    learner; runtime.learner_cpus also sets the learner's torch threads).
     """
 
-    actors: int = 0
-    address: str | None = None
-    actor_cpus: float = 1.0
-    learner_cpus: float = 1.0
     chunk: int = 50
     publish_every: int = 25
     train_batch: int = 8
-    max_in_flight: int = 2
     replay_shards: int = 1
-    max_recoveries: int = 3  # automatic resumes after the learner or a shard died
+    runtime: RuntimeSettings = RuntimeSettings()
 
 
 @dataclasses.dataclass
@@ -92,20 +82,6 @@ class ApexResult(TrainResult):
     actor_restarts: int = 0
     learning_steps_per_s: float = math.nan  # agent steps/s once the learner was running
     recoveries: int = 0  # resumes from a checkpoint after the learner or a shard died
-
-
-def make_backend(settings: ApexSettings, seed: int) -> Backend:
-    if settings.address == "local":
-        return LocalBackend(seed=seed)
-    from selfplay.runtime.ray_backend import RayBackend
-
-    num_cpus = None
-    if not settings.address and settings.actors > 0:  # embedded: room for every actor
-        need = settings.learner_cpus + settings.actors * settings.actor_cpus
-        num_cpus = max(os.cpu_count() or 1, math.ceil(need))
-    return RayBackend(address=settings.address or None, num_cpus=num_cpus,
-                      actor_cpus=settings.actor_cpus, learner_cpus=settings.learner_cpus,
-                      max_in_flight=settings.max_in_flight, seed=seed)
 
 
 class _Run:
@@ -142,11 +118,10 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     on_chunk: called with (agent steps so far, backend) after each chunk (tests kill the
               learner here).
     """
-    flush_denormals()  # before torch starts its threads: agents/cpu.py
-    result, recoveries = with_recovery(
+    result, recoveries = run_recovering(
         lambda again: _train(config, env_id, run_dir, settings, again, save_replay, log,
                              backend, on_chunk),
-        resume, 0 if backend is not None else settings.max_recoveries, log)
+        resume, settings.runtime, backend, log)
     result.recoveries = recoveries
     return result
 
@@ -168,15 +143,15 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     shard_capacity = config.replay.capacity // settings.replay_shards
     shard_capacity -= shard_capacity % config.num_envs
     init_seed = int(np.random.SeedSequence(config.seed).generate_state(1)[0])
-    backend = backend or make_backend(settings, config.seed)
-    actors = settings.actors or getattr(backend, "default_actors", lambda: 1)()
+    backend = backend or make_backend(settings.runtime, config.seed)
+    actors = settings.runtime.actors or getattr(backend, "default_actors", lambda: 1)()
     # a resumed run logs every step after its checkpoint again (after step 0 when it has none
     # yet): the rows a killed attempt logged past it go
     metrics = rundir.metrics(resume_step=int(state["step"]) if state is not None
                              else 0 if resume else None)
     run, last_checkpoint = _Run(), None
     try:
-        threads = config.torch_threads or max(1, int(settings.learner_cpus))
+        threads = config.torch_threads or max(1, int(settings.runtime.learner_cpus))
         backend.start(
             functools.partial(ApexActor, ActorSpec(env_id, config, actors, settings.chunk)),
             functools.partial(ApexLearner, config, obs_shape, num_actions, init_seed, threads),
@@ -220,18 +195,18 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
                     run.updates += n
                     if run.updates - published >= settings.publish_every:
                         published = backend.publish()
-                if _crossed(before, run.step, config.log_every):
+                if crossed(before, run.step, config.log_every):
                     now = time.perf_counter()
                     rate = (run.step - window[1]) / max(now - window[0], 1e-9)
                     _report(run, config, env_id, rate, backend, metrics, log)
                     window = (now, run.step)
-                if _crossed(before, run.step, config.eval_every):
+                if crossed(before, run.step, config.eval_every):
                     network.load_state_dict(backend.learner_state()["learner"]["network"])
                     mean, std = evaluate_now(network, env_id, config, run.step,
                                              torch.device("cpu"), log)
                     metrics.log(run.step, eval_return_mean=mean, eval_return_std=std)
                 finished = run.step >= config.total_steps and not run.owed
-                saved = finished or _crossed(before, run.step, config.checkpoint_every)
+                saved = finished or crossed(before, run.step, config.checkpoint_every)
                 if stop.requested and not finished:
                     stopped_by = stop.signal_name
                 if saved or stopped_by:
@@ -285,22 +260,15 @@ def _checkpoint(rundir: RunDir, backend: Backend, config: DQNConfig, run: _Run,
                 obs_shape: tuple[int, ...], num_actions: int, save_replay: bool) -> Path:
     """Replay snapshot first (when asked), then the checkpoint naming it, then older
     snapshots go: a kill at any point leaves a consistent pair (as in train.py)."""
-    replay_name, replay_root = None, rundir.path / "replay"
-    if save_replay:
-        replay_name = f"step-{run.step:012d}"
-        backend.save_replay(replay_root / replay_name)
+    replay_name = f"step-{run.step:012d}" if save_replay else None
     backend_state = backend.learner_state()
     state = {"format": CHECKPOINT_FORMAT, "mode": "apex", "env_id": config.env,
              "config": config_dict(config), "step": run.step, "episodes": run.episodes,
              "updates": run.updates, "owed": run.owed, "obs_shape": list(obs_shape),
              "num_actions": num_actions, "learner": backend_state.pop("learner"),
              "backend": backend_state, "recent": list(run.recent), "replay": replay_name}
-    path = rundir.save_checkpoint(state, run.step)
-    if replay_name is not None:
-        for old in replay_root.iterdir():
-            if old.name != replay_name and old.name.startswith("step-"):
-                shutil.rmtree(old, ignore_errors=True)
-    return path
+    return save_checkpoint(rundir, state, run.step,
+                           backend.save_replay if save_replay else None, replay_name or "")
 
 
 def _load_state(rundir: RunDir, env_id: str) -> dict[str, Any] | None:

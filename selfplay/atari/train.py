@@ -28,7 +28,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +55,7 @@ from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
 from selfplay.replay.frames import FrameReplay
 from selfplay.rundir import RunDir, RunDirError
+from selfplay.runtime.driver import crossed, save_checkpoint
 from selfplay.stopping import StopOnSignal
 
 CHECKPOINT_FORMAT = 1
@@ -88,10 +88,6 @@ def build_network(config: DQNConfig, obs_shape, num_actions: int, seed: int) -> 
                                    config.mlp_hidden)
         except ValueError as err:
             raise DQNConfigError(f"network: {err}") from None
-
-
-def _crossed(before: int, after: int, every: int) -> bool:
-    return every > 0 and after // every > before // every
 
 
 def progress_line(env_id: str, step: int, total: int, rate: float, eps: str, episodes: int,
@@ -214,14 +210,14 @@ class Trainer:
             else:
                 self._record(actions, self.env.step(actions))
                 self._train(due, ready_size)
-            if _crossed(before, self.step, config.log_every):
+            if crossed(before, self.step, config.log_every):
                 now = time.perf_counter()
                 rate = (self.step - window_step) / max(now - window_time, 1e-9)
                 self._report(eps, rate)
                 window_time, window_step = now, self.step
-            if _crossed(before, self.step, config.eval_every):
+            if crossed(before, self.step, config.eval_every):
                 self._evaluate()
-            saved = (_crossed(before, self.step, config.checkpoint_every)
+            saved = (crossed(before, self.step, config.checkpoint_every)
                      or self.step >= config.total_steps)
             if saved:
                 self.save_checkpoint()
@@ -300,11 +296,7 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         """Replay snapshot first (when asked), then the checkpoint that names it, then drop
         older replay snapshots: a kill at any point leaves a consistent pair."""
-        replay_name = None
-        replay_root = self.rundir.path / "replay"
-        if self.save_replay:
-            replay_name = f"step-{self.step:012d}"
-            self.replay.save(replay_root / replay_name)
+        replay_name = f"step-{self.step:012d}" if self.save_replay else None
         state = {
             "format": CHECKPOINT_FORMAT, "env_id": self.env_id,
             "config": config_dict(self.config), "step": self.step, "episodes": self.episodes,
@@ -317,11 +309,9 @@ class Trainer:
             "recent": list(self.recent), "replay": replay_name,
             "replay_total_added": self.replay.storage.total_added,
         }
-        self.last_checkpoint = self.rundir.save_checkpoint(state, self.step)
-        if replay_name is not None:
-            for old in replay_root.iterdir():
-                if old.name != replay_name and old.name.startswith("step-"):
-                    shutil.rmtree(old, ignore_errors=True)
+        self.last_checkpoint = save_checkpoint(
+            self.rundir, state, self.step, self.replay.save if self.save_replay else None,
+            replay_name or "")
         return self.last_checkpoint
 
     def _restore(self) -> None:

@@ -12,8 +12,8 @@ shared self-play runtime.
         (SL) policy in `eval_games` games, colours alternated, moves sampled as in training
 
 All games keep to sensible moves (batched_games, passes=False): with passes allowed, the
-policy learned mostly to exploit the SL policy's early passes (94.5% against it, 66% once
-neither side could pass early).
+policy learns mostly to exploit the SL policy's early passes (a habit learnt from GNU Go's
+games, costly under area scoring) instead of playing better Go.
 
 The driver submits an iteration's games only after the previous update was published (Ray
 runs an actor's calls in order, so set_weights lands first): the games are exactly on-policy.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ from agents.alphago.nets.networks import PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
 from envs.go import BLACK, WHITE, Position, Rules, winner_of
 from selfplay.go.batched_games import play_games
-from selfplay.go.loop import make_backend, save_game
+from selfplay.go.games import save_game
 from selfplay.go.reinforce import (
     ReinforceLearner,
     load_state,
@@ -49,11 +48,12 @@ from selfplay.go.reinforce import (
 )
 from selfplay.go.training import resolve_device
 from selfplay.rundir import RunDir
-from selfplay.runtime import Backend
+from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
+from selfplay.runtime.driver import Progress, counters_state, open_run
 
-# Where and how fast a run goes, not what it computes: these may change on --resume.
-PLACEMENT_KEYS = ("iterations", "backend", "address", "num_cpus", "actors", "actor_cpus",
-                  "learner_cpus", "max_in_flight", "device", "progress_every")
+# Besides the runtime settings, what a resumed run may change: how long, where the learner
+# trains, how chatty.
+RESUMABLE = ("iterations", "device", "progress_every")
 
 
 @dataclass(frozen=True)
@@ -76,34 +76,23 @@ class RLConfig:
     eval_games: int = 200
     checkpoint_every: int = 10     # iterations
     sgf_every: int = 10            # iterations between saved sample games (RUN/games/)
-    backend: Literal["ray", "local"] = "ray"
-    address: str = ""              # "": embedded Ray; "auto", "host:port", "ray://host:port"
-    num_cpus: int = 0              # embedded Ray's CPUs (0: all cores)
-    actors: int = 0                # 0: one per CPU
-    actor_cpus: float = 1.0
-    learner_cpus: float = 0.0      # the learner works while the actors wait: no CPU reserved
-    max_in_flight: int = 1
     device: str = "auto"           # learner and evaluation: auto | cpu | cuda
     threads: int = 1               # torch CPU threads per actor, learner and driver (small
                                    # batches: more threads only contend for the cores)
     seed: int = 0
     progress_every: float = 10.0   # seconds between progress lines
+    # the learner steps while the actors wait for new weights: no CPU reserved for it
+    runtime: RuntimeSettings = RuntimeSettings(learner_cpus=0.0, max_in_flight=1)
 
     def __post_init__(self) -> None:
         for name in ("size", "iterations", "games_per_iteration", "batch_games", "pool_every",
-                     "pool_size", "eval_every", "eval_games", "checkpoint_every", "sgf_every",
-                     "max_in_flight"):
+                     "pool_size", "eval_every", "eval_games", "checkpoint_every", "sgf_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-
-    # What selfplay.go.loop.make_backend reads beside the fields above.
-    learners = 1
-
-    @property
-    def games_per_call(self) -> int:
-        return self.batch_games
+        if self.runtime.learners != 1:
+            raise ValueError("train-rl has one learner: runtime.learners must be 1")
 
     @property
     def move_cap(self) -> int:
@@ -204,11 +193,6 @@ class Counters:
     eval_iteration: int = -1
 
 
-def run_identity(config: RLConfig) -> dict[str, Any]:
-    """The config as RUN/config.yaml stores it: what a resumed run must keep the same."""
-    return {k: v for k, v in dataclasses.asdict(config).items() if k not in PLACEMENT_KEYS}
-
-
 def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
            progress: Callable[[str], None] | None = print, command: str = "",
            backend: Backend | None = None) -> dict[str, Any]:
@@ -216,21 +200,18 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
     summary {iterations, games, games_per_s, win_rate_vs_sl, eval_games, policy, run_dir}."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     sl = load_network(config.init, "policy", config.size)  # WeightsError: one clear line
-    run = RunDir(run_dir, run_identity(config), resume=resume)
-    state = run.load_checkpoint() if resume else None
-    counters = Counters(**state["counters"]) if state else Counters()
+    run, state, counters = open_run(run_dir, run_identity(config, RESUMABLE), resume, Counters)
     rules = Rules(size=config.size, komi=config.komi)
     device = resolve_device(config.device)
     spec = dataclasses.asdict(sl.spec)
-    backend = backend or make_backend(config)
+    backend = backend or make_backend(config.runtime, config.seed, config.batch_games)
     # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
     metrics = run.metrics(resume_step=counters.iterations if state else None)
     current = policy_from_state(spec, numpy_state(sl), device)
     sl = sl.to(device)
-    start, games0 = time.monotonic(), counters.games
+    clock = Progress(config.progress_every, counters.games)
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
-    next_report = start
     try:
         _start(backend, config, spec, numpy_state(sl), counters)
         if state:
@@ -252,7 +233,7 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
             games = _collect(backend, config.games_per_iteration)
             fields = _learn(backend, games, counters)
             if counters.iterations % config.sgf_every == 0:
-                save_game(run, counters.iterations, games[0], rules)
+                _save_game(run, counters.iterations, games[0], rules)
             last = counters.iterations >= config.iterations
             learner = None
             if counters.iterations % config.eval_every == 0 or last:
@@ -260,21 +241,18 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
                 fields["win_rate_vs_sl"] = counters.win_rate_vs_sl
             if counters.iterations % config.checkpoint_every == 0 or learner is not None:
                 _checkpoint(run, backend, counters, spec, learner)
-            fields["games_per_s"] = (counters.games - games0) / (time.monotonic() - start)
+            fields["games_per_s"] = clock.rate(counters.games)
             metrics.log(counters.iterations, **fields)
-            now = time.monotonic()
-            if progress is not None and (now >= next_report or learner is not None):
-                next_report = now + config.progress_every
+            if clock.due(force=learner is not None) and progress is not None:
                 progress(_status(config, counters, fields))
         if counters.eval_iteration != counters.iterations:  # nothing left to play on resume
             _checkpoint(run, backend, counters, spec, evaluate())
         load_state(current, backend.learner_state()["learner"]["net"])
-        elapsed = max(time.monotonic() - start, 1e-9)
         policy = save_network(run.path / "rl_policy.pt", current, meta={
             "command": command, "win_rate_vs_sl": counters.win_rate_vs_sl,
             "eval_games": config.eval_games, "iterations": counters.iterations})
         return {"iterations": counters.iterations, "games": counters.games,
-                "games_per_s": (counters.games - games0) / elapsed,
+                "games_per_s": clock.rate(counters.games),
                 "win_rate_vs_sl": counters.win_rate_vs_sl, "eval_games": config.eval_games,
                 "policy": str(policy), "run_dir": str(run.path)}
     finally:
@@ -297,7 +275,7 @@ def _start(backend: Backend, config: RLConfig, spec: dict[str, Any], sl: dict[st
                                     pool_every=config.pool_every, pool_size=config.pool_size,
                                     device=config.device, threads=config.threads),
                   functools.partial(make_rollout_buffer, spec, capacity),
-                  actors=config.actors, first_actor_id=counters.next_actor_id)
+                  actors=config.runtime.actors, first_actor_id=counters.next_actor_id)
 
 
 def _collect(backend: Backend, count: int) -> list[dict[str, Any]]:
@@ -335,14 +313,20 @@ def _checkpoint(run: RunDir, backend: Backend, counters: Counters, spec: dict[st
     """Write the checkpoint (the backend's learner state: fetched unless given), and every
     pool member not yet on disk as RUN/pool/policy-vNNNNNN.pt."""
     learner = learner or backend.learner_state()
-    counters.next_actor_id = backend.next_actor_id
-    run.save_checkpoint({"backend": learner, "counters": dataclasses.asdict(counters)},
+    run.save_checkpoint({"backend": learner, "counters": counters_state(counters, backend)},
                         counters.iterations)
     for version, weights in learner["learner"]["pool"].items():
         path = run.path / "pool" / f"policy-v{int(version):06d}.pt"
         if not path.exists():
             save_network(path, policy_from_state(spec, weights),
                          meta={"weights_version": int(version)})
+
+
+def _save_game(run: RunDir, iteration: int, game: dict[str, Any], rules: Rules) -> None:
+    """A sample game of the iteration as RUN/games/game-NNNNNN.sgf."""
+    save_game(run.games, iteration, rules, game["moves"], game["result"], "rlgo-selfplay",
+              f"rlgo self-play: actor {game['actor_id']} game {game['game']}, weights "
+              f"version {game['weights_version']}")
 
 
 def _status(config: RLConfig, c: Counters, f: dict[str, float]) -> str:

@@ -14,7 +14,8 @@ else from the Tromp-Taylor area score.
 The driver is the only writer of OUT: a game becomes a file only when it is complete
 (atomically), so a run killed at any instant resumes by counting the files and playing the
 rest (`run_generation` with the same `games`). The runtime needs a learner and a replay for
-its self-play loop; teacher games have neither, so they get `NoLearner` and one empty shard.
+its self-play loop; teacher games have neither, so they get a FixedWeights learner with no
+weights and one empty shard (selfplay/runtime/collect.py).
 """
 
 from __future__ import annotations
@@ -32,11 +33,10 @@ import numpy as np
 
 from envs.go import BLACK, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
 from envs.go.gtp_client import GtpClient, GtpError
-from envs.go.sgf import GameRecord, save_sgf_file
-from selfplay.replay import ReplayBuffer, ReplayStorage, UniformSampler
-from selfplay.runtime import Backend, LocalBackend
-
-GAME_FILE = re.compile(r"game-(\d+)\.sgf$")
+from selfplay.go.games import existing_games, save_game
+from selfplay.runtime import Backend, RuntimeSettings, make_backend
+from selfplay.runtime.collect import FixedWeights, empty_replay
+from selfplay.runtime.driver import Progress
 
 
 def parse_levels(text: str) -> tuple[int, ...]:
@@ -200,82 +200,42 @@ class TeacherActor:
         return out
 
 
-class NoLearner:
-    """The runtime's Learner for a loop that trains nothing (weights None, version 0)."""
-
-    def step(self, batch) -> dict[str, float]:
-        return {}
-
-    def get_weights(self) -> tuple[int, Any]:
-        return 0, None
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
-
-
-def empty_replay(shard: int) -> ReplayBuffer:
-    """A one-record replay shard that nothing is added to (the runtime wants one)."""
-    storage = ReplayStorage({"unused": ((), np.int8)}, 1)
-    return ReplayBuffer(storage, UniformSampler(np.random.default_rng(shard)))
-
-
-def existing_games(out: Path) -> int:
-    """The highest game number already in `out` (0 if none): games are numbered 1, 2, ..."""
-    numbers = [int(m.group(1)) for p in out.glob("game-*.sgf") if (m := GAME_FILE.match(p.name))]
-    return max(numbers, default=0)
-
-
 def save_teacher_game(out: Path, index: int, game: dict[str, Any],
                       settings: TeacherSettings) -> Path:
     name = Path(shlex.split(settings.command)[0]).name
     player = f"{name} level {game['level']}" if game["level"] is not None else name
-    comment = (f"rlgo teacher game: {game['opening']} random opening moves, then {player} "
-               f"for both colours; ended by {game['end']}; actor {game['actor_id']}")
-    record = GameRecord(rules=Rules(size=settings.size, komi=settings.komi),
-                        moves=[(c, m) for c, m in game["moves"] if m != RESIGN],
-                        result=game["result"], player_black=player, player_white=player,
-                        extra={"GC": [comment]})
-    path = out / f"game-{index:06d}.sgf"
-    save_sgf_file(path, record)
-    return path
+    return save_game(out, index, Rules(size=settings.size, komi=settings.komi), game["moves"],
+                     game["result"], player,
+                     f"rlgo teacher game: {game['opening']} random opening moves, then "
+                     f"{player} for both colours; ended by {game['end']}; actor "
+                     f"{game['actor_id']}")
 
 
-def make_backend(address: str | None, num_cpus: int | None, local: bool = False) -> Backend:
-    """Embedded Ray (all cores, or `num_cpus`), a cluster at `address`, or in-process."""
-    if local:
-        return LocalBackend()
-    from selfplay.runtime.ray_backend import RayBackend
-
-    # No learner runs, so it reserves no CPU: every core plays games.
-    return RayBackend(address=address, num_cpus=num_cpus, learner_cpus=0.0, learner_gpus=0.0)
+# No learner runs, so it reserves no CPU: every core plays games.
+TEACHER_RUNTIME = RuntimeSettings(learner_cpus=0.0)
 
 
-def run_generation(settings: TeacherSettings, out: str | Path, games: int, actors: int = 0,
-                   backend: Backend | None = None,
+def run_generation(settings: TeacherSettings, out: str | Path, games: int,
+                   runtime: RuntimeSettings = TEACHER_RUNTIME, backend: Backend | None = None,
                    progress: Callable[[str], None] | None = print,
                    progress_every: float = 10.0) -> dict[str, Any]:
     """Play teacher games until `out` holds `games` of them (earlier ones count).
 
-    actors: 0 means one per CPU. Returns {"games", "new_games", "seconds", "games_per_s",
-    "positions", "out"}.
+    runtime: where they are played (runtime.actors 0: one per CPU); backend: one to use
+    instead of make_backend(runtime). Returns {"games", "new_games", "seconds",
+    "games_per_s", "positions", "out"}.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     have = existing_games(out)
-    start = time.monotonic()
     summary = {"games": have, "new_games": 0, "positions": 0, "out": str(out)}
     if have >= games:
         return {**summary, "seconds": 0.0, "games_per_s": 0.0}
-    backend = backend or make_backend(None, None)
-    next_report = start + progress_every
+    clock = Progress(progress_every, have)
+    backend = backend or make_backend(runtime, learner=False)
     try:
-        # default: one actor per CPU on Ray; the in-process backend plays one game at a time
-        default = getattr(backend, "default_actors", lambda: 1)
-        backend.start(functools.partial(TeacherActor, settings, have), NoLearner, empty_replay,
-                      actors=actors or default())
+        backend.start(functools.partial(TeacherActor, settings, have), FixedWeights,
+                      empty_replay, actors=runtime.actors)
         while have < games:
             for _, game in backend.poll(0.5, games - have):
                 if have >= games:
@@ -284,22 +244,16 @@ def run_generation(settings: TeacherSettings, out: str | Path, games: int, actor
                 save_teacher_game(out, have, game, settings)
                 summary["new_games"] += 1
                 summary["positions"] += len(game["moves"])
-            now = time.monotonic()
-            if progress is not None and (now >= next_report or have >= games):
-                next_report = now + progress_every
-                progress(_status(summary["new_games"], have, games, now - start,
-                                 summary["positions"]))
+            if progress is not None and clock.due(force=have >= games):
+                progress(_status(clock, have, games, summary["positions"]))
     finally:
         backend.close()
-    seconds = time.monotonic() - start
-    return {**summary, "games": have, "seconds": seconds,
-            "games_per_s": summary["new_games"] / max(seconds, 1e-9)}
+    return {**summary, "games": have, "seconds": clock.elapsed,
+            "games_per_s": clock.rate(have)}
 
 
-def _status(new: int, have: int, total: int, elapsed: float, positions: int) -> str:
-    rate = new / max(elapsed, 1e-9)
-    eta = (total - have) / rate if rate > 0 else float("inf")
-    eta_text = f"{eta / 60:.1f} min" if eta != float("inf") else "?"
+def _status(clock: Progress, have: int, total: int, positions: int) -> str:
+    new = have - clock.start
     moves = positions / new if new else 0.0
-    return (f"games {have}/{total} | {rate:.2f} games/s | {moves:.0f} moves/game | "
-            f"elapsed {elapsed / 60:.1f} min | ETA {eta_text}")
+    return (f"games {have}/{total} | {clock.rate(have):.2f} games/s | {moves:.0f} moves/game | "
+            f"elapsed {clock.elapsed / 60:.1f} min | ETA {clock.eta(have, total)}")

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,16 +40,16 @@ from envs.atomic import atomic_file
 from envs.go import Position, Rules, winner_of
 from selfplay.go.batched_games import RANDOM, play_games
 from selfplay.go.dataset import shard_paths
-from selfplay.go.loop import make_backend
 from selfplay.go.reinforce import numpy_state, policy_from_state
-from selfplay.go.teacher import empty_replay
 from selfplay.go.value_training import count_positions, train_value_net
 from selfplay.rundir import RunDir, RunDirError
-from selfplay.runtime import Backend
+from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
+from selfplay.runtime.collect import FixedWeights, empty_replay
+from selfplay.runtime.driver import Progress
 
-# Where and how fast a run goes, not what it computes: these may change on --resume.
-PLACEMENT_KEYS = ("positions", "epochs", "backend", "address", "num_cpus", "actors",
-                  "actor_cpus", "device", "threads", "progress_every")
+# Besides the runtime settings, what a resumed run may change: how much, where it trains,
+# how chatty.
+RESUMABLE = ("positions", "epochs", "device", "threads", "progress_every")
 
 
 @dataclass(frozen=True)
@@ -78,15 +77,11 @@ class ValueConfig:
     weight_decay: float = 1e-4
     augment: bool = True           # a random board symmetry per position and batch
     # where it runs (may change on --resume)
-    backend: Literal["ray", "local"] = "ray"
-    address: str = ""
-    num_cpus: int = 0
-    actors: int = 0                # 0: one per CPU
-    actor_cpus: float = 1.0
     device: str = "auto"           # training: auto | cpu | cuda
     threads: int = 1               # torch CPU threads per actor and in the driver
     seed: int = 0
     progress_every: float = 10.0
+    runtime: RuntimeSettings = RuntimeSettings(learner_cpus=0.0)  # no learner runs
 
     def __post_init__(self) -> None:
         for name in ("size", "positions", "shard_positions", "batch_games", "layers",
@@ -97,13 +92,8 @@ class ValueConfig:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-
-    # What selfplay.go.loop.make_backend reads beside the fields above: no learner runs.
-    learners, learner_cpus, max_in_flight = 1, 0.0, 2
-
-    @property
-    def games_per_call(self) -> int:
-        return self.batch_games
+        if self.runtime.learners != 1:
+            raise ValueError("train-value has no learner: runtime.learners must be 1")
 
     @property
     def move_cap(self) -> int:
@@ -112,26 +102,6 @@ class ValueConfig:
     @property
     def last_u(self) -> int:
         return min(self.u_max or self.size * self.size, self.move_cap - 1)
-
-
-class FixedPolicies:
-    """The runtime's Learner for data generation: it trains nothing and publishes the two
-    policies once, {"sl": state, "rl": state} (one broadcast instead of one copy per actor)."""
-
-    def __init__(self, weights: dict[str, Any]) -> None:
-        self.weights = weights
-
-    def step(self, batch) -> dict[str, float]:
-        raise RuntimeError("value data generation has no learner steps")
-
-    def get_weights(self) -> tuple[int, dict[str, Any]]:
-        return 0, self.weights
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -245,14 +215,16 @@ def generate_positions(config: ValueConfig, directory: Path, backend: Backend | 
                                   batch_games=config.batch_games,
                                   threads=config.threads,
                                   seed=config.seed + have)  # a resumed run plays new games
-    backend = backend or make_backend(config)
-    start = next_report = time.monotonic()
+    backend = backend or make_backend(config.runtime, config.seed, config.batch_games,
+                                      learner=False)
+    clock = Progress(config.progress_every, have)
     pending: list[dict[str, Any]] = []
     dropped, us, lengths = 0, [], []
     try:
+        # the two policies go out once, {"sl": state, "rl": state}, as version 0
         backend.start(functools.partial(ValueDataActor, settings, specs),
-                      functools.partial(FixedPolicies, weights), empty_replay,
-                      actors=config.actors)
+                      functools.partial(FixedWeights, weights), empty_replay,
+                      actors=config.runtime.actors)
         while have + len(pending) < config.positions:
             for _, game in backend.poll(0.5, config.positions - have - len(pending)):
                 pending.append(game)
@@ -263,12 +235,10 @@ def generate_positions(config: ValueConfig, directory: Path, backend: Backend | 
                     _flush(directory, pending, config.val_fraction)
                     have += len(pending)
                     pending = []
-            now = time.monotonic()
-            if progress is not None and now >= next_report and us:
-                next_report = now + config.progress_every
-                made = have + len(pending) - stats["positions"]
+            if progress is not None and us and clock.due():
                 progress(f"positions {have + len(pending)}/{config.positions} | "
-                         f"{made / (now - start):.1f} positions/s | mean U {np.mean(us):.0f}, "
+                         f"{clock.rate(have + len(pending)):.1f} positions/s | mean U "
+                         f"{np.mean(us):.0f}, "
                          f"game length {np.mean(lengths):.0f} | dropped "
                          f"{dropped / max(1, dropped + len(us)):.0%}")
         pending = pending[:config.positions - have]
@@ -279,14 +249,10 @@ def generate_positions(config: ValueConfig, directory: Path, backend: Backend | 
         backend.close()
     new = have - stats["positions"]
     return {"positions": have, "new": new,
-            "positions_per_s": new / max(time.monotonic() - start, 1e-9),
+            "positions_per_s": clock.rate(have),
             "dropped_fraction": dropped / max(1, dropped + len(us)),
             "mean_u": float(np.mean(us)) if us else 0.0,
             "mean_length": float(np.mean(lengths)) if lengths else 0.0}
-
-
-def run_identity(config: ValueConfig) -> dict[str, Any]:
-    return {k: v for k, v in dataclasses.asdict(config).items() if k not in PLACEMENT_KEYS}
 
 
 def run_value(config: ValueConfig, run_dir: str | Path, resume: bool = False,
@@ -299,7 +265,7 @@ def run_value(config: ValueConfig, run_dir: str | Path, resume: bool = False,
     if not resume and positions_held(Path(run_dir) / "positions"):
         raise RunDirError(f"{run_dir} already holds positions; pass --resume to continue "
                           f"or choose another --run-dir")
-    run = RunDir(run_dir, run_identity(config), resume=resume)
+    run = RunDir(run_dir, run_identity(config, RESUMABLE), resume=resume)
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:

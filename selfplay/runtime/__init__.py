@@ -2,7 +2,9 @@
 this process (LocalBackend) or as Ray actors on all cores or a cluster (RayBackend).
 
 RayBackend is imported lazily (`from selfplay.runtime.ray_backend import RayBackend`) by code
-that wants Ray, so the in-process path does not pay Ray's import time."""
+that wants Ray, so the in-process path does not pay Ray's import time. Where a run goes is one
+RuntimeSettings and one make_backend (settings.py); the driver loops' shared parts are in
+selfplay.runtime.driver (imported on its own: it needs torch)."""
 
 from selfplay.runtime.api import (
     Actor,
@@ -19,6 +21,7 @@ from selfplay.runtime.api import (
     with_recovery,
 )
 from selfplay.runtime.local import LocalBackend
+from selfplay.runtime.settings import RuntimeSettings, make_backend, run_identity
 
 __all__ = [
     "Actor",
@@ -32,6 +35,9 @@ __all__ = [
     "ReplayShard",
     "ResourceRequestError",
     "RuntimeBackendError",
+    "RuntimeSettings",
     "choose_shard",
+    "make_backend",
+    "run_identity",
     "with_recovery",
 ]

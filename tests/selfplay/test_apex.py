@@ -22,6 +22,7 @@ from selfplay.atari.apex_actor import ActorSpec, ApexActor, make_replay
 from selfplay.replay import UniformSampler
 from selfplay.replay.frames import FrameReplay
 from selfplay.rundir import load_checkpoint_file
+from selfplay.runtime import RuntimeSettings
 
 CARTPOLE = DQNConfig(
     env="CartPole-v1", total_steps=400, learning_starts=100, batch_size=16, optimizer="adam",
@@ -141,8 +142,8 @@ def test_chunks_rebuild_each_actors_stream_in_a_shared_replay(monkeypatch):
 
 def test_distributed_training_on_ray_with_two_actors(ray_session, tmp_path):
     lines: list[str] = []
-    settings = ApexSettings(actors=2, actor_cpus=0.5, learner_cpus=1.0, chunk=10,
-                            publish_every=4, train_batch=4)
+    settings = ApexSettings(chunk=10, publish_every=4, train_batch=4, runtime=RuntimeSettings(
+        actors=2, actor_cpus=0.5, learner_cpus=1.0))
     result = train_distributed(CARTPOLE, None, tmp_path / "run", settings, save_replay=True,
                                log=lines.append)
     assert result.steps >= 400 and set(result.actor_steps) == {0, 1}
@@ -172,7 +173,8 @@ def test_a_killed_actor_is_replaced_with_its_epsilon(ray_session, tmp_path):
 
     backend = KillActorZeroOnce(actor_cpus=0.5, learner_cpus=1.0)
     config = dataclasses.replace(CARTPOLE, total_steps=200, checkpoint_every=200)
-    result = train_distributed(config, None, tmp_path / "run", ApexSettings(actors=2, chunk=10),
+    result = train_distributed(config, None, tmp_path / "run", ApexSettings(
+        chunk=10, runtime=RuntimeSettings(actors=2)),
                                log=lambda line: None, backend=backend)
     assert result.actor_restarts == 1 and result.steps >= 200
     assert result.actor_steps.get(2, 0) > 0 and result.epsilons[2] == pytest.approx(0.4)
@@ -189,7 +191,8 @@ def test_a_killed_learner_is_recovered_from_the_last_checkpoint(ray_session, tmp
             killed.append(step)
 
     config = dataclasses.replace(CARTPOLE, total_steps=500, checkpoint_every=200)
-    settings = ApexSettings(actors=1, actor_cpus=0.5, learner_cpus=1.0, chunk=10)
+    settings = ApexSettings(chunk=10, runtime=RuntimeSettings(actors=1, actor_cpus=0.5,
+                                                              learner_cpus=1.0))
     result = train_distributed(config, None, tmp_path / "run", settings, log=lines.append,
                                on_chunk=kill_learner)
     assert killed and result.recoveries == 1 and result.steps >= 500
@@ -212,7 +215,7 @@ def test_cli_distributed_in_process(tmp_path, capsys):
     assert main(["atari", "train", "--run-dir", str(run), "--resume"]) == 2  # not without it
     assert "resume it with --distributed" in capsys.readouterr().err
     assert main(["atari", "train", "--run-dir", str(run), "--resume", "--distributed",
-                 "--address", "local"]) == 0
+                 "--local"]) == 0
     assert "resumed at step 3" in capsys.readouterr().out
 
 

@@ -16,6 +16,7 @@ from selfplay.go.rl import RLConfig, run_rl
 from selfplay.go.train_rollout import RolloutTrainConfig, train_rollout
 from selfplay.go.train_sl import SLConfig, train_sl
 from selfplay.go.value import ValueConfig, run_value
+from selfplay.runtime import RuntimeSettings
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,8 @@ def test_reinforce_beats_the_policy_it_started_from_on_5x5(tmp_path):
     init = save_network(tmp_path / "init.pt",
                         build_network(NetSpec(kind="policy", size=5, layers=2, filters=16)))
     config = RLConfig(init=str(init), size=5, komi=0.5, iterations=150, lr=0.05, momentum=0.9,
-                      pool_every=10, eval_every=150, eval_games=200, backend="local", threads=1,
+                      pool_every=10, eval_every=150, eval_games=200, threads=1,
+                      runtime=RuntimeSettings(backend="local"),
                       seed=1)
     summary = run_rl(config, tmp_path / "rl", progress=None)
     assert summary["eval_games"] == 200
@@ -59,7 +61,8 @@ def test_the_value_net_predicts_outcomes_better_than_a_constant(tmp_path):
     config = ValueConfig(policy=str(default_weights("rl_policy", 9)),
                          sl_policy=str(default_weights("policy", 9)), positions=2000,
                          shard_positions=500, val_fraction=0.2, layers=3, filters=32,
-                         epochs=6, backend="local", device="cpu", threads=1)
+                         epochs=6, device="cpu", threads=1,
+                         runtime=RuntimeSettings(backend="local"))
     summary = run_value(config, tmp_path / "value", progress=None)
     assert summary["positions"] == 2000
     assert summary["val_mse"] < 0.93, summary

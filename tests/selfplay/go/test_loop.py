@@ -3,7 +3,6 @@ and on real Ray (with an actor killed mid-run), SIGKILL then resume, and the CLI
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import io
@@ -19,11 +18,12 @@ import torch
 
 from envs.go import BLACK, RESIGN, WHITE, Position, Rules
 from envs.go.sgf import load_sgf_file
-from rlgo.commands import selfplay as command
+from rlgo.cli import main
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.learner import GoLearner
 from selfplay.go.loop import SelfPlayConfig, run_selfplay
 from selfplay.rundir import RunDirError
+from selfplay.runtime import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = dict(size=5, komi=0.5, visits=8, batch_size=16, min_replay=32, lr=0.03,
@@ -87,7 +87,7 @@ def _losses(run: Path) -> list[float]:
 
 def test_a_local_run_end_to_end_then_resumed_for_more_games(tmp_path):
     run = tmp_path / "run"
-    config = SelfPlayConfig(**SMALL, games=4, backend="local", actors=2)
+    config = SelfPlayConfig(**SMALL, games=4, runtime=RuntimeSettings(backend="local", actors=2))
     lines: list[str] = []
     summary = run_selfplay(config, run, progress=lines.append)
     assert summary["games"] == 4 and _sgf_count(run) == 4
@@ -113,8 +113,8 @@ def test_a_ray_run_with_two_learners_survives_a_killed_actor(ray_session, tmp_pa
     # 12 games: more than the 2 + 2 + 4 that can be finished or in flight when actor 0 dies
     # (its last calls may already be done), so work is sure to be sent to it afterwards and
     # its death is seen however the two actors' timing goes.
-    config = SelfPlayConfig(**SMALL, games=12, actors=2, actor_cpus=0.5, learners=2,
-                            learner_cpus=0.5, replay_shards=2)
+    config = SelfPlayConfig(**SMALL, games=12, replay_shards=2, runtime=RuntimeSettings(
+        actors=2, actor_cpus=0.5, learners=2, learner_cpus=0.5))
     killed = []
 
     def kill_one(games: int, backend) -> None:
@@ -139,7 +139,8 @@ def test_a_killed_learner_is_recovered_from_the_last_checkpoint(ray_session, tmp
     """The learner holds state a fresh actor lacks: its death rebuilds the backend and the run
     resumes from its last checkpoint by itself, still ending with the games it asked for."""
     run = tmp_path / "run"
-    config = SelfPlayConfig(**SMALL, games=6, actors=1, actor_cpus=0.5, learner_cpus=0.5)
+    config = SelfPlayConfig(**SMALL, games=6, runtime=RuntimeSettings(
+        actors=1, actor_cpus=0.5, learner_cpus=0.5))
     killed, lines = [], []
 
     def kill_learner(games: int, backend) -> None:
@@ -160,6 +161,7 @@ def test_a_killed_learner_is_recovered_from_the_last_checkpoint(ray_session, tmp
 KILLED_RUN = textwrap.dedent("""
     import sys
     from selfplay.go.loop import SelfPlayConfig, run_selfplay
+    from selfplay.runtime import RuntimeSettings
     config = SelfPlayConfig(**eval(sys.argv[2]))
     run_selfplay(config, sys.argv[1], progress=None)
 """)
@@ -167,7 +169,7 @@ KILLED_RUN = textwrap.dedent("""
 
 def test_a_run_killed_with_sigkill_resumes_to_completion(tmp_path):
     run = tmp_path / "run"
-    settings = dict(SMALL, games=20, backend="local", actors=2)
+    settings = dict(SMALL, games=20, runtime=RuntimeSettings(backend="local", actors=2))
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(run), repr(settings)],
                             cwd=ROOT, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -190,21 +192,20 @@ def test_a_run_killed_with_sigkill_resumes_to_completion(tmp_path):
 
 
 def _command(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rlgo go")
-    command.register(parser.add_subparsers(dest="command", required=True))
-    parsed = parser.parse_args(["selfplay", "--config",
-                                str(ROOT / "configs/go/selfplay_9x9.yaml"), *args])
-    return parsed.func(parsed)
+    """`rlgo go selfplay --config configs/go/selfplay_9x9.yaml ARGS` (rlgo.cli.main: user
+    errors are one line and exit status 2)."""
+    return main(["go", "selfplay", "--config", str(ROOT / "configs/go/selfplay_9x9.yaml"),
+                 *args])
 
 
 def test_the_selfplay_command_runs_and_reports_user_errors_in_one_line(tmp_path, capsys):
     small = ["--set", "size=5", "--set", "komi=0.5", "--set", "visits=8", "--set",
              "min_replay=32", "--set", "batch_size=16", "--quiet"]
     run = str(tmp_path / "run")
-    assert _command(["--set", "backend=local", *small, "--games", "2", "--actors", "1",
+    assert _command(["--set", "runtime.backend=local", *small, "--games", "2", "--actors", "1",
                      "--run-dir", run]) == 0
     assert "self-play done: 2 games" in capsys.readouterr().out
-    assert _command(["--set", "backend=local", *small, "--games", "1", "--run-dir", run]) == 2
+    assert _command(["--local", *small, "--games", "1", "--run-dir", run]) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert _command([*small, "--address", "127.0.0.1:1", "--run-dir",
                      str(tmp_path / "other")]) == 2

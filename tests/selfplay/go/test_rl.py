@@ -3,7 +3,6 @@ REINFORCE step's sign, the opponent pool, a train-rl run on real Ray that resume
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
@@ -15,11 +14,12 @@ import torch
 from agents.alphago.nets.features import features, sensible_moves
 from agents.alphago.nets.networks import NetSpec, build_network, load_network, save_network
 from envs.go import BLACK, PASS, WHITE, Position, Rules
-from rlgo.commands import go_rl
+from rlgo.cli import main
 from selfplay.go.batched_games import play_games, sample_moves
 from selfplay.go.reinforce import ReinforceLearner, numpy_state
 from selfplay.go.rl import RLActor, RLActorSettings, RLConfig, run_rl
 from selfplay.rundir import RunDirError
+from selfplay.runtime import RuntimeSettings
 
 SPEC = NetSpec(kind="policy", size=5, layers=2, filters=8)
 RULES = Rules(size=5, komi=0.5)
@@ -128,12 +128,13 @@ def test_the_pool_grows_every_pool_every_steps_keeps_the_newest_and_survives_a_c
 SMALL = dict(size=5, komi=0.5, max_moves=40, games_per_iteration=8, batch_games=4,
              pool_every=2, eval_every=2, eval_games=8, checkpoint_every=1, sgf_every=1,
              progress_every=0.0)
+TWO_ACTORS = RuntimeSettings(actors=2, actor_cpus=0.5, learner_cpus=0.0, max_in_flight=1)
 
 
 def test_train_rl_on_ray_writes_checkpoints_pool_and_policy_then_resumes(ray_session,
                                                                           tmp_path, sl_file):
     run = tmp_path / "run"
-    config = RLConfig(init=sl_file, iterations=2, actors=2, actor_cpus=0.5, **SMALL)
+    config = RLConfig(init=sl_file, iterations=2, runtime=TWO_ACTORS, **SMALL)
     lines: list[str] = []
     summary = run_rl(config, run, progress=lines.append, command="rlgo go train-rl test")
     assert summary["iterations"] == 2 and summary["games"] == 16
@@ -147,7 +148,7 @@ def test_train_rl_on_ray_writes_checkpoints_pool_and_policy_then_resumes(ray_ses
     assert policy.meta["win_rate_vs_sl"] == summary["win_rate_vs_sl"]
     with pytest.raises(RunDirError, match="already holds a run"):
         run_rl(config, run, progress=None)
-    more = run_rl(RLConfig(init=sl_file, iterations=3, actors=2, actor_cpus=0.5, **SMALL),
+    more = run_rl(RLConfig(init=sl_file, iterations=3, runtime=TWO_ACTORS, **SMALL),
                   run, resume=True, progress=None)
     assert more["iterations"] == 3 and more["games"] == 24
     with open(run / "metrics.csv", newline="") as f:
@@ -157,10 +158,8 @@ def test_train_rl_on_ray_writes_checkpoints_pool_and_policy_then_resumes(ray_ses
 
 
 def _command(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rlgo go")
-    go_rl.register(parser.add_subparsers(dest="command", required=True))
-    parsed = parser.parse_args(args)
-    return parsed.func(parsed)
+    """`rlgo go ARGS` (rlgo.cli.main: user errors are one line and exit status 2)."""
+    return main(["go", *args])
 
 
 def test_the_train_rl_command_reports_the_win_rate_and_user_errors_in_one_line(
@@ -168,7 +167,7 @@ def test_the_train_rl_command_reports_the_win_rate_and_user_errors_in_one_line(
     small = [f"--set={k}={v}" for k, v in SMALL.items()]
     run = str(tmp_path / "run")
     assert _command(["train-rl", "--init", sl_file, "--run-dir", run, "--iterations", "1",
-                     "--set", "backend=local", "--actors", "1", "--quiet", *small]) == 0
+                     "--local", "--actors", "1", "--quiet", *small]) == 0
     out = capsys.readouterr().out
     assert re.search(r"train-rl done: 1 iterations, 8 games .* win rate vs SL [\d.]+% over 8 "
                      r"games", out)

@@ -8,13 +8,14 @@ import pytest
 from envs.go.sgf import load_sgf_file, position_from_record
 from rlgo.cli import main
 from selfplay.go.teacher import (
+    TEACHER_RUNTIME,
     TeacherSettings,
-    make_backend,
     parse_levels,
     parse_range,
     random_opening,
     run_generation,
 )
+from selfplay.runtime import make_backend
 
 
 def test_levels_parse_ranges_and_weights():
@@ -60,13 +61,15 @@ def _check_games(out, count, level):
 def test_gen_data_on_ray_writes_games_and_resumes(ray_session, gnugo_path, tmp_path):
     settings = TeacherSettings(command=f"{gnugo_path} --mode gtp", levels=(1,), seed=1)
     lines = []
-    summary = run_generation(settings, tmp_path, 2, backend=make_backend(None, None),
+    summary = run_generation(settings, tmp_path, 2,
+                             backend=make_backend(TEACHER_RUNTIME, learner=False),
                              progress=lines.append, progress_every=0.0)
     assert summary["games"] == 2 and summary["new_games"] == 2
     assert lines and "games 2/2" in lines[-1] and "games/s" in lines[-1]
     first = _check_games(tmp_path, 2, 1)[0].read_bytes()
     # a rerun with a larger target plays only the missing game and keeps the old ones
-    summary = run_generation(settings, tmp_path, 3, backend=make_backend(None, None),
+    summary = run_generation(settings, tmp_path, 3,
+                             backend=make_backend(TEACHER_RUNTIME, learner=False),
                              progress=None)
     assert summary["games"] == 3 and summary["new_games"] == 1
     _check_games(tmp_path, 3, 1)

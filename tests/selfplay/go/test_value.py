@@ -3,7 +3,6 @@ resumable shards, a small value training whose loss falls, and the CLI."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 
 import numpy as np
@@ -13,7 +12,7 @@ import torch
 from agents.alphago.nets.features import features
 from agents.alphago.nets.networks import NetSpec, build_network, load_network, save_network
 from envs.go import BLACK, PASS, Position, Rules
-from rlgo.commands import go_rl
+from rlgo.cli import main
 from selfplay.go.dataset import load_shard, shard_paths
 from selfplay.go.reinforce import numpy_state
 from selfplay.go.value import (
@@ -24,6 +23,7 @@ from selfplay.go.value import (
     run_value,
 )
 from selfplay.rundir import RunDirError
+from selfplay.runtime import RuntimeSettings
 
 SPEC = NetSpec(kind="policy", size=5, layers=2, filters=8)
 
@@ -68,7 +68,8 @@ def small_config(policies, **changes) -> ValueConfig:
     settings = dict(policy=rl, sl_policy=sl, size=5, komi=0.5, max_moves=40, u_max=10,
                     positions=60, shard_positions=25, val_fraction=0.2, batch_games=10,
                     layers=2, filters=8, hidden=16, epochs=8, batch_size=16, lr=0.01,
-                    backend="local", actors=1, progress_every=0.0)
+                    progress_every=0.0,
+                    runtime=RuntimeSettings(backend="local", actors=1, learner_cpus=0.0))
     return ValueConfig(**{**settings, **changes})
 
 
@@ -110,12 +111,8 @@ def test_a_small_value_training_lowers_its_loss_and_writes_the_value_net(tmp_pat
 def test_the_train_value_command_runs_and_reports_user_errors_in_one_line(
         tmp_path, policies, capsys):
     rl, sl = policies
-    parser = argparse.ArgumentParser(prog="rlgo go")
-    go_rl.register(parser.add_subparsers(dest="command", required=True))
-
     def command(args: list[str]) -> int:
-        parsed = parser.parse_args(["train-value", *args])
-        return parsed.func(parsed)
+        return main(["go", "train-value", *args])
 
     small = [f"--set={k}={v}" for k, v in dataclasses.asdict(small_config(policies)).items()
              if k not in ("policy", "sl_policy")]
