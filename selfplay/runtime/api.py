@@ -9,7 +9,7 @@ AlphaGo) supplies three factories, all picklable so Ray can ship them to other p
 
 and a backend runs them: `LocalBackend` in this process (tests, debugging) or `RayBackend` as
 Ray actors on all cores or a cluster. Both present the `Backend` interface below, so the
-driver loop of an agent (selfplay/go_selfplay.py) is written once.
+driver loop of an agent (selfplay/go/loop.py) is written once.
 
 Weights are versioned: the learner's `get_weights()` returns (version, weights), where the
 version is the learner's step count, so an actor result carrying the version it played with
