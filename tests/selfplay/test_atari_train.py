@@ -284,8 +284,8 @@ def test_nature_config_is_the_dataclass_default():
 
 
 def test_pong_config_is_the_longest_run_with_adam_eps_1e8_and_eps_end_005():
-    """configs/atari/pong.yaml = the README's longest Pong run (its --set list) with Adam's
-    epsilon at 1e-8 and exploration ending at 0.05."""
+    """configs/atari/pong.yaml = the longest Pong run of docs/results/pong.md (its --set list)
+    with Adam's epsilon at 1e-8 and exploration ending at 0.05."""
     readme_run = ["env=Pong", "total_steps=2000000", "double=true", "dueling=true",
                   "prioritized=true", "n_step=3", "optimizer=adam", "lr=0.0001", "train_every=2",
                   "learning_starts=10000", "target_update=2000", "eps_end=0.01",
