@@ -3,7 +3,8 @@
 Each subcommand is a small function that loads its config, builds what it needs and runs it.
 Errors a user can cause (bad config, missing file, bad move or record: any envs.errors.UserError,
 or an OSError) end here, in `main`, as one line on stderr and exit status 2; commands let them
-rise. A traceback means a bug in rlgo.
+rise. A usage error (an unknown option, a bad flag value) is one line and exit 2 too (Parser).
+A traceback means a bug in rlgo.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from envs.errors import UserError
 from envs.go.errors import GoError
@@ -21,6 +23,27 @@ from .commands import atari as atari_commands
 from .commands import go_data, go_rl, go_rollout, gtp, match, play
 from .commands import selfplay as selfplay_commands
 from .config import load_config, shipped_configs
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line error: "rlgo go show: error: ... (see --help)", exit 2.
+
+    argparse prints the whole usage block before its error; for a command with twenty options
+    that hides the one line that matters. Subparsers are made of this class too (argparse
+    passes its own type down), so every level answers the same way; --help is untouched.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        """A command (a parser without subcommands) names its own unknown options, so the
+        hint points at its --help rather than the top-level one."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {line} (see {self.prog} --help)\n")
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +119,7 @@ def _cmd_atari_games(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rlgo", description="A DQN Atari agent and an AlphaGo-style Go engine.")
     parser.add_argument("--version", action="version", version=f"rlgo {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="{go,atari,bench}", required=True)
@@ -151,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a bad option (2, after argparse's message)
+    except SystemExit as exit_:  # --help (0) or a usage error (2, after Parser's line)
         return int(exit_.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # commands record what was typed
     try:

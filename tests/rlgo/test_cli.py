@@ -128,3 +128,43 @@ def test_malformed_override_is_one_line_and_exit_2(capsys):
     err = capsys.readouterr().err
     assert err.startswith("rlgo: error: --set 'seconds=[1,' is not valid YAML")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv, prog, says", [
+    (["go", "selfplay", "--bogus"], "rlgo go selfplay", "unrecognized arguments: --bogus"),
+    (["go", "selfplay", "--actors", "0"], "rlgo go selfplay", "must be at least 1"),
+    (["go", "show"], "rlgo go show", "required: sgf"),
+    (["go", "frob"], "rlgo go", "invalid choice: 'frob'"),
+    ([], "rlgo", "required"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(argv, prog, says, capsys):
+    """argparse's usage block (7 lines for `go selfplay`) would bury the one line that matters."""
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{prog}: error: ") and says in captured.err
+    assert captured.err.endswith(f"(see {prog} --help)\n") and captured.err.count("\n") == 1
+
+
+def test_help_still_prints_the_usage_block(capsys):
+    assert main(["go", "selfplay", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: rlgo go selfplay")
+
+
+@pytest.mark.parametrize("content", [b"seconds: [1,\n", b"seconds: \xff\xfe\n",
+                                     b"seconds: !!python/object/apply:os.system [ls]\n",
+                                     b"\tseconds: 1\n", b"- 1\n"])
+def test_a_bad_config_file_is_one_line_and_exit_2(content, tmp_path, capsys):
+    """Malformed YAML, bytes that are not UTF-8, a Python tag, a tab, a list: one line each."""
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    assert main(["bench", "go", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rlgo: error: {path}") and err.count("\n") == 1
+
+
+def test_a_python_tag_in_an_override_is_one_line_and_exit_2(capsys):
+    assert main(["bench", "go", "--set", "seconds=!!python/object/apply:os.system [ls]"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlgo: error: --set") and "not valid YAML" in err
+    assert err.count("\n") == 1
