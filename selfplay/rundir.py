@@ -26,6 +26,7 @@ import torch
 import yaml
 
 from envs.atomic import atomic_write_bytes, remove_partial_files
+from envs.checks import archive_problem
 from envs.errors import UserError
 
 CHECKPOINT = re.compile(r"ckpt-(\d+)\.pt$")
@@ -116,15 +117,18 @@ class RunDir:
 
 
 def load_checkpoint_file(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint written by RunDir.save_checkpoint (weights_only: no code runs)."""
+    """Read a checkpoint written by RunDir.save_checkpoint (weights_only: no code runs), after
+    checking its zip CRCs: torch.load would take damaged bytes as weights."""
     path = Path(path)
+    if not path.exists():
+        raise RunDirError(f"checkpoint {path} does not exist")
+    if problem := archive_problem(path):
+        raise RunDirError(f"checkpoint {path} is not usable: {problem}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise RunDirError(f"checkpoint {path} does not exist") from None
     except Exception as err:  # torch raises many kinds for a damaged zip or pickle
         raise RunDirError(f"checkpoint {path} is damaged or not a checkpoint "
-                          f"({type(err).__name__}: {str(err)[:120]})") from None
+                          f"({type(err).__name__}: {str(err)[:120]!r})") from None
     if not isinstance(state, dict):
         raise RunDirError(f"checkpoint {path} does not hold a state dict")
     return state

@@ -15,8 +15,9 @@ convolution: it lets a small net train in minutes on a CPU, and costs nothing at
 The rollout policy is not here: it is a linear softmax evaluated inside the numba playouts.
 
 Weight files are a dict {"format", "spec", "state", "meta"} written atomically by
-`save_network`; `load_network` reads them with torch.load(weights_only=True) and says clearly
-what is wrong with a file that is not one, is damaged, or does not fit (wrong kind or size).
+`save_network`; `load_network` checks the zip's CRCs (envs.checks), reads them with
+torch.load(weights_only=True) and says clearly what is wrong with a file that is not one, is
+damaged, or does not fit (wrong kind or size).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from torch import nn
 
 from agents.alphago.nets.features import num_planes
 from envs.atomic import atomic_file
+from envs.checks import archive_problem
 from envs.errors import UserError
 
 FORMAT = "rlgo-alphago-net-1"
@@ -147,11 +149,13 @@ def load_network(path: str | Path, kind: str | None = None, size: int | None = N
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: no such weight file")
+    if problem := archive_problem(path):  # torch.load does not check the zip CRCs
+        raise WeightsError(f"{path}: not a readable weight file: {problem}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and torch errors all mean "not a weight file"
         raise WeightsError(f"{path}: not a readable weight file "
-                           f"({type(err).__name__}: {str(err).splitlines()[0][:120]})") from None
+                           f"({type(err).__name__}: {str(err)[:120]!r})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise WeightsError(f"{path}: not an rlgo network file (expected format {FORMAT})")
     try:

@@ -35,6 +35,7 @@ import numpy as np
 
 from agents.alphago.playouts.mogo import CELLS
 from envs.atomic import atomic_file
+from envs.checks import archive_problem
 from envs.errors import UserError
 from envs.go import Position, Rules, kernels
 from envs.go import playout as P
@@ -351,6 +352,8 @@ class RolloutPolicy:
         path = Path(path)
         if not path.is_file():
             raise RolloutWeightsError(f"{path}: no such rollout weight file")
+        if problem := archive_problem(path):  # checks every member's CRC, as torch.load won't
+            raise RolloutWeightsError(f"{path}: not a readable rollout weight file: {problem}")
         try:
             with np.load(path, allow_pickle=False) as f:
                 if "format" not in f or str(f["format"]) != FORMAT:
@@ -364,7 +367,7 @@ class RolloutPolicy:
             raise
         except Exception as err:  # zip, npz and key errors all mean "not a weight file"
             raise RolloutWeightsError(f"{path}: not a readable rollout weight file "
-                                      f"({type(err).__name__}: {err})") from None
+                                      f"({type(err).__name__}: {str(err)[:120]!r})") from None
         if (pk.shape != pv.shape or rk.shape != rv.shape or rings.size != RINGS
                 or flags.size != 3 or (pk.size and not 0 <= pk.min() <= pk.max() < PATTERN_CODES)
                 or (rk.size and not 0 <= rk.min() <= rk.max() < RINGS * COLOUR_CODES)):
