@@ -41,8 +41,12 @@ def check_ranges(config: Any, prefix: str = "", **rules: Iterable[str]) -> None:
             value = getattr(config, name)
             if value is None:
                 continue
-            if (isinstance(value, float) and not math.isfinite(value)) or not test(value):
-                raise ValueError(f"{prefix}{name} must be {wording}, got {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                wording = f"a finite number ({wording})"
+            elif test(value):
+                continue
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+            raise ValueError(f"{prefix}{name} must be {wording}, got {shown}")
 
 
 def archive_problem(path: str | os.PathLike) -> str | None:

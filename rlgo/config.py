@@ -45,7 +45,10 @@ YamlLoader.add_implicit_resolver(
 
 def read_yaml(text: str) -> Any:
     """Parse one YAML document the way every rlgo config is read."""
-    return yaml.load(text, Loader=YamlLoader)  # safe: a SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=YamlLoader)  # safe: a SafeLoader subclass
+    except ValueError as err:  # an integer of over 4,300 digits (Python's int(str) limit)
+        raise yaml.YAMLError(str(err)) from None
 
 
 def shipped_configs(folder: str = "") -> list[str]:
@@ -250,7 +253,10 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
             return int(value)
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an integer beyond the largest float
+                raise ConfigError(f"{source}: {key} is too large a number") from None
     elif hint is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import torch
 
+from envs.checks import check_ranges
 from envs.errors import UserError
 
 
@@ -31,10 +32,8 @@ class ReplayConfig:
     priority_eps: float = 1e-6
 
     def __post_init__(self) -> None:
-        if self.capacity < 1:
-            raise ValueError(f"replay.capacity must be at least 1, got {self.capacity}")
-        if not (0 <= self.priority_beta_start <= 1 and 0 <= self.priority_beta_end <= 1):
-            raise ValueError("replay.priority_beta_start/end must be in [0, 1]")
+        check_ranges(self, "replay.", at_least_1=("capacity",), positive=("priority_eps",),
+                     probability=("priority_alpha", "priority_beta_start", "priority_beta_end"))
 
 
 # What `--resume --set key=value` may change: settings the loop and the learner read afresh,
@@ -88,22 +87,15 @@ class DQNConfig:
     replay: ReplayConfig = dataclasses.field(default_factory=ReplayConfig)
 
     def __post_init__(self) -> None:
-        positive = ("total_steps", "batch_size", "n_step", "target_update", "train_every",
-                    "checkpoint_every", "log_every", "num_envs", "eval_episodes")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("learning_starts", "eps_decay_steps", "eval_every", "noop_max",
-                     "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
-        for name in ("eps_start", "eps_end", "eval_eps"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if not 0 < self.gamma <= 1:
-            raise ValueError(f"gamma must be in (0, 1], got {self.gamma}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        check_ranges(self, at_least_1=("total_steps", "batch_size", "n_step", "target_update",
+                                       "train_every", "checkpoint_every", "log_every",
+                                       "num_envs", "eval_episodes"),
+                     at_least_0=("learning_starts", "eps_decay_steps", "eval_every", "noop_max",
+                                 "torch_threads", "seed"),
+                     positive=("lr", "adam_eps", "grad_clip", "gamma"),
+                     probability=("eps_start", "eps_end", "eval_eps", "gamma"))
+        if not all(width >= 1 for width in self.mlp_hidden):
+            raise ValueError(f"mlp_hidden widths must be at least 1, got {self.mlp_hidden}")
         if self.replay.capacity < self.batch_size:
             raise ValueError(f"replay.capacity {self.replay.capacity} is below batch_size "
                              f"{self.batch_size}")

@@ -1,5 +1,6 @@
 """Go self-play on the runtime: actors play games, replay fills, a learner trains, weights flow.
 
+from envs.checks import check_ranges
     actors (GoSelfPlayActor x N) --games--> driver --SGF--> RUN/games/game-000001.sgf
                                               |---examples--> replay shards
     learner (GoLearner) <--batches-- replay;  every `publish_every` steps: weights -> actors
@@ -76,10 +77,15 @@ class SelfPlayConfig:
     runtime: RuntimeSettings = RuntimeSettings()
 
     def __post_init__(self) -> None:
-        for name in ("size", "visits", "games", "games_per_call", "replay_capacity",
-                     "replay_shards", "batch_size", "publish_every", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self, at_least_1=("size", "visits", "games", "games_per_call",
+                                       "replay_capacity", "replay_shards", "batch_size",
+                                       "publish_every", "checkpoint_every"),
+                     # 0: no move cap / no noise / the most visited move / no training
+                     at_least_0=("max_moves", "dirichlet_alpha", "temperature",
+                                 "temperature_moves", "train_steps_per_game", "min_replay",
+                                 "seed", "progress_every"),
+                     positive=("lr",), probability=("dirichlet_weight",))
+        Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
         if self.replay_capacity < self.replay_shards:
             raise ValueError("replay_capacity must be at least replay_shards")
         if self.batch_size % self.runtime.learners:

@@ -36,6 +36,7 @@ import torch
 
 from agents.alphago.nets.networks import PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
+from envs.checks import check_ranges
 from envs.go import BLACK, WHITE, Position, Rules, winner_of
 from selfplay.go.batched_games import play_games
 from selfplay.go.games import save_game
@@ -85,10 +86,12 @@ class RLConfig:
     runtime: RuntimeSettings = RuntimeSettings(learner_cpus=0.0, max_in_flight=1)
 
     def __post_init__(self) -> None:
-        for name in ("size", "iterations", "games_per_iteration", "batch_games", "pool_every",
-                     "pool_size", "eval_every", "eval_games", "checkpoint_every", "sgf_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self, at_least_1=("size", "iterations", "games_per_iteration",
+                                       "batch_games", "pool_every", "pool_size", "eval_every",
+                                       "eval_games", "checkpoint_every", "sgf_every", "threads"),
+                     at_least_0=("max_moves", "seed", "progress_every"), positive=("lr",),
+                     probability=("momentum",))
+        Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         if self.runtime.learners != 1:

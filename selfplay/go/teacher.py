@@ -1,5 +1,6 @@
 """Teacher games: an external GTP engine (GNU Go) plays both colours, games saved as SGF.
 
+from envs.checks import check_ranges
     actors (TeacherActor x N, one engine process per game) --moves--> driver
     driver --SGF--> OUT/game-000001.sgf, OUT/game-000002.sgf, ...
 
@@ -89,6 +90,10 @@ class TeacherSettings:
         low, high = self.opening_moves
         if not 0 <= low <= high:
             raise ValueError(f"bad opening_moves range {self.opening_moves}")
+        check_ranges(self, at_least_0=("max_moves", "seed"), positive=("move_timeout",))
+        Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
+        if any(level < 0 for level in self.levels):
+            raise ValueError(f"levels must be 0 or more, got {self.levels}")
 
     def argv(self, level: int | None) -> list[str]:
         argv = shlex.split(self.command)

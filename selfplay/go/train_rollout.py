@@ -32,6 +32,7 @@ from torch import nn
 
 from agents.alphago.playouts import linear
 from agents.cpu import flush_denormals
+from envs.checks import check_ranges
 from envs.go import kernels
 from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
 from selfplay.go.training import (
@@ -66,9 +67,9 @@ class RolloutTrainConfig:
     progress_every: float = 15.0   # seconds
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self, at_least_1=("epochs", "batch_size", "checkpoint_every", "eval_batch"),
+                     at_least_0=("weight_decay", "seed", "threads", "progress_every"),
+                     positive=("lr",))
 
 
 class LinearSoftmax(nn.Module):

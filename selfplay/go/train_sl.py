@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from agents.alphago.nets.networks import NetSpec, PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
+from envs.checks import check_ranges
 from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
@@ -64,10 +65,13 @@ class SLConfig:
     progress_every: float = 15.0   # seconds
 
     def __post_init__(self) -> None:
-        for name in ("layers", "filters", "epochs", "batch_size", "checkpoint_every",
-                     "eval_batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self, at_least_1=("layers", "filters", "epochs", "batch_size",
+                                       "checkpoint_every", "eval_batch"),
+                     at_least_0=("weight_decay", "warmup_steps", "seed", "threads",
+                                 "progress_every"),
+                     positive=("lr",), probability=("momentum",))
+        if self.optimizer == "sgd" and self.momentum == 0:
+            raise ValueError("momentum must be above 0 for sgd (Nesterov momentum)")
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be sgd or adam, got {self.optimizer!r}")
 

@@ -37,6 +37,7 @@ from agents.alphago.nets.features import features_batch
 from agents.alphago.nets.networks import load_network
 from agents.cpu import flush_denormals
 from envs.atomic import atomic_file
+from envs.checks import check_ranges
 from envs.go import Position, Rules, winner_of
 from selfplay.go.batched_games import RANDOM, play_games
 from selfplay.go.dataset import shard_paths
@@ -84,10 +85,13 @@ class ValueConfig:
     runtime: RuntimeSettings = RuntimeSettings(learner_cpus=0.0)  # no learner runs
 
     def __post_init__(self) -> None:
-        for name in ("size", "positions", "shard_positions", "batch_games", "layers",
-                     "filters", "hidden", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self, at_least_1=("size", "positions", "shard_positions", "batch_games",
+                                       "layers", "filters", "hidden", "epochs", "batch_size",
+                                       "threads"),
+                     at_least_0=("max_moves", "u_max", "weight_decay", "seed",
+                                 "progress_every"),
+                     positive=("lr",))
+        Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.device not in ("auto", "cpu", "cuda"):

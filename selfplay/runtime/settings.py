@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from envs.checks import check_ranges
 from selfplay.runtime.api import Backend
 from selfplay.runtime.local import LocalBackend
 
@@ -56,14 +57,11 @@ class RuntimeSettings:
     max_recoveries: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("learners", "max_in_flight"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"runtime.{name} must be at least 1, got "
-                                 f"{getattr(self, name)}")
-        for name in ("num_cpus", "actors", "actor_cpus", "learner_cpus", "max_recoveries"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"runtime.{name} must be 0 or more, got "
-                                 f"{getattr(self, name)}")
+        # an actor that reserves no CPU would be packed onto cores without limit; a learner
+        # may reserve none (drivers whose learner trains nothing, or only between calls)
+        check_ranges(self, "runtime.", at_least_1=("learners", "max_in_flight"),
+                     at_least_0=("num_cpus", "actors", "learner_cpus", "max_recoveries"),
+                     positive=("actor_cpus",))
         if self.backend == "local" and (self.address or self.learners > 1):
             raise ValueError("runtime.address and runtime.learners > 1 need backend 'ray', "
                              "not 'local'")

@@ -20,6 +20,7 @@ import numpy as np
 from agents.alphago.evaluators.protocol import Evaluator, PriorSource
 from agents.alphago.search import tree as T
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
+from envs.checks import check_ranges
 from envs.go import PASS, RESIGN, Position, winner_of
 
 
@@ -47,11 +48,14 @@ class MCTSConfig:
     max_edges: int = 6_000_000
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.expand_threshold < 1:
-            raise ValueError("batch_size and expand_threshold must be at least 1")
-        if self.policy_threshold < 0:
-            raise ValueError(f"policy_threshold must be 0 (off) or more, got "
-                             f"{self.policy_threshold}")
+        check_ranges(self, at_least_1=("batch_size", "expand_threshold", "max_nodes",
+                                       "max_edges"),
+                     # 0: no exploration term / no virtual loss / RAVE off / no noise / the
+                     # most visited move / priors final
+                     at_least_0=("c_puct", "virtual_loss", "rave_equivalence",
+                                 "resign_min_visits", "dirichlet_alpha", "temperature",
+                                 "temperature_moves", "policy_threshold"),
+                     probability=("resign_threshold", "dirichlet_weight"))
 
 
 class MCTS:
