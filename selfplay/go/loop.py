@@ -1,6 +1,5 @@
 """Go self-play on the runtime: actors play games, replay fills, a learner trains, weights flow.
 
-from envs.checks import check_ranges
     actors (GoSelfPlayActor x N) --games--> driver --SGF--> RUN/games/game-000001.sgf
                                               |---examples--> replay shards
     learner (GoLearner) <--batches-- replay;  every `publish_every` steps: weights -> actors
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from envs.checks import check_ranges
 from envs.go import Rules
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.games import drop_games_after, save_game

@@ -1,6 +1,5 @@
 """Teacher games: an external GTP engine (GNU Go) plays both colours, games saved as SGF.
 
-from envs.checks import check_ranges
     actors (TeacherActor x N, one engine process per game) --moves--> driver
     driver --SGF--> OUT/game-000001.sgf, OUT/game-000002.sgf, ...
 
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from envs.checks import check_ranges
 from envs.go import BLACK, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
 from envs.go.gtp_client import GtpClient, GtpError
 from selfplay.go.games import existing_games, save_game
