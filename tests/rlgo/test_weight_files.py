@@ -60,7 +60,7 @@ def test_damaged_policy_network(tmp_path, capsys, damage):
     one_line_error(capsys, ["go", "train-rl", "--init", str(bad), "--run-dir",
                             str(tmp_path / "run"), "--local", "--quiet"],
                    str(bad), "not a readable weight file", DAMAGE[damage])
-    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "run" / "config.yaml").exists()  # refused before the run began
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
