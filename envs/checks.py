@@ -6,7 +6,7 @@ weight file whose bytes were damaged after it was written (torch.load does not c
 CRCs, so such a file loads with wrong weights and exit status 0).
 
     check_ranges(config, at_least_1=("games",), probability=("dirichlet_weight",))
-    if problem := archive_problem(path): raise WeightsError(f"{path} is {problem}")
+    if problem := archive_problem(path): raise WeightsError(f"{path}: not readable: {problem}")
 
 Both only report (ValueError; a phrase): each caller raises its own error type. rlgo.config
 turns a ValueError from a config's __post_init__ into a ConfigError naming the source. They
