@@ -16,6 +16,7 @@ BLACK = 1
 WHITE = 2
 EMPTY = 0
 COLOR_NAMES = {BLACK: "black", WHITE: "white"}
+MAX_KOMI = 1000  # points; any real komi is far inside, and the score stays an exact float
 
 
 def opponent(color: int) -> int:
@@ -60,8 +61,9 @@ class Rules:
             komi = float(self.komi)
         except (TypeError, ValueError):
             raise GoError(f"komi must be a number, got {self.komi!r}") from None
-        if komi != komi or abs(komi) > 1000:
-            raise GoError(f"komi must be a finite number of points, got {self.komi!r}")
+        if komi != komi or abs(komi) > MAX_KOMI:
+            raise GoError(f"komi must be a number of points from -{MAX_KOMI} to {MAX_KOMI}, "
+                          f"got {self.komi!r}")
         object.__setattr__(self, "komi", komi)
 
 

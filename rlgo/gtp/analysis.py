@@ -21,6 +21,7 @@ from envs.go import Position, to_gtp
 from .protocol import GtpFailure, to_color, to_int
 
 DEFAULT_INTERVAL_CS = 100  # Leela Zero's default: one report per second
+MAX_COUNT = 360_000  # an interval of an hour (and minmoves far beyond any board)
 JOIN_TIMEOUT = 10.0  # seconds to wait for a player that is slow to notice `stop`
 
 
@@ -33,16 +34,21 @@ def parse_args(args: tuple[str, ...], to_play: int) -> tuple[int, float]:
     while words:
         word = words.pop(0).lower()
         if word.isdigit() and word.isascii():
-            interval = to_int(word, "interval not an integer")
+            interval = _count(word, "interval")
         elif word in ("interval", "minmoves") and words:
-            value = to_int(words.pop(0), f"{word} not an integer")
+            value = _count(words.pop(0), word)
             if word == "interval":
                 interval = value
         else:
             raise GtpFailure(f"unsupported lz-analyze argument {word[:40]!r}")
-    if interval <= 0:
+    if interval == 0:
         interval = DEFAULT_INTERVAL_CS
     return color, interval / 100.0
+
+
+def _count(text: str, name: str) -> int:
+    return to_int(text, f"{name} not an integer", 0, MAX_COUNT,
+                  f"{name} out of range (0 to {MAX_COUNT})")
 
 
 def info_line(candidates: list[MoveInfo], size: int) -> str:

@@ -9,8 +9,10 @@ record and analysis commands; protocol.py the framing.
 
 Robustness is the point: controllers kill engines that print junk to stdout or die on odd input.
 So only responses go to stdout, each flushed; logs go to `log` (stderr); every failure is one
-`? message` line (GNU Go's texts where it has one); a bug in a command is answered
-`? internal error` and logged with its traceback, and the engine keeps going.
+`? message` line (GNU Go's texts where it has one); every numeric argument is range-checked
+as it is read (protocol.to_int / to_float), so no value can poison a later command; a bug in a
+command is answered `? internal error` and logged with its traceback, and the engine keeps
+going.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from envs.go import (
     max_fixed_handicap,
     to_gtp,
 )
+from envs.go.coords import MAX_SIZE, MIN_SIZE
+from envs.go.rules import MAX_KOMI
 from rlgo import __version__
 
 from . import analysis, game
@@ -197,11 +201,9 @@ class GtpEngine(SessionCommands):
 
     def cmd_boardsize(self, args) -> str:
         expect(args, 1, "boardsize not an integer")
-        size = to_int(args[0], "boardsize not an integer")
-        try:
-            rules = Rules(size, self.rules.komi, self.rules.ko, self.rules.suicide)
-        except GoError:
-            raise GtpFailure("unacceptable size") from None
+        size = to_int(args[0], "boardsize not an integer", MIN_SIZE, MAX_SIZE,
+                      "unacceptable size")
+        rules = Rules(size, self.rules.komi, self.rules.ko, self.rules.suicide)
         if size != self.rules.size and self._factory is not None:
             self.player = self._factory(size)
         self.rules = rules
@@ -219,11 +221,8 @@ class GtpEngine(SessionCommands):
 
     def cmd_komi(self, args) -> str:
         expect(args, 1, "komi not a float")
-        komi = to_float(args[0], "komi not a float")
-        try:
-            self.rules = Rules(self.rules.size, komi, self.rules.ko, self.rules.suicide)
-        except GoError:
-            raise GtpFailure("komi not a float") from None
+        komi = to_float(args[0], "komi not a float", -MAX_KOMI, MAX_KOMI)
+        self.rules = Rules(self.rules.size, komi, self.rules.ko, self.rules.suicide)
         self.position = game.replay(self.position, self.rules)
         return ""
 
@@ -248,10 +247,7 @@ class GtpEngine(SessionCommands):
     def _handicap_count(self, args, most: int) -> int:
         self._require_empty_board()
         expect(args, 1, "invalid number of stones")
-        stones = to_int(args[0], "invalid number of stones")
-        if not 2 <= stones <= most:
-            raise GtpFailure("invalid number of stones")
-        return stones
+        return to_int(args[0], "invalid number of stones", 2, most)
 
     def _require_empty_board(self) -> None:
         if np.any(self.position.board):

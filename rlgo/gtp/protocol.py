@@ -10,6 +10,7 @@ that the response echoes: `=id result` or `?id message`, each ended by one empty
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ MAX_LINE = 1 << 20
 _DROP = {c: None for c in range(32) if c not in (9, 10)}
 _DROP[127] = None
 _DROP[9] = " "
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 class GtpFailure(Exception):
@@ -105,21 +107,34 @@ def expect(args: tuple[str, ...], count: int, message: str) -> None:
         raise GtpFailure(message)
 
 
-def to_int(text: str, message: str) -> int:
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise GtpFailure(message) from None
+def to_int(text: str, message: str, low: int, high: int, out_of_range: str = "") -> int:
+    """An integer from `low` to `high`, written in ASCII digits with an optional sign.
 
-
-def to_float(text: str, message: str) -> float:
-    """A finite float (GTP floats; 'nan' and 'inf' are refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise GtpFailure(message) from None
-    if not math.isfinite(value):
+    Bounds are required: an unbounded number kept in the engine's state (a 400-digit byo-yomi
+    count, say) fails later, in every genmove, where no controller can trace it back. `message`
+    answers text that is no integer; `out_of_range` (default `message`) one outside the
+    bounds."""
+    if not _INTEGER.fullmatch(text):
         raise GtpFailure(message)
+    try:
+        value = int(text, 10)
+    except ValueError:  # more digits than Python converts: out of any range
+        value = None
+    if value is None or not low <= value <= high:
+        raise GtpFailure(out_of_range or message)
+    return value
+
+
+def to_float(text: str, message: str, low: float, high: float, out_of_range: str = "") -> float:
+    """A float from `low` to `high` (so never NaN or infinite), in ASCII; messages as to_int."""
+    try:
+        value = float(text) if text.isascii() and "_" not in text else math.nan
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise GtpFailure(message)
+    if not low <= value <= high:
+        raise GtpFailure(out_of_range or message)
     return value
 
 

@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.alphago.search.timing import KGS_ARITY, MAX_SECONDS, MAX_STONES
 from envs.go import BLACK, WHITE, Position, groups, to_gtp, without_stones
 
 from . import analysis, records
 from .protocol import GtpFailure, expect, to_color, to_float, to_int
 
 BLACK_OR_WHITE = {BLACK: "black", WHITE: "white"}
+TIME_RANGE = f"time out of range (0 to {MAX_SECONDS} seconds)"
+STONES_RANGE = f"stones out of range (0 to {MAX_STONES})"
+MAX_MOVE_NUMBER = 1_000_000  # loadsgf's move number; a longer record is no game
+
+
+def _seconds(text: str) -> float:
+    """A clock's seconds: a number from 0 to a year (see search.timing)."""
+    return to_float(text, "syntax error", 0, MAX_SECONDS, TIME_RANGE)
+
+
+def _stones(text: str) -> int:
+    """A byo-yomi stone or period count."""
+    return to_int(text, "syntax error", 0, MAX_STONES, STONES_RANGE)
 
 
 class SessionCommands:
@@ -50,33 +64,25 @@ class SessionCommands:
 
     def cmd_time_settings(self, args) -> str:
         expect(args, 3, "syntax error")
-        main, byo = (to_float(a, "syntax error") for a in args[:2])
-        stones = to_int(args[2], "syntax error")
-        try:
-            self.clock.time_settings(main, byo, stones)
-        except ValueError:
-            raise GtpFailure("syntax error") from None
+        self.clock.time_settings(_seconds(args[0]), _seconds(args[1]), _stones(args[2]))
         return ""
 
     def cmd_kgs_time_settings(self, args) -> str:
-        if not args:
+        """kgs-time_settings none | absolute M | byoyomi M P N | canadian M B S."""
+        system = args[0].lower() if args else ""
+        if system not in KGS_ARITY or len(args) != 1 + KGS_ARITY[system]:
             raise GtpFailure("syntax error")
-        try:
-            self.clock.kgs_time_settings(args[0].lower(),
-                                         *(to_float(a, "syntax error") for a in args[1:]))
-        except ValueError:
-            raise GtpFailure("syntax error") from None
+        times = [_seconds(a) for a in args[1:3]]
+        counts = [_stones(a) for a in args[3:]]
+        self.clock.kgs_time_settings(system, *times, *counts)
         return ""
 
     def cmd_time_left(self, args) -> str:
         expect(args, 3, "syntax error")
         color = to_color(args[0], "syntax error")
-        seconds = to_float(args[1], "syntax error")
-        stones = to_int(args[2], "syntax error")
-        try:
-            self.clock.time_left(color, seconds, stones)
-        except ValueError:
-            raise GtpFailure("syntax error") from None
+        seconds = to_float(args[1], "syntax error", -MAX_SECONDS, MAX_SECONDS,
+                           f"time out of range (-{MAX_SECONDS} to {MAX_SECONDS} seconds)")
+        self.clock.time_left(color, seconds, _stones(args[2]))
         return ""
 
     # ---- records -------------------------------------------------------------------------------
@@ -86,7 +92,8 @@ class SessionCommands:
         colour to play next, as GNU Go gives it. The record's size and komi become the rules."""
         if not 1 <= len(args) <= 2:
             raise GtpFailure("loadsgf needs a file name and an optional move number")
-        move_number = to_int(args[1], "move number not an integer") if len(args) == 2 else None
+        move_number = None if len(args) == 1 else to_int(
+            args[1], "move number not an integer", 1, MAX_MOVE_NUMBER, "invalid move number")
         position = records.load(args[0], move_number)
         if position.rules.size != self.rules.size and self._factory is not None:
             self.player = self._factory(position.rules.size)

@@ -98,3 +98,25 @@ def test_bad_settings():
             clock.time_settings(*args)
     with pytest.raises(ValueError):
         clock.time_left(BLACK, 1, -1)
+
+
+def test_huge_values_are_refused_not_overflowed():
+    """Issue 22: a 400-digit stone count was stored, and every budget raised OverflowError."""
+    clock = TimeManager()
+    huge = 10**400
+    for call in [lambda: clock.time_left(BLACK, 10, huge),
+                 lambda: clock.time_left(BLACK, huge, 0),
+                 lambda: clock.time_settings(0, 0, huge),
+                 lambda: clock.time_settings(huge, 0, 0),
+                 lambda: clock.kgs_time_settings("byoyomi", 1, 1, huge),
+                 lambda: clock.kgs_time_settings("byoyomi", 1, 1, 2.5)]:
+        with pytest.raises(ValueError, match="must be"):
+            call()
+    assert clock.budget(EMPTY_9, BLACK) is None  # nothing was half-set
+
+
+def test_a_tiny_japanese_period_cannot_overflow_the_periods_lost():
+    clock = TimeManager()
+    clock.kgs_time_settings("byoyomi", 0, 5e-324, 3)
+    clock.spent(BLACK, 10.0)  # 10 / 5e-324 periods is infinite as a float
+    assert clock._clock(BLACK).stones == 1 and clock.budget(EMPTY_9, BLACK) == clock.floor

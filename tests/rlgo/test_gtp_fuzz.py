@@ -1,6 +1,10 @@
 """Fuzzing the GTP engine process: thousands of valid, mutated and junk lines must each get
 exactly one response (blank and comment lines none), never an internal error, never a hang,
-and EOF must end the process with status 0."""
+and EOF must end the process with status 0.
+
+Clock, size and count arguments get their own extreme values (huge, negative, non-numeric,
+nan/inf), and every clock command is followed by a genmove: issue 22 found a 400-digit
+time_left accepted, after which every genmove was an internal error."""
 
 from __future__ import annotations
 
@@ -19,10 +23,20 @@ NUMBERS = ["-1", "0", "1", "2", "3", "5", "9", "13", "19", "25", "26", "100", "3
            "-0.5", "nan", "inf", "1e400", "9" * 5000, "0x10", "\u0661"]
 WORDS = ["alive", "dead", "seki", "none", "absolute", "byoyomi", "canadian", "interval",
          "minmoves", "pass", "PASS", "resign", "true"]
+# clock values, sizes and counts: in range, at the bounds, and every way out of them
+EXTREMES = ["0", "1", "60", "-1", "-0.5", "+5", "31536000", "31536001", "10000", "10001",
+            "360001", "5e-324", "1e300", "1e400", "-1e400", "9" * 400, "-" + "9" * 400,
+            "9" * 5000, "nan", "NaN", "inf", "-inf", "infinity", "abc", "0x10", "1_000", "1e",
+            "\u0661", "\uff11", "2.5"]
+SIZES = ["2", "5", "9", "13", "19", "25", "1", "26", "-9", "0", "9.0", "9" * 400, "nine"]
 FILES = ["game.sgf", "missing.sgf", "sub/game.sgf", ".", "..", "game.sgf", "empty.sgf"]
 LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 JUNK = ["\x00", "\r", "\t", "#", "\x1b[31m", "\u00e9", "\u4e2d", "\ufffd", "\u200b", "\x85",
         "\U0001f600", " ", "  ", "\x7f", "\\", "'", '"', "=", "?"]
+
+
+def _clock(rng: random.Random) -> str:
+    return rng.choice(EXTREMES) if rng.random() < 0.5 else str(rng.choice([0, 1, 5, 30, 600]))
 
 
 def _vertex(rng: random.Random) -> str:
@@ -50,12 +64,17 @@ def _valid_ish(rng: random.Random) -> str:
     args = {
         "play": lambda: [rng.choice(COLORS[:4]), _vertex(rng)],
         "genmove": lambda: [rng.choice(COLORS[:4])],
-        "boardsize": lambda: [str(rng.choice([2, 3, 5, 7, 9, 13, 19, 25]))],
-        "fixed_handicap": lambda: [str(rng.randint(0, 10))],
-        "place_free_handicap": lambda: [str(rng.randint(0, 30))],
+        "boardsize": lambda: [rng.choice(SIZES)],
+        "fixed_handicap": lambda: [rng.choice([str(rng.randint(0, 10)), *SIZES])],
+        "place_free_handicap": lambda: [rng.choice([str(rng.randint(0, 30)), *SIZES])],
         "set_free_handicap": lambda: [_vertex(rng) for _ in range(rng.randint(0, 5))],
-        "time_left": lambda: [rng.choice(COLORS[:4]), str(rng.randint(0, 100)),
-                              str(rng.randint(0, 5))],
+        "time_left": lambda: [rng.choice(COLORS[:4]), _clock(rng), _clock(rng)],
+        "time_settings": lambda: [_clock(rng) for _ in range(3)],
+        "kgs-time_settings": lambda: [rng.choice(WORDS[3:7])] + [
+            _clock(rng) for _ in range(rng.choice([0, 1, 3, 3]))],
+        "komi": lambda: [rng.choice(["6.5", "-7.5", "1000", "1000.5"] + EXTREMES)],
+        "lz-analyze": lambda: [rng.choice(["b", "w", "interval", "minmoves", _clock(rng)])
+                               for _ in range(rng.randint(0, 3))],
         "loadsgf": lambda: [rng.choice(FILES)] + ([str(rng.randint(0, 50))] * rng.randint(0, 1)),
         "printsgf": lambda: [rng.choice(FILES)] * rng.randint(0, 1),
     }.get(name, lambda: [_arg(rng) for _ in range(rng.randint(0, 3))])()
@@ -114,6 +133,8 @@ def _fuzz_input(rng: random.Random) -> list[bytes]:
             line = rng.choice([b"", b"   ", b"# comment", b"\t# tab comment", b"\r", b"\x00"])
         if not _is_quit(line):
             lines.append(line)
+            if line.startswith((b"time_", b"kgs-time_")):  # a poisoned clock shows in genmove
+                lines.append(b"genmove " + rng.choice([b"b", b"w"]))
     lines.append(b"x" * (MAX_LINE + 1000))  # cut, answered 'line too long'
     lines.append(b"name " + b"a" * (MAX_LINE * 2))
     lines.append(b"12345 protocol_version")  # last, and without a newline before EOF
@@ -140,8 +161,9 @@ def test_fuzzed_input_gets_one_response_per_command(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "empty.sgf").write_text("")
     data = b"\n".join(lines)
-    run = subprocess.run(gtp_command("--seed", "7"), input=data, capture_output=True,
-                         timeout=300, cwd=tmp_path)
+    # --time caps each genmove (a clock's budget is still computed, so a bad one still shows)
+    run = subprocess.run(gtp_command("--seed", "7", "--time", "0.05"), input=data,
+                         capture_output=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr.decode("utf-8", "replace")[-2000:]
     out = run.stdout.decode("utf-8")  # strictly valid UTF-8
     blocks = out.split("\n\n")

@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from agents.alphago.search.player import MoveInfo, SearchLimits
 from tests.rlgo.test_gtp_engine import Scripted, V, ask, fails, make
@@ -83,10 +84,57 @@ def test_time_commands_set_the_search_budget():
     assert 5 <= player.limits[-1].seconds <= 9.7
     ask(engine, "kgs-time_settings none")
     ask(engine, "time_settings 0 1 0")  # GTP: byo-yomi time without stones = no limit
-    for bad in ["time_settings 1 2", "time_settings a 1 1", "time_settings -1 0 0",
-                "time_left b", "time_left x 1 0", "time_left b 1 -2", "kgs-time_settings",
-                "kgs-time_settings byoyomi 1", "kgs-time_settings fischer 1 2"]:
+    for bad in ["time_settings 1 2", "time_settings a 1 1", "time_left b", "time_left x 1 0",
+                "kgs-time_settings", "kgs-time_settings byoyomi 1",
+                "kgs-time_settings fischer 1 2", "time_settings nan 0 0", "time_left b 1 1.5"]:
         assert fails(engine, bad) == "syntax error"
+
+
+HUGE = "9" * 400  # issue 22: a 400-digit number got in once and broke every later genmove
+
+
+@pytest.mark.parametrize("line, error", [
+    (f"time_left b 10 {HUGE}", "stones out of range (0 to 10000)"),
+    (f"time_settings 0 0 {HUGE}", "stones out of range (0 to 10000)"),
+    (f"time_settings {HUGE} 0 0", "time out of range (0 to 31536000 seconds)"),
+    ("time_settings 0 1e300 1", "time out of range (0 to 31536000 seconds)"),
+    ("time_settings inf 0 0", "time out of range (0 to 31536000 seconds)"),
+    ("time_settings -1 0 0", "time out of range (0 to 31536000 seconds)"),
+    ("time_left b 1 -2", "stones out of range (0 to 10000)"),
+    ("time_left b -1e9 0", "time out of range (-31536000 to 31536000 seconds)"),
+    (f"kgs-time_settings byoyomi 1 1 {HUGE}", "stones out of range (0 to 10000)"),
+    ("kgs-time_settings absolute 1e400", "time out of range (0 to 31536000 seconds)"),
+    (f"lz-analyze {HUGE}", "interval out of range (0 to 360000)"),
+    ("lz-analyze b interval -5", "interval out of range (0 to 360000)"),
+    (f"lz-analyze minmoves {HUGE}", "minmoves out of range (0 to 360000)"),
+    (f"boardsize {HUGE}", "unacceptable size"),
+    ("boardsize -9", "unacceptable size"),
+    ("boardsize \u0669", "boardsize not an integer"),  # an Arabic-Indic nine: no GTP integer
+    ("komi 1e400", "komi not a float"),
+    ("komi -1001", "komi not a float"),
+    (f"fixed_handicap {HUGE}", "invalid number of stones"),
+    (f"place_free_handicap -{HUGE}", "invalid number of stones"),
+    (f"loadsgf game.sgf {HUGE}", "invalid move number"),
+])
+def test_numeric_arguments_are_bounded_and_never_poison_genmove(line, error):
+    player = Scripted()
+    engine = make(player, limits=SearchLimits(visits=1))
+    ask(engine, "time_settings 60 0 0")
+    assert fails(engine, line) == error
+    for color in "bw":  # the clock still gives budgets
+        ask(engine, f"genmove {color}")
+        assert 0 < player.limits[-1].seconds <= 60
+
+
+def test_extreme_but_valid_clocks_still_give_budgets():
+    player = Scripted()
+    engine = make(player, limits=SearchLimits(visits=1))
+    for line in ["time_settings 31536000 31536000 10000", "time_left b -5 0",
+                 "kgs-time_settings byoyomi 1 1e-320 5", "time_left w 0.000001 10000"]:
+        ask(engine, line)
+        for color in "bw":
+            ask(engine, f"genmove {color}")
+            assert 0 < player.limits[-1].seconds <= 31536000
 
 
 # ---- records -----------------------------------------------------------------------------------

@@ -23,11 +23,13 @@ Clock vocabulary (GTP v2 section 4.2 and kgsGtp):
                                  left (Japanese).
 
 `spent(color, seconds)` keeps our own clock when the controller sends no time_left.
+
+Every value is range-checked on the way in (ValueError naming the range): a clock holds only
+numbers a budget can be computed from, so no controller input can make a later genmove fail.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,12 @@ import numpy as np
 from envs.go import Position
 
 NONE, ABSOLUTE, CANADIAN, JAPANESE = "none", "absolute", "canadian", "japanese"
+
+# One year: longer than any game's clock, and far below threading.TIMEOUT_MAX, so a budget can
+# always be waited on. A 400-digit time or stone count (an OverflowError as a float) is refused.
+MAX_SECONDS = 365 * 24 * 3600
+MAX_STONES = 10_000  # Canadian stones per period, or Japanese periods
+KGS_ARITY = {"none": 0, "absolute": 1, "byoyomi": 3, "canadian": 3}  # values per system
 
 
 @dataclass
@@ -74,8 +82,8 @@ class TimeManager:
 
     def time_settings(self, main_time: float, byo_yomi_time: float, byo_yomi_stones: int) -> None:
         """GTP time_settings (Canadian byo-yomi, or absolute time, or no limit)."""
-        _check(all(math.isfinite(v) and v >= 0 for v in (main_time, byo_yomi_time,
-                                                          byo_yomi_stones)))
+        _check_times(main_time, byo_yomi_time)
+        _check_stones(byo_yomi_stones)
         if byo_yomi_time > 0 and byo_yomi_stones == 0:
             self._set(NONE, 0.0, 0.0, 0)
         elif byo_yomi_time == 0:
@@ -85,9 +93,14 @@ class TimeManager:
 
     def kgs_time_settings(self, system: str, *args: float) -> None:
         """kgs-time_settings none | absolute M | byoyomi M P N | canadian M B S."""
-        arity = {"none": 0, "absolute": 1, "byoyomi": 3, "canadian": 3}
-        _check(system in arity and len(args) == arity[system]
-               and all(math.isfinite(a) and a >= 0 for a in args))
+        if system not in KGS_ARITY:
+            raise ValueError(f"unknown time system {system[:20]!r} (none, absolute, byoyomi or "
+                             "canadian)")
+        if len(args) != KGS_ARITY[system]:
+            raise ValueError(f"the {system} time system takes {KGS_ARITY[system]} values")
+        _check_times(*args[:2])
+        if len(args) == 3:
+            _check_stones(args[2])
         if system == "none":
             self._set(NONE, 0.0, 0.0, 0)
         elif system == "absolute":
@@ -101,9 +114,10 @@ class TimeManager:
 
     def time_left(self, color: int, seconds: float, stones: int) -> None:
         """GTP time_left: the controller's view of `color`'s clock, which overrides ours."""
-        _check(stones >= 0 and math.isfinite(seconds))
+        _check_times(abs(seconds))  # a late controller may report a negative time
+        _check_stones(stones)
         clock = self._clock(color)
-        seconds = max(seconds, 0.0)  # a late controller may report a negative time
+        seconds = max(float(seconds), 0.0)
         if stones == 0:
             clock.main, clock.in_byo = seconds, False
         else:
@@ -169,7 +183,7 @@ class TimeManager:
             clock.main, clock.in_byo = 0.0, True
             clock.period, clock.stones = self.byo_time, self.byo_stones
         if self.system == JAPANESE:
-            lost = int(seconds // self.byo_time) if self.byo_time else 0
+            lost = int(min(seconds // self.byo_time, clock.stones)) if self.byo_time else 0
             clock.stones = max(1, clock.stones - lost)
             clock.period = self.byo_time  # a period that is not used up resets
         else:
@@ -179,6 +193,12 @@ class TimeManager:
                 clock.period, clock.stones = self.byo_time, self.byo_stones
 
 
-def _check(ok: bool) -> None:
-    if not ok:
-        raise ValueError("invalid time settings")
+def _check_times(*seconds: float) -> None:
+    """Comparisons, not float(): they cannot overflow on a huge int, and NaN fails them."""
+    if not all(0 <= s <= MAX_SECONDS for s in seconds):
+        raise ValueError(f"time values must be 0 to {MAX_SECONDS} seconds")
+
+
+def _check_stones(stones: float) -> None:
+    if not (0 <= stones <= MAX_STONES and stones == int(stones)):
+        raise ValueError(f"stone and period counts must be whole numbers from 0 to {MAX_STONES}")
