@@ -54,16 +54,17 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_go_show(args: argparse.Namespace) -> int:
+    from envs.errors import quoted
     from envs.go.sgf import load_sgf_file, position_from_record
 
-    record = load_sgf_file(args.sgf)
+    record = load_sgf_file(args.sgf)  # a regular file of sane size; errors quote it safely
     if args.move is not None:
         if args.move < 0:
             raise GoError(f"--move must be 0 or more, got {args.move}")
         record = dataclasses.replace(record, moves=record.moves[: args.move])
     position = position_from_record(record)
     print(position)
-    result = f"; recorded result {record.result}" if record.result else ""
+    result = f"; recorded result {quoted(record.result, 40)}" if record.result else ""
     print(f"move {position.move_number}; Tromp-Taylor area result {position.result()}{result}")
     return 0
 

@@ -16,6 +16,12 @@ RU maps to our two rule switches (ko, suicide); scoring is always area in rlgo:
   NZ, Tromp-Taylor, GOE, Ing          positional superko, suicide allowed
   KataGo's "koSIMPLE...sui1" strings  read literally
 A missing KM means komi 0 (as in old records), not our 7.5.
+
+Every reader of SGF files (go show, go dataset, the GUI, GTP loadsgf, read_sgf_dir) goes
+through load_sgf_file, which reads regular files only (a FIFO would block forever, /dev/zero
+never end) and at most MAX_SGF_BYTES. Error messages show the file's own bytes only through
+envs.errors.quoted: escaped and cut, so a record cannot write escape sequences or newlines to
+the user's terminal.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgfmill import sgf, sgf_grammar
 
 from envs.atomic import atomic_write_bytes
+from envs.errors import quoted
 
 from .coords import MAX_SIZE, MIN_SIZE, RESIGN, from_sgf, to_gtp, to_sgf
 from .errors import GoError, IllegalMove, SgfError
@@ -36,6 +44,9 @@ from .position import Position
 from .rules import BLACK, WHITE, Rules
 
 logger = logging.getLogger(__name__)
+
+# A game record is kilobytes; even a large commented collection is a few MB.
+MAX_SGF_BYTES = 8 << 20
 
 _COLOR_LETTER = {BLACK: "B", WHITE: "W"}
 _HANDLED = {"FF", "GM", "CA", "SZ", "KM", "RU", "HA", "AB", "AW", "AE", "PL", "B", "W", "RE",
@@ -108,7 +119,15 @@ def read_sgf(data: bytes | str) -> GameRecord:
     except SgfError:
         raise
     except (GoError, ValueError, KeyError, IndexError, TypeError) as err:
-        raise SgfError(f"malformed SGF: {err}") from err
+        raise SgfError(f"malformed SGF: {_printable(err)}") from err
+
+
+def _printable(err: Exception, limit: int = 200) -> str:
+    """A library's error text with anything unprintable escaped, cut to `limit` characters:
+    such texts may embed bytes of the file."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(err))
+    text = text or type(err).__name__
+    return text[:limit] + "..." if len(text) > limit else text
 
 
 def _read(data: bytes | str) -> GameRecord:
@@ -122,10 +141,10 @@ def _read(data: bytes | str) -> GameRecord:
     root_props = tree.sequence[0]
     game_type = root_props.get("GM", [b"1"])[0].strip()
     if game_type != b"1":
-        raise SgfError(f"not a Go game (GM[{game_type.decode('latin-1')}])")
+        raise SgfError(f"not a Go game (GM {quoted(game_type)})")
     size_text = root_props.get("SZ", [b"19"])[0].decode("latin-1").strip()
-    if not size_text.isdigit():
-        raise SgfError(f"unsupported board size SZ[{size_text}] (only square boards)")
+    if not (size_text.isascii() and size_text.isdigit() and len(size_text) < 9):
+        raise SgfError(f"unsupported board size SZ {quoted(size_text)} (only square boards)")
     size = int(size_text)
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise SgfError(f"unsupported board size {size} (rlgo plays {MIN_SIZE}x{MIN_SIZE} to "
@@ -146,20 +165,30 @@ def _read(data: bytes | str) -> GameRecord:
     try:
         komi = float(komi_text.replace(",", ".")) if komi_text else 0.0
     except ValueError:
-        raise SgfError(f"bad komi KM[{komi_text}]") from None
+        raise SgfError(f"bad komi KM {quoted(komi_text)}") from None
     ruleset = text("RU")
     ko, suicide = _ruleset(ruleset)
     rules = Rules(size=size, komi=komi, ko=ko, suicide=suicide)
 
+    def value(prop: str, default=None):
+        """sgfmill's parsed value; its ValueError says nothing, so name the property."""
+        try:
+            return root.get(prop) if root.has_property(prop) else default
+        except ValueError:
+            raise SgfError(f"bad {prop} value {quoted(root.get_raw(prop))}") from None
+
     def points(prop: str) -> list[int]:
-        found = root.get(prop) if root.has_property(prop) else set()
+        found = value(prop, set())
         return sorted((size - 1 - row) * size + col for row, col in found)
 
     black, white = points("AB"), points("AW")
     if set(black) & set(white):
         raise SgfError("AB and AW put stones on the same point")
-    first = root.get("PL") if root.has_property("PL") else None
-    handicap = int(text("HA") or 0)
+    first = value("PL")
+    handicap_text = text("HA") or "0"
+    if not (handicap_text.isascii() and handicap_text.isdigit() and len(handicap_text) < 4):
+        raise SgfError(f"bad handicap HA {quoted(handicap_text)}")
+    handicap = int(handicap_text)
 
     moves = []
     for depth, node in enumerate(game.main_sequence_iter()):
@@ -174,8 +203,9 @@ def _read(data: bytes | str) -> GameRecord:
         point = raw.decode("latin-1").strip()
         try:
             moves.append((color, from_sgf(point, size)))
-        except GoError as err:
-            raise SgfError(f"move {len(moves) + 1} {letter.upper()}[{point}]: {err}") from None
+        except GoError:
+            raise SgfError(f"move {len(moves) + 1} {letter.upper()} {quoted(point)} is no "
+                           f"point of the {size}x{size} board") from None
 
     extra = {prop: [v.decode(root.get_encoding(), "replace") for v in root.get_raw_list(prop)]
              for prop in root.properties()
@@ -280,13 +310,41 @@ def record_from_position(position: Position, result: str | None = None,
 
 # ---- files --------------------------------------------------------------------------------------
 
+def read_sgf_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of the file at `path`, which must be a regular file of at most MAX_SGF_BYTES;
+    SgfError (naming the file) otherwise, or when it cannot be read.
+
+    The file is opened non-blocking, so a FIFO cannot hang the open, and checked through the
+    open descriptor, so nothing can be swapped in between the check and the read."""
+    shown = _shown_path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SgfError(f"{shown}: not a regular file")
+            with os.fdopen(fd, "rb", closefd=False) as file:
+                data = file.read(MAX_SGF_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise SgfError(f"{shown}: {err.strerror or _printable(err)}") from None
+    if len(data) > MAX_SGF_BYTES:
+        raise SgfError(f"{shown}: larger than {MAX_SGF_BYTES >> 20} MB, the limit for an SGF "
+                       "file")
+    return data
+
+
 def load_sgf_file(path: str | os.PathLike) -> GameRecord:
-    """read_sgf on a file; an SgfError names the file."""
-    data = Path(path).read_bytes()
+    """read_sgf on a file read by read_sgf_bytes; an SgfError names the file."""
+    data = read_sgf_bytes(path)
     try:
         return read_sgf(data)
     except SgfError as err:
-        raise SgfError(f"{path}: {err}") from err
+        raise SgfError(f"{_shown_path(path)}: {err}") from err
+
+
+def _shown_path(path: str | os.PathLike) -> str:
+    return quoted(os.fsdecode(path), 300)  # names may hold anything; real paths fit
 
 
 def save_sgf_file(path: str | os.PathLike, record: GameRecord) -> None:
@@ -309,15 +367,17 @@ def read_sgf_dir(directory: str | os.PathLike, recursive: bool = True,
     records, skipped = [], 0
     for path in files:
         try:
-            record = load_sgf_file(path)
+            record = load_sgf_file(path)  # its errors name the file
+        except SgfError as err:
+            skipped += 1
+            logger.warning("skipping SGF file %s", err)
+            continue
+        try:
             if replay:
                 position_from_record(record)
         except Exception as err:  # skip and count, whatever went wrong
             skipped += 1
-            message = str(err) if isinstance(err, SgfError) else repr(err)
-            if not message.startswith(str(path)):
-                message = f"{path}: {message}"
-            logger.warning("skipping SGF file %s", message)
+            logger.warning("skipping SGF file %s: %s", _shown_path(path), _printable(err))
             continue
         records.append(record)
     return records, skipped

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from envs.errors import quoted
 from envs.go import GoError, Position
 from envs.go.sgf import (
     load_sgf_file,
@@ -20,32 +21,22 @@ from envs.go.sgf import (
 
 from .protocol import GtpFailure
 
-MAX_SGF_BYTES = 16 << 20
-
 
 def load(path: str, move_number: int | None = None) -> Position:
     """The position of the SGF file at `path`, with the game as its history. GTP's
     `move_number` is the number of the move to be played next: replay the moves before it."""
     if move_number is not None and move_number < 1:
         raise GtpFailure("invalid move number")
-    try:
-        # Only regular files of sane size: not /dev/stdin (our own commands), not /dev/zero.
-        if not os.path.isfile(path):
-            why = "not a regular file" if os.path.exists(path) else "no such file"
-            raise GtpFailure(f"cannot open or parse '{path}': {why}")
-        if os.path.getsize(path) > MAX_SGF_BYTES:
-            raise GtpFailure(f"cannot open or parse '{path}': larger than {MAX_SGF_BYTES} bytes")
+    try:  # regular files of sane size only: not /dev/stdin (our own commands), not /dev/zero
         record = load_sgf_file(path)
-    except OSError as err:
-        raise GtpFailure(f"cannot open or parse '{path}': {err.strerror or err}") from None
-    except GoError as err:
-        raise GtpFailure(f"cannot open or parse '{path}': {_one_line(err)}") from None
+    except GoError as err:  # its message names the file
+        raise GtpFailure(f"cannot open or parse {_one_line(err)}") from None
     if move_number is not None:
         record = dataclasses.replace(record, moves=record.moves[:move_number - 1])
     try:
         return position_from_record(record)
     except GoError as err:
-        raise GtpFailure(f"cannot replay '{path}': {_one_line(err)}") from None
+        raise GtpFailure(f"cannot replay {quoted(path, 300)}: {_one_line(err)}") from None
 
 
 def dump(position: Position, program: str = "rlgo", version: str = "") -> str:

@@ -279,7 +279,7 @@ class GameController:
         try:
             position, handicap = files.load_game(path)
         except (OSError, GoError) as err:
-            self.say(f"Could not load {path}: {err}", "error")
+            self.say(f"Could not load: {err}", "error")  # the error names the file
             return False
         self.set_position(position)
         self.settings = dataclasses.replace(self.settings, handicap=handicap)

@@ -7,7 +7,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.go import BLACK, WHITE, GoError, Position, Rules, fixed_handicap, winner_from_result
+from envs.errors import quoted
+from envs.go import (
+    BLACK,
+    WHITE,
+    GoError,
+    Position,
+    Rules,
+    SgfError,
+    fixed_handicap,
+    winner_from_result,
+)
 from envs.go.coords import RESIGN
 from envs.go.sgf import load_sgf_file, position_from_record, record_from_position, save_sgf_file
 
@@ -91,9 +101,12 @@ def latest_game(directory: Path) -> Path | None:
 
 def load_game(path: Path) -> tuple[Position, int]:
     """(the game's final position, its handicap). A recorded resignation (RE[W+R]) is played
-    as a RESIGN, so the game loads as over. OSError or GoError (SgfError)."""
-    record = load_sgf_file(path)
-    position = position_from_record(record)
+    as a RESIGN, so the game loads as over. SgfError naming the file."""
+    record = load_sgf_file(path)  # a regular file of sane size; its errors name the file
+    try:
+        position = position_from_record(record)
+    except SgfError as err:
+        raise SgfError(f"{quoted(str(path), 300)}: {err}") from None
     result = (record.result or "").upper()
     if result.endswith("+R") and result[:1] in ("B", "W") and position.winner is None:
         position = position.play(RESIGN, WHITE if result[0] == "B" else BLACK)

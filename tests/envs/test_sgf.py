@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from envs.go.errors import GoError, SgfError
 from envs.go.position import Position
 from envs.go.rules import BLACK, WHITE, Rules, fixed_handicap
 from envs.go.sgf import (
+    MAX_SGF_BYTES,
     GameRecord,
     load_sgf_file,
     position_from_record,
@@ -358,3 +360,46 @@ def test_goban_games_end_where_gnugo_says(gnugo_path):
             assert (int(by_black), int(by_white)) == pos.prisoners, path
             compared += 1
     assert compared >= 0.9 * len(files)
+
+
+# ---- reading files safely (issue 22, finding 8) ------------------------------------------------
+
+def test_only_regular_files_are_read(tmp_path):
+    """A FIFO used to block forever and /dev/zero to read without end; both are one error."""
+    fifo = tmp_path / "pipe.sgf"
+    os.mkfifo(fifo)  # nobody writes: opening it for a blocking read would never return
+    for path, reason in [(fifo, "not a regular file"), (tmp_path, "not a regular file"),
+                         (Path("/dev/zero"), "not a regular file"),
+                         (tmp_path / "missing.sgf", "No such file or directory")]:
+        with pytest.raises(SgfError) as caught:
+            load_sgf_file(path)
+        assert str(caught.value) == f"{str(path)!r}: {reason}"
+
+
+def test_files_over_the_size_cap_are_refused_unread(tmp_path):
+    path = tmp_path / "huge.sgf"
+    with open(path, "wb") as file:
+        file.truncate(MAX_SGF_BYTES + 1)  # sparse: no disk space used
+    with pytest.raises(SgfError, match=r"larger than 8 MB, the limit for an SGF file"):
+        load_sgf_file(path)
+
+
+ESCAPE = "\x1b[2J\x1b[31m\x07\r\nrlgo: error: fake"  # no "]": it would end the value
+
+
+@pytest.mark.parametrize("record", [
+    f"(;GM[{ESCAPE}])", f"(;SZ[{ESCAPE}])", f"(;SZ[9]KM[{ESCAPE}])", f"(;SZ[9]HA[{ESCAPE}])",
+    f"(;SZ[9];B[{ESCAPE}])", f"(;SZ[9];W[{ESCAPE * 1000}])", f"(;SZ[{'9' * 5000}])",
+    f"(;SZ[9]HA[{'9' * 5000}])", f"(;SZ[9]CA[{ESCAPE}];B[{ESCAPE}])",
+    f"(;SZ[9]PL[{ESCAPE}])", f"(;SZ[9]AB[{ESCAPE}])",
+], ids=["GM", "SZ", "KM", "HA", "move", "long move", "huge SZ", "huge HA", "CA", "PL", "AB"])
+def test_errors_quote_the_files_bytes_safely(tmp_path, record):
+    """A record cannot write escape sequences, newlines or screenfuls to the terminal."""
+    path = tmp_path / "bad\x1b[31m\nname.sgf"
+    path.write_bytes(record.encode("latin-1"))
+    with pytest.raises(SgfError) as caught:
+        load_sgf_file(path)
+    message = str(caught.value)
+    assert message.isprintable() and len(message) < 400, message
+    assert message.startswith("'") and "\\x1b[31m\\nname.sgf'" in message
+    assert "fake" in message or "9999" in message  # the value is shown, escaped
