@@ -1,6 +1,7 @@
 """The run directory: everything a training run writes, and what it resumes from.
 
     RUN/
+      .lock                the run's lock (RunLock): the pid and host of the process using it
       config.yaml          the resolved config (written once; a resumed run checks it)
       checkpoints/         ckpt-000001000.pt ... (atomic; the newest few are kept)
       metrics.csv          one row per logged step (any keys; new keys extend the header)
@@ -11,14 +12,19 @@
 Checkpoints are written to a temporary file in the same folder, fsynced, and renamed over the
 final name, so a run killed at any instant leaves either the old checkpoint or the new one,
 never half of one; a resumed run deletes the temporary files such a kill leaves behind.
-Loading checks the file and says which one is broken.
+Loading checks the file and says which one is broken. One process at a time uses a run
+directory: a second one (a second --resume, or a fresh start before the first checkpoint) is
+refused by RunLock before it writes anything.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
+import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +42,90 @@ class RunDirError(UserError, ValueError):
     """A run directory that cannot be used as asked (clear message, nothing overwritten)."""
 
 
+LOCK_FILE = ".lock"
+_HELD: dict[str, int] = {}  # the run directories this process holds (real path -> lock fd)
+
+
+class RunLock:
+    """The lock that lets one process at a time use a run directory, held for the run's life.
+
+    A second run on a live directory would write the same checkpoint names and game numbers
+    and rewrite its metrics.csv; instead it gets a RunDirError naming the holder's pid and
+    host, before it writes anything. The lock is flock(2) on RUN/.lock: the kernel drops it
+    when the holder's process ends however it ends (SIGKILL included), so the lock of a dead
+    run is simply taken over; the pid and host in the file only tell the user who holds it.
+
+    Within one process it is re-entrant: a driver holds it for its whole call and the RunDir
+    it opens (again on each recovery attempt) finds it held. Only the RunLock that took it
+    lets it go, in `release()` (or at the end of a `with` block, or when the process ends).
+
+    Over NFS, Linux carries flock as a byte-range lock to the server, so two hosts exclude
+    each other only where the server keeps locks (mounts with `nolock` or `local_lock=flock`
+    do not): on such shares run each directory from one host at a time.
+
+    create: make the directory when it is missing; otherwise a missing one is a RunDirError.
+    """
+
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_dir():
+            raise RunDirError(f"--resume: {self.path} holds no run (no such directory)")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._key = os.path.realpath(self.path)
+        self.owned = self._key not in _HELD
+        if self.owned:
+            _HELD[self._key] = _take(self.path / LOCK_FILE)
+
+    def release(self) -> None:
+        """Unlock, if this RunLock took the lock (the holder's pid stays in the file)."""
+        if self.owned and self._key in _HELD:
+            os.close(_HELD.pop(self._key))
+        self.owned = False
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _take(lock_file: Path) -> int:
+    """Lock `lock_file` (made if missing) and write this process's pid and host into it;
+    the open descriptor that holds the lock. RunDirError naming the holder if it is taken."""
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(os.pread(fd, 300, 0))
+        os.close(fd)
+        raise RunDirError(f"{lock_file.parent} is in use by another run ({holder}); wait for "
+                          f"it to end or stop it, or choose another directory") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+    return fd
+
+
+def _holder(text: bytes) -> str:
+    """'pid 1234 on host NAME' from a lock file's 'PID HOST' (cut and made printable: the
+    file may be anything)."""
+    pid, _, host = text.decode(errors="replace").strip().partition(" ")
+    host = "".join(c if c.isprintable() else "?" for c in host[:80])
+    if not pid.isdigit():  # written by the holder a moment after it took the lock
+        return "its pid is not written yet"
+    return f"pid {pid} on host {host or '?'}"
+
+
 class RunDir:
-    """One run's folder. `resume=False` refuses a folder that already holds checkpoints (so a
+    """One run's folder, locked by RunLock while it is open (until `close()`; a `with` block
+    closes it). `resume=False` refuses a folder that already holds checkpoints (so a
     finished run is never overwritten by accident); `resume=True` requires the same config,
     except for the keys in `changeable` (settings a trainer can take up mid-run, such as the
     learning rate or total_steps): those changes are written to config.yaml and listed in
-    `changes` as (key, old, new)."""
+    `changes` as (key, old, new). A run whose first attempt was stopped before it wrote its
+    config.yaml (it holds no checkpoint) resumes from the start, as a fresh run."""
 
     def __init__(self, path: str | Path, config: dict[str, Any], resume: bool = False,
                  keep: int = 3, changeable: frozenset[str] = frozenset()):
@@ -50,10 +134,22 @@ class RunDir:
         self.checkpoints = self.path / "checkpoints"
         self.games = self.path / "games"
         self.changes: list[tuple[str, Any, Any]] = []
+        self.notes: list[str] = []
         config_file = self.path / "config.yaml"
+        # checkpoints/ is made before config.yaml is written: without either, no run was here
+        if resume and not config_file.exists() and not self.checkpoints.is_dir():
+            raise RunDirError(f"--resume: {self.path} holds no run (no config.yaml); start "
+                              f"it without --resume")
+        self.lock = RunLock(self.path, create=not resume)
+        if resume and not config_file.exists():
+            if self.checkpoint_paths():
+                raise RunDirError(f"--resume: {self.path} holds checkpoints but no "
+                                  f"config.yaml to check them against")
+            self.notes.append(f"resume: {self.path} holds no config.yaml (its first attempt "
+                              f"was stopped before writing it); starting the run afresh")
+            remove_partial_files(self.path)
+            resume = False
         if resume:
-            if not config_file.exists():
-                raise RunDirError(f"--resume: {self.path} holds no run (no config.yaml)")
             saved = yaml.safe_load(config_file.read_text())
             changed = sorted(k for k in set(saved) | set(config)
                              if saved.get(k) != config.get(k))
@@ -74,9 +170,20 @@ class RunDir:
             atomic_write_bytes(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 
     def change_notes(self) -> list[str]:
-        """One line per setting this resume changed, for the run's log."""
-        return [f"resume: {key} changed from {old} to {new} (written to config.yaml)"
-                for key, old, new in self.changes]
+        """One line per setting this resume changed (and what it had to do first), for the
+        run's log."""
+        return self.notes + [f"resume: {key} changed from {old} to {new} (written to "
+                             f"config.yaml)" for key, old, new in self.changes]
+
+    def close(self) -> None:
+        """Unlock the directory (if this RunDir locked it: a driver's own lock stays)."""
+        self.lock.release()
+
+    def __enter__(self) -> RunDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
@@ -112,7 +219,9 @@ class RunDir:
     # ---- metrics -------------------------------------------------------------------------------
 
     def metrics(self, resume_step: int | None = None) -> Metrics:
-        """The run's Metrics; `resume_step`: the step of the checkpoint a resumed run loaded."""
+        """The run's Metrics. `resume_step`: the step the run continues from, that of the
+        checkpoint it loaded or 0 without one (the rows a killed attempt logged before its first
+        checkpoint go too); None keeps every row."""
         return Metrics(self.path, resume_step=resume_step)
 
 

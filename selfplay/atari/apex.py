@@ -121,7 +121,7 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     result, recoveries = run_recovering(
         lambda again: _train(config, env_id, run_dir, settings, again, save_replay, log,
                              backend, on_chunk),
-        resume, settings.runtime, backend, log)
+        run_dir, resume, settings.runtime, backend, log)
     result.recoveries = recoveries
     return result
 
@@ -145,10 +145,9 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     init_seed = int(np.random.SeedSequence(config.seed).generate_state(1)[0])
     backend = backend or make_backend(settings.runtime, config.seed)
     actors = settings.runtime.actors or getattr(backend, "default_actors", lambda: 1)()
-    # a resumed run logs every step after its checkpoint again (after step 0 when it has none
-    # yet): the rows a killed attempt logged past it go
-    metrics = rundir.metrics(resume_step=int(state["step"]) if state is not None
-                             else 0 if resume else None)
+    # a run logs every step after its checkpoint again (after step 0 when it has none yet):
+    # the rows a killed attempt logged past it go
+    metrics = rundir.metrics(resume_step=int(state["step"]) if state is not None else 0)
     run, last_checkpoint = _Run(), None
     try:
         threads = config.torch_threads or max(1, int(settings.runtime.learner_cpus))

@@ -54,7 +54,7 @@ from selfplay.atari.config import (
 from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
 from selfplay.replay.frames import FrameReplay
-from selfplay.rundir import RunDir, RunDirError
+from selfplay.rundir import RunDir, RunDirError, RunLock
 from selfplay.runtime.driver import crossed, save_checkpoint
 from selfplay.stopping import StopOnSignal
 
@@ -159,7 +159,9 @@ class Trainer:
         self.recent = collections.deque(maxlen=100)
         self.recent_updates = collections.deque(maxlen=100)  # the last UpdateResults, for the logs
         self.last_checkpoint: Path | None = None
-        self.resumed_step: int | None = None  # the checkpoint's step, when one was loaded
+        # the step the run continues from (its checkpoint's): the metrics rows a killed
+        # attempt logged past it go, those of a first attempt killed before its checkpoint too
+        self.resumed_step = 0
         if resume:
             self._restore()
 
@@ -319,7 +321,6 @@ class Trainer:
         state = self.rundir.load_checkpoint(paths[-1]) if paths else None
         if state is None:
             self.log(f"resume: {self.rundir.path} has no checkpoint yet; starting from step 0")
-            self.resumed_step = 0  # so the rows a killed first attempt logged go
             return
         if state.get("mode") == "apex":
             raise RunDirError(f"{self.rundir.path} was trained with --distributed; resume it "
@@ -368,14 +369,15 @@ def train(config: DQNConfig, env_id: str | None, run_dir: str | Path, resume: bo
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)  # process-wide, so restored below
     try:
-        trainer = Trainer(config, env_id, run_dir, resume, save_replay, log)
-        try:
-            with StopOnSignal() as stop:
-                return trainer.run(stop_after, stop)
-        finally:
-            if hasattr(trainer, "_metrics"):
-                trainer._metrics.close()
-            trainer.env.close()
+        with RunLock(run_dir, create=not resume):  # for the whole run: RunDir finds it held
+            trainer = Trainer(config, env_id, run_dir, resume, save_replay, log)
+            try:
+                with StopOnSignal() as stop:
+                    return trainer.run(stop_after, stop)
+            finally:
+                if hasattr(trainer, "_metrics"):
+                    trainer._metrics.close()
+                trainer.env.close()
     finally:
         torch.set_num_threads(threads)
 

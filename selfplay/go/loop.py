@@ -165,7 +165,7 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
     """
     summary, recoveries = run_recovering(
         lambda again: _run(config, run_dir, again, progress, backend, on_game),
-        resume, config.runtime, backend, progress)
+        run_dir, resume, config.runtime, backend, progress)
     return {**summary, "recoveries": recoveries}
 
 
@@ -174,12 +174,12 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
          on_game: Callable[[int, Backend], None] | None) -> dict[str, Any]:
     """One attempt of run_selfplay, on one backend."""
     run, state, counters = open_run(run_dir, run_identity(config, RESUMABLE), resume, Counters)
-    if resume:
-        drop_games_after(run.games, counters.games)
+    # the records and metrics rows past the checkpoint (past game 0 without one: those of a
+    # first attempt that was killed) belong to no counters: they are played and logged again
+    drop_games_after(run.games, counters.games)
     rules = Rules(size=config.size, komi=config.komi)
     backend = backend or make_backend(config.runtime, config.seed, config.games_per_call)
-    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
-    metrics = run.metrics(resume_step=counters.games if state else None)
+    metrics = run.metrics(resume_step=counters.games)
     try:
         backend.start(functools.partial(GoSelfPlayActor, config.actor_settings()),
                       functools.partial(GoLearner, config.size, lr=config.lr,

@@ -48,7 +48,7 @@ from selfplay.go.reinforce import (
     policy_from_state,
 )
 from selfplay.go.training import resolve_device
-from selfplay.rundir import RunDir
+from selfplay.rundir import RunDir, RunLock
 from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
 from selfplay.runtime.driver import Progress, counters_state, open_run
 
@@ -203,13 +203,22 @@ def run_rl(config: RLConfig, run_dir: str | Path, resume: bool = False,
     summary {iterations, games, games_per_s, win_rate_vs_sl, eval_games, policy, run_dir}."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     sl = load_network(config.init, "policy", config.size)  # WeightsError: one clear line
+    with RunLock(run_dir, create=not resume):  # for the whole run: open_run finds it held
+        return _run(config, sl, run_dir, resume, progress, command, backend)
+
+
+def _run(config: RLConfig, sl: PolicyNet, run_dir: str | Path, resume: bool,
+         progress: Callable[[str], None] | None, command: str,
+         backend: Backend | None) -> dict[str, Any]:
+    """run_rl, with the run directory locked; `sl`: the policy it starts from."""
     run, state, counters = open_run(run_dir, run_identity(config, RESUMABLE), resume, Counters)
     rules = Rules(size=config.size, komi=config.komi)
     device = resolve_device(config.device)
     spec = dataclasses.asdict(sl.spec)
     backend = backend or make_backend(config.runtime, config.seed, config.batch_games)
-    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
-    metrics = run.metrics(resume_step=counters.iterations if state else None)
+    # the metrics rows logged past the checkpoint (past iteration 0 without one: a killed
+    # first attempt's) are logged again
+    metrics = run.metrics(resume_step=counters.iterations)
     current = policy_from_state(spec, numpy_state(sl), device)
     sl = sl.to(device)
     clock = Progress(config.progress_every, counters.games)

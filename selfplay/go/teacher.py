@@ -35,6 +35,7 @@ from envs.checks import check_ranges
 from envs.go import BLACK, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
 from envs.go.gtp_client import GtpClient, GtpError
 from selfplay.go.games import existing_games, save_game
+from selfplay.rundir import RunLock
 from selfplay.runtime import Backend, RuntimeSettings, make_backend
 from selfplay.runtime.collect import FixedWeights, empty_replay
 from selfplay.runtime.driver import Progress
@@ -228,10 +229,18 @@ def run_generation(settings: TeacherSettings, out: str | Path, games: int,
 
     runtime: where they are played (runtime.actors 0: one per CPU); backend: one to use
     instead of make_backend(runtime). Returns {"games", "new_games", "seconds",
-    "games_per_s", "positions", "out"}.
+    "games_per_s", "positions", "out"}. `out` is locked (RunLock) while they are played: a
+    second run on it would write the same game numbers.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        return _generate(settings, Path(out), games, runtime, backend, progress,
+                         progress_every)
+
+
+def _generate(settings: TeacherSettings, out: Path, games: int, runtime: RuntimeSettings,
+              backend: Backend | None, progress: Callable[[str], None] | None,
+              progress_every: float) -> dict[str, Any]:
+    """run_generation, with `out` locked."""
     have = existing_games(out)
     summary = {"games": have, "new_games": 0, "positions": 0, "out": str(out)}
     if have >= games:

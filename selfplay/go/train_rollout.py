@@ -199,28 +199,29 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
         torch.set_num_threads(config.threads)
     model = LinearSoftmax().to(device)
     identity = {k: v for k, v in dataclasses.asdict(config).items() if k not in PLACEMENT_KEYS}
-    run = RunDir(run_dir, {**identity, "data": str(data_dir)}, resume=resume)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
-    total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
-    policy_path = run.path / "rollout.npz"
+    # locked (RunLock) from here to the run's end: a second process is refused
+    with RunDir(run_dir, {**identity, "data": str(data_dir)}, resume=resume) as run:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                      weight_decay=config.weight_decay)
+        total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
+        policy_path = run.path / "rollout.npz"
 
-    def save(epoch: int, summary: dict[str, float]) -> None:
-        model.to_policy({"command": command, "val_top1": summary.get("val_top1"),
-                         "val_loss": summary.get("val_loss"), "epochs": epoch,
-                         "data": str(data_dir), "size": size}).save(policy_path)
+        def save(epoch: int, summary: dict[str, float]) -> None:
+            model.to_policy({"command": command, "val_top1": summary.get("val_top1"),
+                             "val_loss": summary.get("val_loss"), "epochs": epoch,
+                             "data": str(data_dir), "size": size}).save(policy_path)
 
-    settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size, augment=False,
-                            fields=FIELDS, checkpoint_every=config.checkpoint_every,
-                            progress_every=config.progress_every, seed=config.seed)
-    start = time.monotonic()
-    history = run_training(
-        model, optimizer, make_loss(size), data_dir, run, settings,
-        schedule=cosine_schedule(total), device=device, resume=resume,
-        evaluate=lambda m: evaluate(m, data_dir, size, "val", config.eval_batch),
-        on_epoch=keep_best(policy_path, save, val_top1), progress=progress, size=size)
-    tops = [h["val_top1"] for h in history if "val_top1" in h]
-    speed = linear.selection_speed(linear.RolloutPolicy.load(policy_path), size)
-    return {"best_val_top1": max(tops) if tops else None, "history": history,
-            "policy": str(policy_path), "seconds": time.monotonic() - start,
-            "us_per_move": speed}
+        settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size, augment=False,
+                                fields=FIELDS, checkpoint_every=config.checkpoint_every,
+                                progress_every=config.progress_every, seed=config.seed)
+        start = time.monotonic()
+        history = run_training(
+            model, optimizer, make_loss(size), data_dir, run, settings,
+            schedule=cosine_schedule(total), device=device, resume=resume,
+            evaluate=lambda m: evaluate(m, data_dir, size, "val", config.eval_batch),
+            on_epoch=keep_best(policy_path, save, val_top1), progress=progress, size=size)
+        tops = [h["val_top1"] for h in history if "val_top1" in h]
+        speed = linear.selection_speed(linear.RolloutPolicy.load(policy_path), size)
+        return {"best_val_top1": max(tops) if tops else None, "history": history,
+                "policy": str(policy_path), "seconds": time.monotonic() - start,
+                "us_per_move": speed}

@@ -143,32 +143,33 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
             model = PolicyNet(NetSpec(kind="policy", size=meta["size"], planes=meta["planes"],
                                       layers=config.layers, filters=config.filters)).to(device)
     identity = {k: v for k, v in dataclasses.asdict(config).items() if k not in PLACEMENT_KEYS}
-    run = RunDir(run_dir, {**identity, "data": str(data_dir)}, resume=resume)
-    optimizer = make_optimizer(model, config)
-    total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
-    policy_path = run.path / "policy.pt"
+    # locked (RunLock) from here to the run's end: a second process is refused
+    with RunDir(run_dir, {**identity, "data": str(data_dir)}, resume=resume) as run:
+        optimizer = make_optimizer(model, config)
+        total = config.epochs * steps_per_epoch(data_dir, "train", config.batch_size)
+        policy_path = run.path / "policy.pt"
 
-    def save(epoch: int, summary: dict[str, float]) -> None:
-        counts = meta["counts"]
-        save_network(policy_path, model, meta={
-            "command": command, "val_top1": summary.get("val_top1"),
-            "val_loss": summary.get("val_loss"), "epochs": epoch, "data": str(data_dir),
-            "train_positions": counts["train_positions"],
-            "val_positions": counts["val_positions"]})
+        def save(epoch: int, summary: dict[str, float]) -> None:
+            counts = meta["counts"]
+            save_network(policy_path, model, meta={
+                "command": command, "val_top1": summary.get("val_top1"),
+                "val_loss": summary.get("val_loss"), "epochs": epoch, "data": str(data_dir),
+                "train_positions": counts["train_positions"],
+                "val_positions": counts["val_positions"]})
 
-    settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size,
-                            augment=config.augment, fields=("planes", "move"),
-                            checkpoint_every=config.checkpoint_every,
-                            progress_every=config.progress_every, seed=config.seed)
-    start = time.monotonic()
-    history = run_training(
-        model, optimizer, policy_loss, data_dir, run, settings,
-        schedule=cosine_schedule(total, warmup=config.warmup_steps), device=device,
-        resume=resume, evaluate=lambda m: evaluate_policy(m, data_dir, "val",
-                                                          config.eval_batch, device),
-        on_epoch=keep_best(policy_path, save, val_top1), progress=progress,
-        size=meta["size"])
-    tops = [h["val_top1"] for h in history if "val_top1" in h]
-    return {"best_val_top1": max(tops) if tops else None, "history": history,
-            "policy": str(policy_path), "seconds": time.monotonic() - start,
-            "parameters": sum(p.numel() for p in model.parameters())}
+        settings = LoopSettings(epochs=config.epochs, batch_size=config.batch_size,
+                                augment=config.augment, fields=("planes", "move"),
+                                checkpoint_every=config.checkpoint_every,
+                                progress_every=config.progress_every, seed=config.seed)
+        start = time.monotonic()
+        history = run_training(
+            model, optimizer, policy_loss, data_dir, run, settings,
+            schedule=cosine_schedule(total, warmup=config.warmup_steps), device=device,
+            resume=resume, evaluate=lambda m: evaluate_policy(m, data_dir, "val",
+                                                              config.eval_batch, device),
+            on_epoch=keep_best(policy_path, save, val_top1), progress=progress,
+            size=meta["size"])
+        tops = [h["val_top1"] for h in history if "val_top1" in h]
+        return {"best_val_top1": max(tops) if tops else None, "history": history,
+                "policy": str(policy_path), "seconds": time.monotonic() - start,
+                "parameters": sum(p.numel() for p in model.parameters())}

@@ -187,8 +187,9 @@ def run_training(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_
         torch.set_rng_state(state["torch_rng"])
         step, epoch, skip = state["step"], state["epoch"], state["batch_in_epoch"]
         history = list(state["history"])
-    # resumed: drop the metrics rows logged past the checkpoint (they are logged again)
-    metrics = run.metrics(resume_step=step if state is not None else None)
+    # the metrics rows logged past the checkpoint (past step 0 without one: a killed first
+    # attempt's) are logged again
+    metrics = run.metrics(resume_step=step)
 
     def checkpoint(batch_in_epoch: int) -> None:
         run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),

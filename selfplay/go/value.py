@@ -43,7 +43,7 @@ from selfplay.go.batched_games import RANDOM, play_games
 from selfplay.go.dataset import shard_paths
 from selfplay.go.reinforce import numpy_state, policy_from_state
 from selfplay.go.value_training import count_positions, train_value_net
-from selfplay.rundir import RunDir, RunDirError
+from selfplay.rundir import RunDir, RunDirError, RunLock
 from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
 from selfplay.runtime.collect import FixedWeights, empty_replay
 from selfplay.runtime.driver import Progress
@@ -266,16 +266,17 @@ def run_value(config: ValueConfig, run_dir: str | Path, resume: bool = False,
     {positions, positions_per_s, val_mse, train_mse, epochs, value, run_dir}."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     load_network(config.policy, "policy", config.size)  # a bad file fails before any work
-    if not resume and positions_held(Path(run_dir) / "positions"):
-        raise RunDirError(f"{run_dir} already holds positions; pass --resume to continue "
-                          f"or choose another --run-dir")
-    run = RunDir(run_dir, run_identity(config, RESUMABLE), resume=resume)
     threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
-        data = generate_positions(config, run.path / "positions", backend, progress)
-        result = train_value_net(config, run, resume, progress, command)
-    finally:
-        torch.set_num_threads(threads)
+    with RunLock(run_dir, create=not resume):  # for the whole run: RunDir finds it held
+        if not resume and positions_held(Path(run_dir) / "positions"):
+            raise RunDirError(f"{run_dir} already holds positions; pass --resume to continue "
+                              f"or choose another --run-dir")
+        run = RunDir(run_dir, run_identity(config, RESUMABLE), resume=resume)
+        torch.set_num_threads(config.threads)
+        try:
+            data = generate_positions(config, run.path / "positions", backend, progress)
+            result = train_value_net(config, run, resume, progress, command)
+        finally:
+            torch.set_num_threads(threads)
     return {**data, **result, "run_dir": str(run.path)}
 

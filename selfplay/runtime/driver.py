@@ -11,7 +11,8 @@ says. What is written here once:
     open_run       RunDir + newest checkpoint + counters as the checkpoint left them
     save_checkpoint  replay snapshot first, then the checkpoint that names it, then the
                    older snapshots go: a kill at any instant leaves a consistent pair
-    run_recovering  run an attempt; after ComponentLost, resume on a new backend
+    run_recovering  run an attempt; after ComponentLost, resume on a new backend (the run
+                   directory locked throughout)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agents.cpu import flush_denormals
-from selfplay.rundir import RunDir
+from selfplay.rundir import RunDir, RunLock
 from selfplay.runtime.api import Backend, with_recovery
 from selfplay.runtime.settings import RuntimeSettings
 
@@ -103,13 +104,15 @@ def counters_state(counters: Any, backend: Backend) -> dict[str, Any]:
     return dataclasses.asdict(counters)
 
 
-def run_recovering(attempt: Callable[[bool], T], resume: bool, runtime: RuntimeSettings,
-                   backend: Backend | None, log: Callable[[str], None] | None
-                   ) -> tuple[T, int]:
+def run_recovering(attempt: Callable[[bool], T], run_dir: str | Path, resume: bool,
+                   runtime: RuntimeSettings, backend: Backend | None,
+                   log: Callable[[str], None] | None) -> tuple[T, int]:
     """Run `attempt(resume)` on a backend it makes; after a lost learner or replay shard,
     again with resume=True, up to runtime.max_recoveries times (not at all when the caller
-    passed its own `backend`: a new one cannot be made). Returns (result, recoveries)."""
+    passed its own `backend`: a new one cannot be made). The run directory stays locked
+    from the first attempt to the last (RunLock). Returns (result, recoveries)."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     limit = 0 if backend is not None else runtime.max_recoveries
-    return with_recovery(attempt, resume, limit, log)
+    with RunLock(run_dir, create=not resume):
+        return with_recovery(attempt, resume, limit, log)
 

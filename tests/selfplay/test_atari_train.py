@@ -15,6 +15,7 @@ import pytest
 import torch
 import yaml
 
+from envs.atomic import atomic_file
 from rlgo.cli import main
 from rlgo.config import load_config, shipped_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
@@ -194,6 +195,30 @@ def test_video_of_a_short_clip(pong_run, tmp_path):
 
 def _cli(argv: list[str]) -> int:
     return main(["atari", *argv])
+
+
+def test_a_first_run_killed_while_writing_its_config_resumes_from_the_start(tmp_path, capsys):
+    """Issue 22, finding 7: killed inside config.yaml's atomic write, a first run leaves its
+    folders and a half-written temporary file but no config.yaml; --resume starts it afresh
+    (and a folder that never held a run still says so)."""
+    run = tmp_path / "run"
+    for folder in ("checkpoints", "games"):
+        (run / folder).mkdir(parents=True)
+    killed = atomic_file(run / "config.yaml")  # entered, never left (nor collected)
+    killed.__enter__().write(b"env: CartPo")
+    quick = ["--set", "total_steps=200", "--set", "learning_starts=100", "--set",
+             "eval_every=0", "--set", "checkpoint_every=200", "--set", "log_every=100"]
+    assert _cli(["train", "--config", "atari/cartpole", *quick, "--run-dir", str(run),
+                 "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "holds no config.yaml (its first attempt was stopped before writing it)" in out
+    assert "ckpt-000000000200.pt" in out and not list(run.rglob(".*.tmp"))
+    assert yaml.safe_load((run / "config.yaml").read_text())["total_steps"] == 200
+    (tmp_path / "empty").mkdir()
+    assert _cli(["train", "--config", "atari/cartpole", "--run-dir", str(tmp_path / "empty"),
+                 "--resume"]) == 2
+    assert "holds no run (no config.yaml); start it without --resume" in \
+        capsys.readouterr().err
 
 
 def test_cli_train_eval_and_user_errors(tmp_path, capsys):

@@ -34,6 +34,19 @@ def test_resume_rules(tmp_path):
     assert RunDir(tmp_path / "run", {"lr": 0.1}, resume=True).load_checkpoint()["step"] == 1
 
 
+def test_resume_without_a_config(tmp_path):
+    """A first attempt stopped before writing config.yaml (checkpoints/ is made first) starts
+    afresh; checkpoints without a config cannot be checked, so they are not resumed."""
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    run = RunDir(tmp_path / "run", {"lr": 0.1}, resume=True)
+    assert "starting the run afresh" in run.change_notes()[0]
+    assert (tmp_path / "run" / "config.yaml").read_text() == "lr: 0.1\n"
+    run.save_checkpoint({"step": 1}, 1)
+    (tmp_path / "run" / "config.yaml").unlink()
+    with pytest.raises(RunDirError, match="holds checkpoints but no config.yaml"):
+        RunDir(tmp_path / "run", {"lr": 0.1}, resume=True)
+
+
 def test_a_resumed_run_deletes_what_a_killed_writer_left_half_written(tmp_path):
     run = RunDir(tmp_path / "run", {"lr": 0.1})
     run.save_checkpoint({"step": 1}, 1)

@@ -21,9 +21,9 @@ from envs.go.sgf import load_sgf_file
 from rlgo.cli import main
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.learner import GoLearner
-from selfplay.go.loop import SelfPlayConfig, run_selfplay
-from selfplay.rundir import RunDirError
-from selfplay.runtime import RuntimeSettings
+from selfplay.go.loop import RESUMABLE, SelfPlayConfig, run_selfplay
+from selfplay.rundir import RunDir, RunDirError
+from selfplay.runtime import RuntimeSettings, run_identity
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = dict(size=5, komi=0.5, visits=8, batch_size=16, min_replay=32, lr=0.03,
@@ -189,6 +189,28 @@ def test_a_run_killed_with_sigkill_resumes_to_completion(tmp_path):
     for path in sorted((run / "games").glob("*.sgf")):
         assert load_sgf_file(path).result
     assert not list((run / "games").glob(".*"))  # no half-written records
+
+
+def test_a_run_resumed_before_its_first_checkpoint_drops_the_killed_attempts_rows(tmp_path):
+    """Issue 22, finding 6: a first attempt killed after logging games 1, 2 and 5 but before
+    its first checkpoint is resumed from game 0: its metrics rows and records go, so the
+    steps in metrics.csv never run backwards."""
+    run = tmp_path / "run"
+    config = SelfPlayConfig(**dict(SMALL, checkpoint_every=10), games=2,
+                            runtime=RuntimeSettings(backend="local", actors=1))
+    with RunDir(run, run_identity(config, RESUMABLE)) as killed:  # what the attempt left
+        metrics = killed.metrics()
+        for games in (1, 2, 5):
+            metrics.log(games, games=float(games), killed=1.0)
+        metrics.close()
+        (killed.games / "game-000005.sgf").write_text("(;GM[1]SZ[5])")
+    run_selfplay(config, run, resume=True, progress=None)
+    with open(run / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    steps = [int(row["step"]) for row in rows]
+    assert rows and steps == sorted(steps) and max(steps) <= 2
+    assert not any(row["killed"] for row in rows)
+    assert _sgf_count(run) == 2
 
 
 def _command(args: list[str]) -> int:
