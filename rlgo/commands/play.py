@@ -15,8 +15,9 @@ one line and exit status 2 (rlgo.cli.main).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from agents.alphago.search.player import SearchLimits
+from agents.alphago.search.player import Player, SearchLimits
 from envs.go import GoError, parse_color
 
 from ..players import DEFAULT_KIND, build_player, player_kinds
@@ -51,15 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where s saves games and l finds them (default runs/games)")
 
 
-def _player(args: argparse.Namespace):
+def player_factory(args: argparse.Namespace) -> Callable[[int], Player] | None:
+    """board size -> the built-in engine for it, so the window's New game can change the
+    size; None for an --engine, which is told the size over GTP (boardsize)."""
     if args.engine:
-        from ..gui.external import ExternalGtpPlayer
-
-        return ExternalGtpPlayer(args.engine)
+        return None
     options = {"threads": args.threads} if args.player in ("mcts", "alphago") else {}
     if args.player == "alphago":
         options.update(network_options(args))
-    return build_player(args.player, args.size, seed=args.seed, **options)
+    return lambda size: build_player(args.player, size, seed=args.seed, **options)
+
+
+def _player(args: argparse.Namespace, make_player: Callable[[int], Player] | None) -> Player:
+    if make_player is not None:
+        return make_player(args.size)
+    from ..gui.external import ExternalGtpPlayer
+
+    return ExternalGtpPlayer(args.engine)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     settings = GameSettings(size=args.size, human=parse_color(args.color), komi=komi,
                             handicap=args.handicap)
     settings.start()  # GoError now for an impossible size or handicap
-    game = GameController(_player(args), settings, SearchLimits(seconds=args.time),
-                          games_dir=args.games_dir)
+    make_player = player_factory(args)
+    game = GameController(_player(args, make_player), settings,
+                          SearchLimits(seconds=args.time), games_dir=args.games_dir,
+                          make_player=make_player)
     try:
         if args.load and not game.load_sgf(args.load):
             raise GoError(game.message)

@@ -15,7 +15,10 @@ Phases:  PLAY     moves alternate between the human and the engine
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +54,20 @@ class _Job:
 
 
 class GameController:
-    """One human against one Player; see the module docstring for the phases."""
+    """One human against one Player; see the module docstring for the phases.
+
+    A player is built for one board size (the networks' input planes are size x size), so
+    with `make_player` (board size -> Player) a game on another size gets a new player;
+    without it (an external GTP engine, tests) the same player plays every size."""
 
     def __init__(self, player: Player, settings: GameSettings | None = None,
                  limits: SearchLimits | None = None, games_dir: str | Path = "runs/games",
-                 analysis_seconds: float | None = 60.0):
+                 analysis_seconds: float | None = 60.0,
+                 make_player: Callable[[int], Player] | None = None):
         self.player = player
         self.settings = settings or GameSettings()
+        self.make_player = make_player
+        self._player_size = self.settings.size
         self.limits = limits or SearchLimits(seconds=2.0)
         self.games_dir = Path(games_dir)
         self.analysis_seconds = analysis_seconds
@@ -178,6 +188,8 @@ class GameController:
             self.say(f"Cannot start that game: {err}", "error")
             return False
         self._abandon()
+        if not self._player_for(settings.size):
+            return False
         self.settings = settings
         self._reset(start)
         hcp = f", handicap {settings.handicap}" if settings.handicap else ""
@@ -185,12 +197,16 @@ class GameController:
                  f"{COLOR_NAMES[settings.human]}, komi {settings.komi:g}{hcp}.")
         return True
 
-    def set_position(self, position: Position) -> None:
-        """Continue from any position (a problem, a test), its history kept for undo."""
+    def set_position(self, position: Position) -> bool:
+        """Continue from any position (a problem, a test), its history kept for undo.
+        False (and a message) if no player can be built for its board size."""
         self._abandon()
+        if not self._player_for(position.rules.size):
+            return False
         self.settings = dataclasses.replace(self.settings, size=position.rules.size,
                                             komi=position.rules.komi, ko=position.rules.ko)
         self._reset(position)
+        return True
 
     def set_seconds(self, seconds: float) -> None:
         """The engine's time per move (from its next move on)."""
@@ -281,7 +297,8 @@ class GameController:
         except (OSError, GoError) as err:
             self.say(f"Could not load: {err}", "error")  # the error names the file
             return False
-        self.set_position(position)
+        if not self.set_position(position):
+            return False
         self.settings = dataclasses.replace(self.settings, handicap=handicap)
         if self.phase == PLAY:
             self.say(f"Loaded {path} ({position.move_number} moves): play on.")
@@ -303,6 +320,7 @@ class GameController:
             self._start("genmove", self._genmove, self.position)
         a = self._analysis
         if a is not None and a.error is not None:
+            _report("analysis", a.error)
             self.say(f"Analysis failed: {a.error}", "error")
             self._analysis = None
             self.analysis_on = False
@@ -335,8 +353,9 @@ class GameController:
         try:
             value = job.worker.result()
         except Exception as err:  # an engine that died or misbehaved: say so, keep the game
+            _report(job.kind, err)
             self.engine_failed = job.kind == "genmove"
-            self.say(f"Engine error: {err}", "error")
+            self.say(f"Engine error: {err} (undo or start a new game)", "error")
             return
         if job.kind == "dead":
             self.dead = {int(p) for p in np.asarray(value).ravel()}
@@ -392,6 +411,21 @@ class GameController:
             self.say("Both passed: the engine is marking dead stones...")
             self._start("dead", self.player.dead_stones, position)
 
+    def _player_for(self, size: int) -> bool:
+        """Make self.player one for `size`x`size` boards (a new one from make_player when the
+        size changes); False, with the reason in the message bar, if it cannot be built."""
+        if self.make_player is None or size == self._player_size:
+            return True
+        try:
+            player = self.make_player(size)
+        except Exception as err:  # a UserError (weights that do not fit) or an engine bug
+            _report(f"building the engine for {size}x{size}", err)
+            self.say(f"Cannot start a {size}x{size} game: {err}", "error")
+            return False
+        self._close_player()
+        self.player, self._player_size = player, size
+        return True
+
     def _abandon(self) -> None:
         """Forget a running engine call: its thread ends by its own limit, unheard."""
         self._job = None
@@ -405,6 +439,17 @@ class GameController:
     def close(self) -> None:
         """On quit: stop analysis, drop engine work, close an external engine."""
         self._abandon()
+        self._close_player()
+
+    def _close_player(self) -> None:
+        """Close the player if it holds anything (an external engine's process)."""
         close = getattr(self.player, "close", None)
         if callable(close):
             close()
+
+
+def _report(what: str, err: BaseException) -> None:
+    """An engine failure to stderr in full: the window shows one line, a bug report needs the
+    traceback."""
+    print(f"rlgo: go play: engine error ({what}):", file=sys.stderr)
+    traceback.print_exception(err, file=sys.stderr)

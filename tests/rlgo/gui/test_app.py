@@ -4,6 +4,7 @@ screenshots are saved (docs/gui-*.png with RLGO_DOCS_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import pygame
@@ -11,6 +12,7 @@ import pytest
 
 from agents.alphago.search.player import RandomPlayer, SearchLimits
 from envs.go import BLACK, PASS, WHITE, Position, from_gtp
+from rlgo.commands import play
 from rlgo.gui.app import App
 from rlgo.gui.controller import OVER, PLAY, SCORING, GameController
 from rlgo.gui.game import ILLEGAL_MESSAGES, GameSettings
@@ -238,3 +240,41 @@ def test_whole_game_by_clicks_to_the_score(make_app, shots):
     app.step()
     assert app.screen.get_at((bar.right - 3, bar.centery))[:3] == MESSAGE_COLORS["result"]
     shots(app, "gui-score.png")
+
+
+def test_new_game_on_another_size_rebuilds_the_engine(tmp_path, capsys):
+    """The shipped 9x9 policy net cannot read a 13x13 board: the dialog's New game builds the
+    engine again for 13x13 (network-free there), and its moves and analysis work."""
+    parser = play.register(argparse.ArgumentParser().add_subparsers())
+    make_player = play.player_factory(parser.parse_args(["--threads", "1", "--seed", "3"]))
+    first = make_player(9)
+    game = GameController(first, GameSettings(size=9), SearchLimits(visits=16),
+                          games_dir=tmp_path, analysis_seconds=5, make_player=make_player)
+    app = App(game, WINDOW)
+    try:
+        click(app, pos=app.layout.buttons["new"].center)
+        click(app, pos=app.layout.dialog_buttons["size+"].center)
+        press(app, pygame.K_RETURN)
+        assert game.position.rules.size == 13 and game.player is not first
+        press(app, pygame.K_a)  # analysis of the 13x13 board, then a move and the reply
+        deadline = time.monotonic() + 30
+        while not game.candidates() and game.message_kind != "error":
+            assert time.monotonic() < deadline, "no analysis"
+            app.step()
+            time.sleep(0.02)
+        click(app, V("G7", 13))
+        settle(app)
+        assert game.message_kind != "error", game.message
+        assert game.position.move_number == 2 and not game.engine_failed
+        assert "13x13" in capsys.readouterr().err  # the engine line names what plays
+    finally:
+        app.close()
+
+
+def test_engine_errors_also_go_to_stderr(make_app, capsys):
+    app = make_app(ScriptedPlayer(error=RuntimeError("the engine broke")))
+    click(app, V("C3"))
+    settle(app)
+    assert app.game.engine_failed and "the engine broke" in app.game.message
+    err = capsys.readouterr().err
+    assert "engine error (genmove)" in err and "RuntimeError: the engine broke" in err
