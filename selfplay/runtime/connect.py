@@ -5,6 +5,7 @@ Three ways to get a Ray instance:
     address None / ""      embedded: ray.init(num_cpus=...) on this machine, listening on
                            127.0.0.1 only (a laptop run must not open ports to the network)
     "auto"                 the cluster started on this machine with `ray start --head`
+                           (with or without a --temp-dir of its own)
     "host:port", "ray://host:port"   a cluster's head node (GCS port, or Ray Client port)
 
 Ray itself retries an unreachable address for minutes before failing with a long log; we
@@ -14,6 +15,11 @@ stderr while it starts or joins (its C++ core logs a line per retry, "InvalidAut
 included) goes to a temporary log: a failure is one line that names the log; after a
 success the log is copied to stderr as Ray wrote it.
 A process that is already connected (a test session's shared Ray) is reused and left running.
+
+Token authentication (Ray 2.60 turns it on for `ray start` and ray.init) is what Ray does
+by default, without its warnings: an embedded Ray uses it, and a driver that has a token
+(~/.ray/auth_token, RAY_AUTH_TOKEN) sends it to a cluster it joins by any address, not only
+by "auto" as Ray would. RAY_AUTH_MODE, when the user sets it, is left alone.
 
 An embedded Ray is this user's alone: its token file (~/.ray/auth_token) is made 0600, and
 its workers give up within seconds when the driver's processes are gone (kill -9 of the run).
@@ -51,23 +57,73 @@ def _host_port(address: str) -> tuple[str, int] | None:
 
 
 def _auto_address() -> str | None:
-    """The address "auto" resolves to: RAY_ADDRESS, else the file `ray start` writes."""
+    """The address "auto" resolves to: RAY_ADDRESS, else the `ray start` cluster running on
+    this machine (whatever its --temp-dir), else the one recorded in Ray's temp dir."""
     if os.environ.get("RAY_ADDRESS"):
         return os.environ["RAY_ADDRESS"]
-    current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    running = sorted(_started_here())
+    if len(running) > 1:
+        raise RuntimeBackendError(f"--address auto: {len(running)} Ray clusters run on this "
+                                  f"machine ({', '.join(running)}): pass one as --address")
+    return running[0] if running else _recorded(_default_address_file())
+
+
+def _default_address_file() -> Path:
+    """Where `ray start` without --temp-dir records its GCS address (Ray's own choice of
+    temp dir, which RAY_TMPDIR changes)."""
     try:
-        return current.read_text().strip() or None
+        from ray._common.utils import get_ray_address_file
+    except ImportError:  # a Ray that moved it: its long-standing default
+        return Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    return Path(get_ray_address_file(None))
+
+
+def _recorded(path: Path) -> str | None:
+    """The GCS address in a `ray_current_cluster` file; None without one."""
+    try:
+        return path.read_text().strip() or None
     except OSError:
         return None
 
 
-def probe(address: str, seconds: float = PROBE_SECONDS) -> None:
-    """Raise RuntimeBackendError unless something listens at `address` (host:port)."""
-    target = _auto_address() if address == "auto" else address
-    if address == "auto" and target is None:
+def _started_here() -> set[str]:
+    """GCS addresses of the `ray start` clusters on this machine, whatever their --temp-dir.
+
+    Ray's own "auto" reads only the default temp dir (and a stale record there wins over a
+    live cluster). Every raylet names its temp dir and
+    GCS on its command line, and `ray start` (unlike an embedded ray.init, which must not be
+    joined) records the GCS address in TEMP_DIR/ray_current_cluster.
+    """
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):  # none off Linux: RAY_ADDRESS is the way there
+        try:
+            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if Path(args[0]).name != "raylet":
+            continue
+        flags = dict(arg.split("=", 1) for arg in args if arg.startswith("--") and "=" in arg)
+        gcs, temp_dir = flags.get("--gcs-address"), flags.get("--temp_dir")
+        if gcs and temp_dir and _recorded(Path(temp_dir) / "ray_current_cluster") == gcs:
+            found.add(gcs)
+    return found
+
+
+def _target(address: str) -> str:
+    """`address` with "auto" resolved; RuntimeBackendError when no cluster is found."""
+    if address != "auto":
+        return address
+    found = _auto_address()
+    if found is None:
         raise RuntimeBackendError("--address auto: no Ray cluster is running on this machine "
                                   "(start one with `ray start --head`, or omit --address to "
                                   "run an embedded Ray)")
+    return found
+
+
+def probe(address: str, seconds: float = PROBE_SECONDS) -> None:
+    """Raise RuntimeBackendError unless something listens at `address` (host:port)."""
+    target = _target(address)
     hp = _host_port(target)
     if hp is None:
         raise RuntimeBackendError(f"bad Ray address {address!r}: expected auto, host:port or "
@@ -139,6 +195,7 @@ def connect(address: str | None = None, num_cpus: int | None = None,
             num_gpus: int | None = None, object_store_memory: int | None = None) -> bool:
     """Make sure this process is connected to Ray; True when we started (and so own) it."""
     if address:
+        address = _target(address)  # Ray's own "auto" misses a cluster's own --temp-dir
         probe(address)
     if ray.is_initialized():
         return False
@@ -161,10 +218,11 @@ def _init(address: str | None, num_cpus: int | None, num_gpus: int | None,
           object_store_memory: int | None) -> None:
     if address:
         # a driver joining a cluster that lives on loopback must be on loopback too
-        target = (_auto_address() or "") if address == "auto" else address
-        hp = _host_port(target)
+        hp = _host_port(address)
         local = hp is not None and hp[0] in ("127.0.0.1", "localhost", "::1")
         private_token_file(create=False)
+        if _token_available():
+            _use_token_auth()
         with (loopback_only() if local else contextlib.nullcontext(),
               _environ(JOIN_RAY_ENV)):
             ray.init(address=address, log_to_driver=False)
@@ -172,6 +230,7 @@ def _init(address: str | None, num_cpus: int | None, num_gpus: int | None,
         # address="local": always a fresh instance, never a `ray start` cluster that
         # another user of this machine left running (ray.init() alone would join it)
         private_token_file(create=True)
+        _use_token_auth()
         with loopback_only(), _environ(EMBEDDED_RAY_ENV):
             ray.init(address="local", num_cpus=num_cpus or None, num_gpus=num_gpus,
                      object_store_memory=object_store_memory, include_dashboard=False,
@@ -184,8 +243,9 @@ def _failure(address: str | None, err: Exception, log: Path) -> str:
     first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
     hint = ""
     if address and "InvalidAuthToken" in said:
-        hint = (" (the cluster refused this driver's auth token: run with RAY_AUTH_MODE=token"
-                " and the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token)")
+        hint = (" (the cluster refused this driver's auth token: put the cluster's token,"
+                " from `ray get-auth-token` on its head node, in RAY_AUTH_TOKEN or"
+                " ~/.ray/auth_token)")
     elif address and ("auth" in str(err).lower() or "token" in str(err).lower()):
         hint = " (RAY_AUTH_MODE must match the cluster's: token or disabled)"
     elif (address or "").startswith("ray://") and "timeout" in str(err).lower():
@@ -237,6 +297,32 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
     finally:
         for key in added:
             os.environ.pop(key, None)
+
+
+def _token_available() -> bool:
+    """Whether this user has a Ray token where Ray looks for one."""
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token"
+    return bool(os.environ.get("RAY_AUTH_TOKEN")) or Path(path).is_file()
+
+
+def _use_token_auth() -> None:
+    """Token authentication (RAY_AUTH_MODE=token) unless the user chose a mode.
+
+    An embedded start: Ray 2.60 turns it on anyway, with a warning on every start that says
+    how to opt out; choosing it here keeps the default without the warning. A driver joining
+    by host:port: Ray sends this user's token only for --address auto, so a `ray start`
+    cluster (token authentication on by default) refuses it with InvalidAuthToken; one
+    without token authentication accepts a driver that sends a token, so a joining driver
+    that has one sends it. The mode stays set, as Ray leaves it: this driver's later
+    connections and the processes it starts read it too.
+    """
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    with contextlib.suppress(ImportError, AttributeError):
+        from ray._raylet import Config
+
+        Config.initialize("")  # Ray read the variable into its config at import
 
 
 def private_token_file(create: bool) -> None:

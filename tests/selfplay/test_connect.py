@@ -4,7 +4,9 @@ and an embedded Ray's workers do not outlive a killed run by long."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -60,6 +62,8 @@ def _fake_ray(monkeypatch, tmp_path, said: bytes, error: Exception | None) -> No
     """ray.init as Ray's C++ core behaves: lines straight to file descriptor 2, then maybe an
     error; the token file in a home of the test's own."""
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("RAY_AUTH_MODE", "")  # whatever connect sets goes with the test
+    monkeypatch.delenv("RAY_AUTH_MODE")
     monkeypatch.setattr(connect_module, "probe", lambda address: None)
     monkeypatch.setattr(connect_module.ray, "is_initialized", lambda: False)
 
@@ -89,6 +93,7 @@ def test_rays_stderr_reaches_the_user_after_a_success(monkeypatch, tmp_path, cap
     before = set(Path(tempfile.gettempdir()).glob("rlgo-ray-*.log"))
     assert connect_module.connect(None, num_cpus=1) is True
     assert capfd.readouterr().err == "INFO worker.py -- Started a local Ray instance.\n"
+    assert os.environ["RAY_AUTH_MODE"] == "token"  # chosen, so Ray does not warn it chose
     assert set(Path(tempfile.gettempdir()).glob("rlgo-ray-*.log")) == before
 
 
@@ -131,8 +136,8 @@ DRIVER = textwrap.dedent("""
 """)
 
 
-def _session(sid: int) -> list[tuple[str, bytes]]:
-    """(name, command line) of the live processes (not zombies) of session `sid`: the
+def _session(sid: int) -> list[tuple[int, str, bytes]]:
+    """(pid, name, command line) of the live processes (not zombies) of session `sid`: the
     driver and everything Ray started, whatever their process groups."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
@@ -142,7 +147,7 @@ def _session(sid: int) -> list[tuple[str, bytes]]:
             continue
         fields = text.rpartition(")")[2].split()
         if int(fields[3]) == sid and fields[0] != "Z":
-            found.append((text[text.index("(") + 1:text.rindex(")")], cmdline))
+            found.append((int(proc.name), text[text.index("(") + 1:text.rindex(")")], cmdline))
     return found
 
 
@@ -151,19 +156,20 @@ def _starting_worker(sid: int) -> bool:
     once connected)."""
     return any(cmdline.split(b"\0")[1].endswith(b"default_worker.py")
                and not name.startswith("ray::")
-               for name, cmdline in _session(sid) if cmdline.count(b"\0") > 1)
+               for _, name, cmdline in _session(sid) if cmdline.count(b"\0") > 1)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_an_embedded_rays_workers_die_soon_after_the_run_is_killed(tmp_path):
     """kill -9 of a run's process group while its actors' workers start up (they are in
     process groups of their own): with Ray's defaults they waited 26 s for the dead GCS, now
-    11 s. The same start leaves a private token file."""
+    11 s. The same start leaves a private token file, and warns of nothing."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("RAY_AUTH")} | {"HOME": str(tmp_path)}
-    driver = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True, env=env,
-                              start_new_session=True)
+    said = tmp_path / "stderr"
+    with said.open("w") as stderr:
+        driver = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=subprocess.PIPE,
+                                  stderr=stderr, text=True, env=env, start_new_session=True)
     try:
         assert driver.stdout.readline().strip() == "started"
         deadline = time.monotonic() + 30
@@ -175,7 +181,68 @@ def test_an_embedded_rays_workers_die_soon_after_the_run_is_killed(tmp_path):
     killed = time.monotonic()
     while (alive := _session(driver.pid)) and time.monotonic() - killed < 18:
         time.sleep(0.2)
-    alive = [name for name, _ in alive]
+    alive = [name for _, name, _ in alive]
     assert not alive, f"{alive} still alive {time.monotonic() - killed:.0f} s after the kill"
     token = tmp_path / ".ray" / "auth_token"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert "Token authentication" not in said.read_text()  # the default needs no warning
+
+
+JOIN = textwrap.dedent("""
+    import sys
+    import ray
+    from selfplay.runtime.connect import connect
+
+    for address in sys.argv[1:]:
+        connect(address)
+        print(address, ray.cluster_resources()["CPU"], flush=True)
+        ray.shutdown()
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_ray_start_cluster_with_token_auth_is_joined_by_address_and_by_auto(tmp_path):
+    """`ray start --head` (Ray 2.60: token authentication on, as it finds a token) with a
+    --temp-dir of its own, on loopback: --address HOST:PORT sends this user's token (Ray
+    sends it only for auto), --address auto finds the cluster outside Ray's default temp
+    dir, neither prints Ray's token warning; with the wrong token the error is one line
+    that says what to do."""
+    home, temp_dir = tmp_path / "home", Path(tempfile.mkdtemp(prefix="rlgo-"))  # short:
+    (home / ".ray").mkdir(parents=True)                    # Ray's socket paths must fit
+    (home / ".ray" / "auth_token").write_text("ab" * 32)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("RAY_AUTH", "RAY_ADDRESS"))} | {"HOME": str(home)}
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    head = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
+         "--node-ip-address=127.0.0.1", f"--port={port}", f"--temp-dir={temp_dir}",
+         "--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats"],
+        env=env | {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (temp_dir / "ray_current_cluster").exists():
+            assert head.poll() is None and time.monotonic() < deadline, "ray start failed"
+            time.sleep(0.2)
+        address = f"127.0.0.1:{port}"
+        joined = subprocess.run([sys.executable, "-c", JOIN, address, "auto"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert joined.stdout.split("\n")[:2] == [f"{address} 1.0", "auto 1.0"], joined.stderr
+        assert "Token authentication" not in joined.stderr
+        rlgo = str(Path(sys.executable).parent / "rlgo")
+        refused = subprocess.run([rlgo, "go", "selfplay", "--address", address,
+                                  "--run-dir", str(tmp_path / "run")],
+                                 env=env | {"RAY_AUTH_TOKEN": "cd" * 32},
+                                 capture_output=True, text=True, timeout=120)
+        error = refused.stderr.strip()
+        assert refused.returncode == 2 and "\n" not in error, error
+        assert "refused this driver's auth token" in error and "ray get-auth-token" in error
+        Path(error.rpartition("Ray's log: ")[2]).unlink()
+    finally:
+        for pid, _, _ in _session(head.pid):  # `ray start` and all it started
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        head.wait()
+        shutil.rmtree(temp_dir, ignore_errors=True)
