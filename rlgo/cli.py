@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from envs.errors import UserError
+from envs.errors import UserError, quoted
 from envs.go.errors import GoError
 
 from . import __version__
@@ -119,6 +119,11 @@ def _cmd_atari_games(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help opens with the line `rlgo GROUP --help` lists it by."""
+    return subparsers.add_parser(name, help=help_text, description=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="rlgo", description="A DQN Atari agent and an AlphaGo-style Go engine.")
@@ -127,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     go = groups.add_parser("go", help="the Go engine").add_subparsers(
         dest="command", metavar="COMMAND", required=True)
-    show = go.add_parser("show", help="print the board of an SGF game record and its score")
+    show = _command(go, "show", "print the board of an SGF game record and its Tromp-Taylor "
+                    "area score")
     show.add_argument("sgf", help="an .sgf file")
     show.add_argument("--move", type=int, default=None,
                       help="show the position after this many moves (default: the end)")
@@ -142,34 +148,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     atari = groups.add_parser("atari", help="Atari agents").add_subparsers(
         dest="command", metavar="COMMAND", required=True)
-    games = atari.add_parser("games", help="list the ALE games bundled with ale-py")
+    games = _command(atari, "games", "list the ALE games bundled with ale-py, one a line: the "
+                     "names `rlgo atari train --env` takes")
     games.set_defaults(func=_cmd_atari_games)
     atari_commands.register(atari)
 
     bench = groups.add_parser("bench", help="benchmarks (print a table, optionally write JSON)")
     bench = bench.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    bench_go = bench.add_parser("go", help="playouts/s, play()/s, legal_moves()/s, cold start")
+    bench_go = _command(bench, "go", "playouts/s, play()/s, legal_moves()/s, cold start")
     bench_go.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_go)
     bench_go.set_defaults(func=_cmd_bench_go)
-    bench_mcts = bench.add_parser("mcts", help="simulations/s of the network-free engine")
+    bench_mcts = _command(bench, "mcts", "simulations/s of the network-free engine")
     bench_mcts.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_mcts)
     bench_mcts.set_defaults(func=_cmd_bench_mcts)
-    bench_selfplay = bench.add_parser("selfplay", help="self-play games/s with 1 and 2 actors "
-                                      "on embedded Ray, and on a simulated two-node cluster")
+    bench_selfplay = _command(bench, "selfplay", "self-play games/s with 1 and 2 actors on "
+                              "embedded Ray, and on a simulated two-node cluster")
     bench_selfplay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_selfplay)
     bench_selfplay.set_defaults(func=_cmd_bench_selfplay)
-    bench_replay = bench.add_parser("replay", help="replay sample/update/add speed at 1M records")
+    bench_replay = _command(bench, "replay", "replay sample/update/add speed at 1M records")
     bench_replay.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     bench_replay.set_defaults(func=_cmd_bench_replay)
-    bench_atari = bench.add_parser("atari", help="Atari env steps/s, learner updates/s, agent "
-                                   "steps/s (one process, Ape-X) vs a plain DQN loop")
+    bench_atari = _command(bench, "atari", "Atari env steps/s, learner updates/s, agent "
+                           "steps/s (one process, Ape-X) vs a plain DQN loop")
     bench_atari.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     _add_config_args(bench_atari)
     bench_atari.set_defaults(func=_cmd_bench_atari)
     return parser
+
+
+def error_text(err: Exception) -> str:
+    """What the error line says: an OSError as "'FILE': No such file or directory", not
+    Python's "[Errno 2] No such file or directory: 'FILE'"."""
+    if not isinstance(err, OSError) or not err.strerror:
+        return str(err)
+    names = [quoted(name if isinstance(name, str | bytes) else str(name), 300)
+             for name in (err.filename, err.filename2) if name is not None]
+    return ": ".join([" -> ".join(names), err.strerror] if names else [err.strerror])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except (UserError, OSError) as err:  # the one place a user's error becomes one line
-        print(f"rlgo: error: {err}", file=sys.stderr)
+        print(f"rlgo: error: {error_text(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rlgo: interrupted", file=sys.stderr)

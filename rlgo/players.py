@@ -74,6 +74,10 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
         say(f"rlgo: engine: network-free MCTS ({nets}; the mcts search preset{unused})")
         return _mcts(size, seed, threads=threads)
     (policy, policy_path), (value, value_path), (rollout, rollout_path) = nets
+    if threads:  # --threads means the cores this engine computes on, networks included
+        import torch
+
+        torch.set_num_threads(threads)
     if value is None:
         mix = 1.0
     # without a value net the policy net is asked only for nodes the search keeps visiting

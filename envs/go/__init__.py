@@ -17,6 +17,7 @@ from .errors import BadSize, BadVertex, GoError, IllegalMove, SgfError
 from .position import Position
 from .rules import (
                     BLACK,
+                    DEFAULT_KOMI,
                     EMPTY,
                     WHITE,
                     Rules,
@@ -29,9 +30,9 @@ from .rules import (
 )
 
 __all__ = [
-    "BLACK", "EMPTY", "PASS", "RESIGN", "WHITE", "BadSize", "BadVertex", "GoError",
-    "IllegalMove", "Position", "Rules", "SgfError", "chain_at", "dead_stones", "fills_own_eye",
-    "fixed_handicap", "free_handicap_points", "from_gtp", "from_sgf", "groups", "liberties",
-    "max_fixed_handicap", "neighbours", "opponent", "parse_color", "star_points", "to_gtp",
-    "to_sgf", "winner_from_result", "winner_of", "without_stones",
+    "BLACK", "DEFAULT_KOMI", "EMPTY", "PASS", "RESIGN", "WHITE", "BadSize", "BadVertex",
+    "GoError", "IllegalMove", "Position", "Rules", "SgfError", "chain_at", "dead_stones",
+    "fills_own_eye", "fixed_handicap", "free_handicap_points", "from_gtp", "from_sgf", "groups",
+    "liberties", "max_fixed_handicap", "neighbours", "opponent", "parse_color", "star_points",
+    "to_gtp", "to_sgf", "winner_from_result", "winner_of", "without_stones",
 ]

@@ -16,6 +16,10 @@ BLACK = 1
 WHITE = 2
 EMPTY = 0
 COLOR_NAMES = {BLACK: "black", WHITE: "white"}
+# The komi of every command and config that does not name one: a half point, so a game under
+# area scoring never ends in a draw (arena win rates and Elo, REINFORCE's z and the GUI's
+# result all want a winner), and Chinese rules' 7.5, which GTP controllers commonly send.
+DEFAULT_KOMI = 7.5
 MAX_KOMI = 1000  # points; any real komi is far inside, and the score stays an exact float
 
 
@@ -49,7 +53,7 @@ class Rules:
     """
 
     size: int = 19
-    komi: float = 7.5
+    komi: float = DEFAULT_KOMI
     ko: str = "positional"
     suicide: bool = False
 

@@ -9,6 +9,8 @@ import shlex
 import sys
 from typing import Any
 
+from envs.go import DEFAULT_KOMI
+
 from ..config import ConfigError, load_config
 
 
@@ -34,6 +36,22 @@ def positive_float(text: str) -> float:
     return value
 
 
+# Devices every command that trains or runs a network accepts; auto is CUDA when torch sees one.
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def add_device_option(parser: argparse.ArgumentParser, help_text: str,
+                      default: str | None = None) -> None:
+    """--device with the same choices on every command (auto, cpu, cuda)."""
+    parser.add_argument("--device", choices=DEVICES, default=default, help=help_text)
+
+
+def add_komi_option(parser: argparse.ArgumentParser, help_text: str = "komi") -> None:
+    """--komi with the one default, envs.go.DEFAULT_KOMI (its comment says why 7.5)."""
+    parser.add_argument("--komi", type=float, default=DEFAULT_KOMI,
+                        help=f"{help_text} (default {DEFAULT_KOMI:g})")
+
+
 def print_progress(line: str) -> None:
     """Progress lines of long commands go to stderr, so stdout keeps only their results."""
     print(line, file=sys.stderr, flush=True)
@@ -51,8 +69,7 @@ def add_run_options(parser: argparse.ArgumentParser, run_dir_help: str, config_e
                         metavar="KEY=VALUE", help="override a config value (repeatable)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --run-dir from its newest checkpoint")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                        help=device_help)
+    add_device_option(parser, device_help)
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 

@@ -18,12 +18,13 @@ rlgo CLI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import time
 from pathlib import Path
 
 from ..config import ConfigError, load_config, shipped_config, shipped_configs
-from . import positive_int
+from . import add_device_option, positive_int
 from .placement import add_placement_options, placed, placement_flags
 
 TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (one process, or Ape-X on Ray)"
@@ -62,20 +63,27 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError("--actors, --address, --num-cpus and --local go with --distributed")
     path = args.config or _default_config(args.env, args.run_dir, args.resume)
     config = load_config(DQNConfig, path, args.overrides)
+    if args.device:
+        try:
+            config = dataclasses.replace(config, device=args.device)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     env = args.env or config.env
     if not env:
         raise ConfigError("no environment: pass --env (e.g. --env Pong) or set env in the config")
     env = canonical_env_id(env)
     run_dir = args.run_dir or f"runs/atari/{env}-{time.strftime('%Y%m%d-%H%M%S')}"
     print(f"run directory: {run_dir}")
+    log = _silent if args.quiet else print
     if args.distributed:
         from selfplay.atari.apex import ApexSettings, train_distributed
 
         settings = ApexSettings(runtime=placed(ApexSettings().runtime, args))
         result = train_distributed(config, env, run_dir, settings, resume=args.resume,
-                                   save_replay=args.save_replay)
+                                   save_replay=args.save_replay, log=log)
     else:
-        result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay)
+        result = train(config, env, run_dir, resume=args.resume, save_replay=args.save_replay,
+                       log=log)
     print(f"checkpoint: {result.checkpoint}")
     if result.stopped_by:  # the shell's convention for a run a signal ended: 128 + its number
         again = f"rlgo atari train --run-dir {run_dir} --resume"
@@ -90,9 +98,17 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from selfplay.atari import evaluate
 
-    evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video, args.seed,
-             args.device, threads=args.threads, points=args.points)
+    result = evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video,
+                      args.seed, args.device, log=_silent if args.quiet else print,
+                      threads=args.threads, points=args.points)
+    if args.quiet:  # the result alone
+        print(f"{result.env_id}: {len(result.scores)} episodes: mean {result.mean:.2f}, "
+              f"std {result.std:.2f}")
     return 0
+
+
+def _silent(line: str) -> None:
+    """The log of a --quiet run."""
 
 
 def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -119,6 +135,9 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
                             "and one learner, on Ray")
     add_placement_options(train, "Ape-X actors (default: the CPUs beside the learner); "
                                  "these placement flags go with --distributed")
+    add_device_option(train, "where the learner trains (default from the config: auto)")
+    train.add_argument("--quiet", action="store_true",
+                       help="no progress lines (the run directory and checkpoint only)")
     train.set_defaults(func=run_train)
 
     evaluate = atari_subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)
@@ -132,11 +151,13 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.add_argument("--video", metavar="FILE",
                           help="also record one game to FILE (.mp4 or .avi; .gif with imageio)")
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                          help="where the network runs (default auto)")
+    add_device_option(evaluate, "where the network runs (default auto)", default="auto")
     evaluate.add_argument("--threads", type=positive_int, metavar="N",
-                          help="CPU threads for torch (default: the run's torch_threads; 1 "
-                               "when a trainer shares the cores, or both crawl)")
+                          help="CPU cores the network computes on, torch's threads (default: "
+                               "the run's torch_threads; 1 when a trainer shares the cores, "
+                               "or both crawl)")
+    evaluate.add_argument("--quiet", action="store_true",
+                          help="no line per game: the mean and std alone")
     evaluate.add_argument("--points", action="store_true",
                           help="also print each game's points in order (+ won, - lost) and "
                                "how often a point is lost after a won one and after a lost one")

@@ -23,7 +23,14 @@ import os
 from pathlib import Path
 
 from ..config import ConfigError
-from . import add_run_options, command_line, positive_int, print_progress, run_config
+from . import (
+    add_komi_option,
+    add_run_options,
+    command_line,
+    positive_int,
+    print_progress,
+    run_config,
+)
 from .placement import add_placement_options, placed
 
 GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
@@ -102,7 +109,7 @@ def register(go_subparsers) -> None:
     gen.add_argument("--games", type=positive_int, required=True, metavar="N",
                      help="games wanted in --out in total (existing ones count)")
     gen.add_argument("--size", type=positive_int, default=9, help="board size (default 9)")
-    gen.add_argument("--komi", type=float, default=7.0, help="komi (default 7)")
+    add_komi_option(gen)
     gen.add_argument("--out", required=True, metavar="DIR", help="where game-NNNNNN.sgf go")
     gen.add_argument("--opening-moves", default="1-4", metavar="LOW-HIGH",
                      help="random first moves before the teacher plays, drawn per game from "

@@ -84,6 +84,8 @@ def register(go_subparsers) -> None:
                             "the RL policy)")
     value.add_argument("--positions", type=positive_int, default=None, metavar="N",
                        help="positions (= games) in total; a resumed run plays the missing")
-    value.add_argument("--epochs", type=positive_int, default=None, metavar="N")
+    value.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                       help="passes over the positions when training the value net (default "
+                            "from the config)")
     _common(value, "configs/go/value_9x9.yaml")
     value.set_defaults(func=_train_value)

@@ -1,7 +1,7 @@
 """`rlgo go train-rollout`: fit the fast rollout policy (linear softmax over patterns).
 
     rlgo go train-rollout --data runs/alphago/data9 --run-dir runs/alphago/rollout9 \\
-        [--set epochs=6] [--resume]
+        [--config configs/go/rollout_9x9.yaml] [--set epochs=6] [--resume]
     cp runs/alphago/rollout9/rollout.npz agents/alphago/weights/rollout_9x9.npz   # ship it
 
 Progress lines go to stderr; the summary (held-out top-1, CPU µs per move of a playout) to
@@ -37,7 +37,7 @@ def register(go_subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="a dataset (rlgo go dataset); only board/move fields are read")
     add_run_options(parser, "checkpoints, metrics and the best policy (RUN/rollout.npz)",
-                    "selfplay/go/train_rollout.py",
+                    "configs/go/rollout_9x9.yaml",
                     device_help="where to train (default cpu: the model is linear)")
     parser.set_defaults(func=run)
     return parser

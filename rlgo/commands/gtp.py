@@ -24,7 +24,7 @@ from envs.go import Rules
 
 from ..config import ConfigError
 from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
-from . import positive_float, positive_int
+from . import add_device_option, add_komi_option, positive_float, positive_int
 
 DEFAULT_SECONDS = 2.0  # per move, when neither --visits, --time nor a GTP clock says otherwise
 HELP = "run a GTP engine on stdin/stdout (for Sabaki, GoGui, Lizzie, KGS, match arenas)"
@@ -33,7 +33,7 @@ HELP = "run a GTP engine on stdin/stdout (for Sabaki, GoGui, Lizzie, KGS, match 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The gtp options."""
     parser.add_argument("--size", type=int, default=9, help="initial board size (default 9)")
-    parser.add_argument("--komi", type=float, default=7.5, help="initial komi (default 7.5)")
+    add_komi_option(parser, "initial komi")
     parser.add_argument("--ko", choices=("positional", "simple"), default="positional",
                         help="ko rule: positional superko (default) or simple ko")
     parser.add_argument("--player", choices=player_kinds(), default=DEFAULT_KIND,
@@ -44,8 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="search visits per move")
     budget.add_argument("--time", type=positive_float, default=None, metavar="S",
                         help="seconds per move (also the cap when a clock is running)")
-    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                        help="cores for the search's rollouts (default: all)")
+    add_threads_option(parser)
     add_network_arguments(parser)
     parser.add_argument("--config", metavar="FILE",
                         help="YAML file of the MCTS settings to change from the player's "
@@ -63,7 +62,9 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", metavar="FILE", default=None,
                         help="policy network (default: the shipped one for the board size)")
     parser.add_argument("--value-weights", metavar="FILE", default=None,
-                        help="value network (default: the shipped one; none: rollouts only)")
+                        help="value network (default: the shipped one for the board size, "
+                             "where one ships: none does yet, so the values come from "
+                             "rollouts alone; 'none': rollouts alone)")
     parser.add_argument("--rollout-weights", metavar="FILE", default=None,
                         help="rollouts with this trained rollout policy (.npz) instead of the "
                              "heavy playouts")
@@ -71,18 +72,32 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rollouts with the shipped trained rollout policy (weaker than "
                              "the heavy playouts in search, measured)")
     parser.add_argument("--lambda", dest="mix", type=float, default=0.5, metavar="L",
-                        help="value mix V = (1-L) value net + L rollout (default 0.5)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                        help="where the networks run (default cpu)")
+                        help="with a value network, the value mix V = (1-L) value net + L "
+                             "rollout (default 0.5); without one the values are rollouts "
+                             "alone (L = 1)")
+    add_device_option(parser, "where the networks run (default cpu)", default="cpu")
+
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """--threads: the CPU cores the built-in engine computes on (rollouts and networks)."""
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="CPU cores the built-in engine computes on: its rollouts and "
+                             "networks (default: all)")
 
 
 def network_options(args: argparse.Namespace) -> dict:
     """The alphago player's options from parsed arguments."""
     if not 0.0 <= args.mix <= 1.0:
         raise ConfigError(f"--lambda must be between 0 and 1, got {args.mix}")
+    from selfplay.go.training import resolve_device
+
+    try:
+        device = str(resolve_device(args.device))
+    except ValueError as err:  # cuda asked for where there is none
+        raise ConfigError(str(err)) from None
     return {"weights": args.weights, "value_weights": args.value_weights,
             "rollout_weights": args.rollout_weights, "linear_rollouts": args.linear_rollouts,
-            "mix": args.mix, "device": args.device}
+            "mix": args.mix, "device": device}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,10 +1,12 @@
 """`rlgo go match`: a match between two GTP engines in the arena, with a summary table.
 
-    rlgo go match --black "gnugo --mode gtp --level 1" --white "gnugo --mode gtp --level 5" \
+    rlgo go match --engine-a "gnugo --mode gtp --level 1" \
+        --engine-b "gnugo --mode gtp --level 5" \
         --games 20 --size 9 --komi 7 --time 1 --sgf-dir runs/match --referee gnugo
 
---black is engine A and --white engine B; they swap colours every game unless --no-alternate,
-and results are counted per engine. One line per finished game goes to stderr, the summary to
+Engine A plays Black in the first game and the engines swap colours every game unless
+--no-alternate; results are counted per engine. --black/--white are the older names of
+--engine-a/--engine-b (still accepted). One line per finished game goes to stderr, the summary to
 stdout. `register(go_subparsers)` adds the command to the rlgo CLI.
 An engine that cannot start or a bad option is one line on stderr and exit status 2.
 """
@@ -16,21 +18,22 @@ import argparse
 from envs.go.gnugo import find_gnugo
 from selfplay.go.arena import MatchConfig, MatchError, format_result, run_match
 
-from . import positive_float, positive_int, print_progress
+from . import add_komi_option, positive_float, positive_int, print_progress
 
 HELP = "play a match between two GTP engines (alternating colours) and print win rate and Elo"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The match options."""
-    parser.add_argument("--black", required=True, metavar="CMD",
-                        help="engine A's command line (plays Black in odd-numbered games)")
-    parser.add_argument("--white", required=True, metavar="CMD",
-                        help="engine B's command line (plays White in odd-numbered games)")
+    # the colours alternate, so the engines are A and B; --black/--white are the old names
+    parser.add_argument("--engine-a", "--black", dest="black", required=True, metavar="CMD",
+                        help="engine A's command line (Black in odd-numbered games)")
+    parser.add_argument("--engine-b", "--white", dest="white", required=True, metavar="CMD",
+                        help="engine B's command line (White in odd-numbered games)")
     parser.add_argument("--games", type=positive_int, default=10, metavar="N",
                         help="games to play (default 10)")
     parser.add_argument("--size", type=int, default=9, help="board size (default 9)")
-    parser.add_argument("--komi", type=float, default=7.0, help="komi (default 7)")
+    add_komi_option(parser)
     parser.add_argument("--ko", choices=("simple", "positional"), default="simple",
                         help="ko rule the arena enforces (default simple: GNU Go knows no "
                              "superko)")

@@ -18,11 +18,11 @@ import argparse
 from collections.abc import Callable
 
 from agents.alphago.search.player import Player, SearchLimits
-from envs.go import GoError, parse_color
+from envs.go import DEFAULT_KOMI, GoError, parse_color
 
 from ..players import DEFAULT_KIND, build_player, player_kinds
-from . import positive_float, positive_int
-from .gtp import add_network_arguments, network_options
+from . import positive_float
+from .gtp import add_network_arguments, add_threads_option, network_options
 
 HELP = "play Go against the engine in a window (pygame)"
 
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color", default="black", choices=("black", "white", "b", "w"),
                         help="the colour you play (default black)")
     parser.add_argument("--komi", type=float, default=None,
-                        help="komi (default 7.5; 0.5 in handicap games)")
+                        help=f"komi (default {DEFAULT_KOMI:g}; 0.5 in handicap games)")
     parser.add_argument("--handicap", type=int, default=0, metavar="N",
                         help="fixed handicap stones for Black (2-9; default none)")
     parser.add_argument("--time", type=positive_float, default=2.0, metavar="S",
@@ -43,8 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the built-in engine when no --engine is given (default "
                              f"{DEFAULT_KIND}: the networks when weights exist, else mcts)")
     add_network_arguments(parser)
-    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                        help="cores for the built-in engine's rollouts (default: all)")
+    add_threads_option(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--load", metavar="FILE", default=None,
                         help="an SGF game to continue from its end")
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from ..gui.app import App
     from ..gui.controller import GameController, GameSettings
 
-    komi = args.komi if args.komi is not None else (0.5 if args.handicap else 7.5)
+    komi = args.komi if args.komi is not None else (0.5 if args.handicap else DEFAULT_KOMI)
     settings = GameSettings(size=args.size, human=parse_color(args.color), komi=komi,
                             handicap=args.handicap)
     settings.start()  # GoError now for an impossible size or handicap

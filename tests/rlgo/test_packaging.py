@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -24,8 +25,8 @@ print(_default_config("Pong", None, False))
 """
 
 
-def _build_wheel(tmp_path: Path) -> Path:
-    """A wheel of a copy of the tree (the build leaves nothing in the clone)."""
+def _copy_sources(tmp_path: Path) -> Path:
+    """A copy of the tree to build from (a build leaves nothing in the clone)."""
     src = tmp_path / "src"
     src.mkdir()
     for name in SOURCES:
@@ -34,6 +35,12 @@ def _build_wheel(tmp_path: Path) -> Path:
                             ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
             shutil.copy2(ROOT / name, src / name)
+    return src
+
+
+def _build_wheel(tmp_path: Path) -> Path:
+    """A wheel of a copy of the tree."""
+    src = _copy_sources(tmp_path)
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-index",
                     "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True)
@@ -62,3 +69,23 @@ def test_an_installed_wheel_finds_the_shipped_configs(tmp_path):
                               cwd=elsewhere, env=env, text=True, capture_output=True,
                               check=True).stdout
     assert "atari/pong" in " ".join(helptext.split())
+
+
+def test_an_editable_install_builds_without_warnings(tmp_path):
+    """`pip install -e .` shows no BuildBackendWarning: setuptools' note about folders named
+    like the packages does not apply, as those folders are the packages (setup.py)."""
+    from pip._vendor.pyproject_hooks import BuildBackendHookCaller, BuildBackendWarning
+
+    src = _copy_sources(tmp_path)
+    hooks = BuildBackendHookCaller(str(src), "setuptools.build_meta",
+                                   runner=_quiet_subprocess)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hooks.build_editable(str(tmp_path / "dist"))
+    assert [str(w.message) for w in caught if w.category is BuildBackendWarning] == []
+    assert next((tmp_path / "dist").glob("rlgo-*.whl"))
+
+
+def _quiet_subprocess(cmd, cwd=None, extra_environ=None) -> None:
+    subprocess.run(cmd, cwd=cwd, env={**os.environ, **(extra_environ or {})}, check=True,
+                   capture_output=True)
