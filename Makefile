@@ -10,9 +10,9 @@ STAMP  := $(VENV)/.installed
 # A CPU build of torch unless a CUDA driver is present (the CPU wheel is far smaller).
 TORCH  := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo torch==2.13.0)
 
-.PHONY: setup play test lint bench gnugo clean
+.PHONY: setup warmup play test lint bench gnugo clean
 
-setup: $(STAMP) gnugo
+setup: $(STAMP) gnugo warmup
 
 $(STAMP): pyproject.toml setup.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet "$(TORCH)"
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The engine's numba kernels, compiled and cached beside their sources once (about a minute),
+# so the first move of `make play` comes at once; a few seconds to check when already warm.
+warmup: $(STAMP)
+	$(BIN)/python -m rlgo.warmup
 
 # GNU Go is the rules oracle and sparring partner, goban-original-games real records for the
 # SGF tests; install them when apt can (as root).

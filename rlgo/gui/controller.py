@@ -39,6 +39,7 @@ from envs.go import (
 )
 from envs.go.rules import COLOR_NAMES
 
+from .. import warmup
 from . import game as files
 from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, next_choice, verdict
 from .worker import AnalysisWorker, EngineWorker
@@ -68,6 +69,8 @@ class GameController:
         self.settings = settings or GameSettings()
         self.make_player = make_player
         self._player_size = self.settings.size
+        # the built-in engines compile numba kernels on their first search unless cached
+        self._kernels_cold = make_player is not None and warmup.cold()
         self.limits = limits or SearchLimits(seconds=2.0)
         self.games_dir = Path(games_dir)
         self.analysis_seconds = analysis_seconds
@@ -97,6 +100,12 @@ class GameController:
     def thinking(self) -> bool:
         """Whether the engine is choosing a move."""
         return self._job is not None and self._job.kind == "genmove"
+
+    @property
+    def compiling(self) -> bool:
+        """Whether the engine's move is slow because its kernels are being compiled (the
+        first search on a machine whose cache `make setup` did not warm)."""
+        return self.thinking and self._kernels_cold
 
     @property
     def busy(self) -> bool:
@@ -314,10 +323,14 @@ class GameController:
         job = self._job
         if job is not None and job.worker.done:
             self._job = None
+            self._kernels_cold = False
             self._finish(job)
         if (self._job is None and self.phase == PLAY and not self.engine_failed
                 and self.position.to_play == self.engine):
             self._start("genmove", self._genmove, self.position)
+            if self._kernels_cold:
+                self.say("Compiling the engine's kernels, first run only: up to a minute "
+                         "(make setup compiles them ahead).")
         a = self._analysis
         if a is not None and a.error is not None:
             _report("analysis", a.error)

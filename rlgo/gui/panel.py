@@ -22,6 +22,7 @@ DIM = (150, 150, 150)
 BUTTON, BUTTON_HOVER, BUTTON_ON = (62, 66, 78), (84, 90, 106), (50, 110, 170)
 MESSAGE_COLORS = {"info": (48, 52, 62), "error": (160, 44, 44), "result": (36, 118, 64)}
 GRAPH_BLACK = (240, 240, 240)
+STATUS_ROOM = 24  # pixels right of the status line: the thinking indicator (8 + 16)
 
 
 def button_labels(game: GameController) -> dict[str, tuple[str, bool, bool]]:
@@ -41,15 +42,17 @@ def button_labels(game: GameController) -> dict[str, tuple[str, bool, bool]]:
 
 
 def status_line(game: GameController) -> str:
-    """One line about whose turn it is."""
+    """One short line about whose turn it is, in the bold font within the smallest window's
+    panel (the message bar below the board says more)."""
     if game.phase == OVER:
         return f"Game over: {game.result}"
     if game.phase == SCORING:
-        return "Marking dead stones..." if game.busy else "Scoring: mark dead stones"
+        return "Marking dead stones..." if game.busy else "Mark dead stones"
     if game.thinking:
-        return f"Engine ({COLOR_NAMES[game.engine]}) is thinking..."
+        return ("Compiling, first run only" if game.compiling
+                else f"Engine ({COLOR_NAMES[game.engine]}) thinks...")
     if game.engine_failed:
-        return "The engine failed: undo or start a new game"
+        return "The engine failed"
     return f"Your move ({COLOR_NAMES[game.human]})"
 
 
@@ -106,7 +109,9 @@ class PanelView:
     def _info(self, screen, layout: Layout, game: GameController) -> None:
         x, y = layout.info.topleft
         pos, rules = game.position, game.position.rules
-        status = self.text(screen, status_line(game), (x, y), TEXT, self.bold)
+        text, room = status_line(game), layout.info.width - STATUS_ROOM
+        font = self.bold if self.bold.size(text)[0] <= room else self.font
+        status = self.text(screen, text, (x, y), TEXT, font, room)
         if game.busy:  # the thinking indicator: a turning arc
             angle = (pygame.time.get_ticks() / 180.0) % (2 * math.pi)
             arc = pygame.Rect(0, 0, 16, 16)

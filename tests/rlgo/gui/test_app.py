@@ -5,6 +5,7 @@ screenshots are saved (docs/gui-*.png with RLGO_DOCS_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 import pygame
@@ -278,3 +279,41 @@ def test_engine_errors_also_go_to_stderr(make_app, capsys):
     assert app.game.engine_failed and "the engine broke" in app.game.message
     err = capsys.readouterr().err
     assert "engine error (genmove)" in err and "RuntimeError: the engine broke" in err
+
+
+def test_status_lines_fit_the_smallest_window(tmp_path, monkeypatch):
+    """The bold status line stays whole beside the thinking indicator at MIN_WINDOW: thinking,
+    compiling, failed, scoring, over."""
+    from rlgo import warmup
+    from rlgo.gui.panel import STATUS_ROOM, status_line
+
+    monkeypatch.setattr(warmup, "cold", lambda: True)
+    gate = threading.Event()
+    player = ScriptedPlayer(moves=[PASS], gate=gate)
+    game = GameController(player, GameSettings(human=WHITE), FAST, games_dir=tmp_path,
+                          make_player=lambda size: player)
+    app = App(game, MIN_WINDOW)
+    seen = []
+    try:
+        app.step()
+        assert game.compiling and "first run only" in game.message
+        seen.append(status_line(game))
+        gate.set()
+        settle(app)
+        assert not game.compiling and game.human_to_move
+        seen.append(status_line(game))
+        player.error = RuntimeError("broken")
+        click(app, V("C3"))
+        settle(app)
+        assert game.engine_failed
+        seen.append(status_line(game))
+        game.set_position(Position.new(game.settings.rules()).play(PASS).play(PASS))
+        settle(app)
+        seen.append(status_line(game))
+        game.accept_score()
+        seen.append(status_line(game))
+    finally:
+        app.close()
+    assert seen[0] == "Compiling, first run only"
+    room = app.layout.info.width - STATUS_ROOM
+    assert all(app.panel.bold.size(line)[0] <= room for line in seen), seen

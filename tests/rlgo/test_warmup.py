@@ -1,0 +1,43 @@
+"""`python -m rlgo.warmup` (run by `make setup`): it knows a cold numba cache from a warm one,
+and warming fills it, so the first engine move of a fresh clone is not spent compiling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents.alphago.search.player import SearchLimits
+from envs.go import Position, Rules
+from rlgo import warmup
+from rlgo.players import build_player
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python(code: list[str], cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, *code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_an_empty_cache_is_cold(tmp_path):
+    done = _python(["-c", "from rlgo import warmup; print(warmup.cold())"], tmp_path)
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def test_the_cache_is_warm_once_the_engine_has_searched():
+    player = build_player("mcts", 9, threads=1)
+    player.genmove(Position.new(Rules(size=9, komi=7.5)), SearchLimits(visits=16))
+    assert not warmup.cold()
+
+
+@pytest.mark.slow  # compiles every kernel from scratch: about a minute on 2 cores
+def test_warmup_fills_an_empty_cache(tmp_path):
+    done = _python(["-m", "rlgo.warmup"], tmp_path)
+    assert done.returncode == 0 and "first run only" in done.stderr, done.stderr
+    again = _python(["-m", "rlgo.warmup"], tmp_path)
+    assert again.returncode == 0 and again.stderr == ""
