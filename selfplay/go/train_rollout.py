@@ -31,15 +31,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.alphago.playouts import linear
-from agents.cpu import flush_denormals
 from envs.checks import check_ranges
 from envs.go import kernels
-from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
+from selfplay.go.dataset import load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
     keep_best,
-    resolve_device,
+    prepare_training,
     run_training,
     steps_per_epoch,
     val_top1,
@@ -189,14 +188,8 @@ def train_rollout(config: RolloutTrainConfig, data_dir: str | Path, run_dir: str
     """Train the rollout policy; returns {"best_val_top1", "history", "policy", "seconds",
     "us_per_move"}. UserError (RunDirError, DatasetError, ...) or OSError for what a user can
     get wrong."""
-    flush_denormals()  # before torch starts its threads: agents/cpu.py
-    meta = load_meta(data_dir)
+    meta, device = prepare_training(data_dir, config.device, config.threads)
     size = int(meta["size"])
-    if not shard_paths(data_dir, "train"):
-        raise DatasetError(f"{data_dir}: the dataset has no train shards")
-    device = resolve_device(config.device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
     model = LinearSoftmax().to(device)
     identity = {k: v for k, v in dataclasses.asdict(config).items() if k not in PLACEMENT_KEYS}
     # locked (RunLock) from here to the run's end: a second process is refused

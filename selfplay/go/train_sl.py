@@ -24,14 +24,13 @@ import torch
 import torch.nn.functional as F
 
 from agents.alphago.nets.networks import NetSpec, PolicyNet, load_network, save_network
-from agents.cpu import flush_denormals
 from envs.checks import check_ranges
-from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
+from selfplay.go.dataset import DatasetError, load_shard, shard_paths
 from selfplay.go.training import (
     LoopSettings,
     cosine_schedule,
     keep_best,
-    resolve_device,
+    prepare_training,
     run_training,
     steps_per_epoch,
     val_top1,
@@ -125,13 +124,7 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
     """Train the SL policy; returns {"best_val_top1", "history", "policy", "seconds",
     "parameters"}. UserError (RunDirError, DatasetError, ...) or OSError for what a user can
     get wrong."""
-    flush_denormals()  # before torch starts its threads: agents/cpu.py
-    meta = load_meta(data_dir)
-    if not shard_paths(data_dir, "train"):
-        raise DatasetError(f"{data_dir}: the dataset has no train shards")
-    device = resolve_device(config.device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    meta, device = prepare_training(data_dir, config.device, config.threads)
     if config.init:  # WeightsError (one line from the CLI) if it is not a fitting policy
         model = load_network(config.init, "policy", meta["size"], device).train()
         if model.spec.planes != meta["planes"]:

@@ -36,7 +36,8 @@ import numpy as np
 import torch
 
 from agents.alphago.nets.features import transform_move, transform_planes
-from selfplay.go.dataset import load_shard, shard_paths
+from agents.cpu import flush_denormals
+from selfplay.go.dataset import DatasetError, load_meta, load_shard, shard_paths
 from selfplay.rundir import RunDir
 
 LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor,
@@ -70,6 +71,20 @@ def resolve_device(name: str) -> torch.device:
 
 
 # ---- data ----------------------------------------------------------------------------------
+
+def prepare_training(data_dir: str | Path, device: str, threads: int) -> tuple[dict, torch.device]:
+    """What every training stage does first: flush denormals (before torch starts its
+    threads: agents/cpu.py), read the dataset's meta (DatasetError if it is not one or has no
+    train shards), resolve the device, and set torch's threads (0: torch's default).
+    Returns (meta, device)."""
+    flush_denormals()
+    meta = load_meta(data_dir)
+    if not shard_paths(data_dir, "train"):
+        raise DatasetError(f"{data_dir}: the dataset has no train shards")
+    if threads:
+        torch.set_num_threads(threads)
+    return meta, resolve_device(device)
+
 
 def _move_tables(size: int) -> np.ndarray:
     """int64 [8, n+1]: where move m (pass = n) lands under symmetry k."""
