@@ -10,7 +10,7 @@ from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search import tree as T
 from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
-from agents.alphago.search.player import SearchLimits
+from agents.alphago.search.player import MoveInfo, SearchLimits
 from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
 
 
@@ -295,3 +295,20 @@ def test_policy_threshold_replaces_the_priors_of_nodes_visited_that_often():
     # a threshold needs an evaluator that declares priors() (a PriorSource): never ignored
     with pytest.raises(ValueError, match="PriorSource"):
         MCTS(RolloutEvaluator(seed=0, threads=1), MCTSConfig(policy_threshold=10))
+
+
+def test_an_early_pass_is_not_answered_by_a_pass_while_a_real_move_is_best():
+    """Black passes at move 5 and White would win on komi: White still plays its top
+    candidate (F6, the game still open) instead of ending the game; it passes back when pass
+    is on top or F6 is a sure win anyway."""
+    pos = Position.new(Rules(size=9, komi=7.5))
+    for vertex in ("E5", "D4", "E3", "F4"):
+        pos = pos.play(from_gtp(vertex, 9))
+    pos = pos.play(PASS)
+    assert pos.to_play == 2 and pos.score() < 0  # White wins as the board stands
+    search = MCTS(RolloutEvaluator(seed=0, threads=1), MCTSConfig())
+    f6, pass_ = (MoveInfo(m, v, 0.6, 0.1, 0.5) for m, v in ((from_gtp("F6", 9), 90), (PASS, 10)))
+    assert search.choose(pos, [f6, pass_]).move == f6.move
+    assert search.choose(pos, [pass_, f6]).move == PASS
+    sure = MoveInfo(f6.move, 90, 0.99, 0.1, 0.98)
+    assert search.choose(pos, [sure, pass_]).move == PASS

@@ -23,6 +23,8 @@ from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.checks import check_ranges
 from envs.go import PASS, RESIGN, Position, winner_of
 
+DECIDED = 0.95  # a best win rate at least this high: playing on after a pass changes nothing
+
 
 @dataclass(frozen=True)
 class MCTSConfig:
@@ -134,13 +136,16 @@ class MCTS:
 
     def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
         """Turn the root statistics into a move: temperature or most visits, sensible passing
-        (never pass into a loss; pass back when the opponent passed and we win as the board
-        stands) and resignation."""
+        and resignation. Never pass into a loss. After the opponent's pass, pass back (ending
+        the game) when we win as the board stands, unless a real move is the search's best and
+        the game is still open (its win rate under DECIDED): an early pass is not a game to
+        snatch on komi (GNU Go, and KataGo's conservative passing, play on too)."""
         cfg = self.config
         if not candidates:
             return Decision(PASS)
         best = candidates[0]
-        if position.last_move == PASS and _wins_as_it_stands(position):
+        open_game = best.move != PASS and best.winrate < DECIDED
+        if position.last_move == PASS and not open_game and _wins_as_it_stands(position):
             return Decision(PASS, best.winrate, tuple(candidates))
         if (best.winrate < cfg.resign_threshold and best.visits >= cfg.resign_min_visits
                 and cfg.resign_threshold > 0):
