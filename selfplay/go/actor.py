@@ -27,7 +27,7 @@ from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
-from envs.go import PASS, RESIGN, Position, Rules, winner_of
+from envs.go import DEFAULT_KOMI, PASS, RESIGN, Position, Rules, winner_of
 from selfplay.replay import ReplayBuffer, ReplayStorage, UniformSampler
 
 
@@ -36,7 +36,7 @@ class GoActorSettings:
     """How an actor plays (a picklable subset of SelfPlayConfig)."""
 
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     visits: int = 32
     max_moves: int = 0            # 0: 3 * size * size, then the game is scored as it stands
     dirichlet_alpha: float = 0.3

@@ -45,7 +45,7 @@ from envs.go.coords import RESIGN, from_gtp, to_gtp
 from envs.go.errors import GoError, IllegalMove
 from envs.go.gtp_client import GtpClient, GtpEngineDied, GtpError, GtpTimeout
 from envs.go.position import Position
-from envs.go.rules import BLACK, WHITE, Rules, opponent
+from envs.go.rules import BLACK, DEFAULT_KOMI, WHITE, Rules, opponent
 from envs.go.sgf import record_from_position, save_sgf_file
 from selfplay.stats import EngineStats, GameSummary, MatchResult, format_result
 
@@ -71,7 +71,7 @@ class MatchConfig:
     white: str
     games: int = 2
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     ko: str = "simple"
     time_per_move: float = 1.0
     move_timeout: float | None = None

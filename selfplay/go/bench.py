@@ -25,6 +25,7 @@ from typing import Any
 
 import ray
 
+from envs.go import DEFAULT_KOMI
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.runtime.connect import loopback_only
 from selfplay.runtime.ray_backend import RayBackend
@@ -33,7 +34,7 @@ from selfplay.runtime.ray_backend import RayBackend
 @dataclass(frozen=True)
 class SelfPlayBenchConfig:
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     visits: int = 16
     games: int = 8              # timed games per setting (after one warm-up game per actor)
     two_nodes: bool = True      # also time 2 actors on a simulated two-node cluster

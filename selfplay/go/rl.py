@@ -37,7 +37,7 @@ import torch
 from agents.alphago.nets.networks import PolicyNet, load_network, save_network
 from agents.cpu import flush_denormals
 from envs.checks import check_ranges
-from envs.go import BLACK, WHITE, Position, Rules, winner_of
+from envs.go import BLACK, DEFAULT_KOMI, WHITE, Position, Rules, winner_of
 from selfplay.go.batched_games import play_games
 from selfplay.go.games import save_game
 from selfplay.go.reinforce import (
@@ -63,7 +63,7 @@ class RLConfig:
 
     init: str = ""                 # the SL policy network file (the first version)
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     max_moves: int = 0             # 0: 2 * size * size, then Tromp-Taylor score
     iterations: int = 100          # REINFORCE steps in total (a resumed run counts earlier)
     games_per_iteration: int = 64  # games per step (the paper: 128)
@@ -107,7 +107,7 @@ class RLActorSettings:
     """How an actor plays (picklable)."""
 
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     move_cap: int = 162
     batch_games: int = 32
     threads: int = 1

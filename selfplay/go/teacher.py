@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from envs.checks import check_ranges
-from envs.go import BLACK, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
+from envs.go import BLACK, DEFAULT_KOMI, PASS, RESIGN, GoError, Position, Rules, from_gtp, to_gtp
 from envs.go.gtp_client import GtpClient, GtpError
 from selfplay.go.games import existing_games, save_game
 from selfplay.rundir import RunLock
@@ -75,7 +75,7 @@ class TeacherSettings:
 
     command: str = "gnugo --mode gtp"
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     levels: tuple[int, ...] = ()   # drawn uniformly per game; (): the command's own level
     opening_moves: tuple[int, int] = (1, 4)  # random first moves, inclusive range
     max_moves: int = 0             # 0: 3 * size * size

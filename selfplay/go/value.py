@@ -38,7 +38,7 @@ from agents.alphago.nets.networks import load_network
 from agents.cpu import flush_denormals
 from envs.atomic import atomic_file
 from envs.checks import check_ranges
-from envs.go import Position, Rules, winner_of
+from envs.go import DEFAULT_KOMI, Position, Rules, winner_of
 from selfplay.go.batched_games import RANDOM, play_games
 from selfplay.go.dataset import shard_paths
 from selfplay.go.reinforce import numpy_state, policy_from_state
@@ -60,7 +60,7 @@ class ValueConfig:
     policy: str = ""               # the RL policy network file
     sl_policy: str = ""            # moves before U ("": the RL policy plays them too)
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     max_moves: int = 0             # 0: 2 * size * size, then Tromp-Taylor score
     u_max: int = 0                 # U uniform in [1, u_max]; 0: size * size
     opening_passes: bool = True    # False: no passes before move U (see configs/go/value_9x9)
@@ -113,7 +113,7 @@ class ValueActorSettings:
     """How a value-data actor plays (a picklable subset of ValueConfig)."""
 
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     move_cap: int = 162
     last_u: int = 81
     opening_passes: bool = True

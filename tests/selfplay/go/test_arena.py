@@ -168,7 +168,7 @@ def test_draws_and_resignations():
 def test_a_referee_that_says_nothing_useful_falls_back_to_the_area_count():
     config = MatchConfig(fake("pass"), fake("pass"), games=1, referee=fake("pass"))
     result = run_match(config, progress=None)
-    assert result.games[0].result == "W+7"
+    assert result.games[0].result == "W+7.5"  # envs.go.DEFAULT_KOMI
     assert "referee said ''" in result.games[0].detail
 
 

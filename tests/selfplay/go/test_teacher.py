@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from envs.go import DEFAULT_KOMI
 from envs.go.sgf import load_sgf_file, position_from_record
 from rlgo.cli import main
 from selfplay.go.teacher import (
@@ -50,7 +51,7 @@ def _check_games(out, count, level):
     for path in files:
         record = load_sgf_file(path)
         final = position_from_record(record)  # every move legal under our rules
-        assert record.size == 9 and record.rules.komi == 7.0
+        assert record.size == 9 and record.rules.komi == DEFAULT_KOMI
         assert record.result and record.result[0] in "BW0"
         assert record.player_black == f"gnugo level {level}"
         assert final.move_number >= 2
