@@ -124,3 +124,16 @@ def test_an_os_error_reads_as_file_and_reason(tmp_path, capsys):
     assert main(["go", "train-sl", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"rlgo: error: '{data / 'meta.json'}': No such file or directory"
+
+
+def test_the_engine_takes_auto_and_refuses_a_missing_cuda_in_one_line(capsys):
+    import torch
+
+    from rlgo.commands.gtp import network_options
+
+    args = build_parser().parse_args(["go", "gtp", "--device", "auto"])
+    assert network_options(args)["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        assert main(["go", "gtp", "--device", "cuda"]) == 2
+        assert capsys.readouterr().err == \
+            "rlgo: error: --device cuda: no CUDA device is available\n"
