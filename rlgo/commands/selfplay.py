@@ -7,7 +7,9 @@
 
 Actors play self-play games (SGF files in RUN/games/), the games fill replay, a learner trains
 on it and sends versioned weights back to the actors; one progress line every few seconds.
-Checkpoints go to RUN/checkpoints/ and `--resume` continues from the newest one.
+Checkpoints go to RUN/checkpoints/ and `--resume` continues from the newest one. Ctrl-C
+(or SIGTERM) stops after the games that are in, with a checkpoint, and prints the command
+that continues the run; a second Ctrl-C stops at once.
 
 A bad config, a run directory that cannot be used, an unreachable cluster or a request for
 more CPUs/GPUs than the cluster has raises a UserError: one line on stderr and exit status 2
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 
 from ..config import ConfigError, load_config
-from . import positive_int, print_progress
+from . import command_line, positive_int, print_progress
 from .placement import add_placement_options, with_placement
 
 HELP = "Go self-play: actors (local or on a Ray cluster) fill replay, a learner trains on it"
@@ -65,9 +68,15 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     summary = run_selfplay(config, args.run_dir, resume=args.resume,
                            progress=None if args.quiet else print_progress)
-    print(f"self-play done: {summary['games']:.0f} games, {summary['positions']:.0f} "
-          f"positions, {summary['learner_steps']:.0f} learner steps, weights "
-          f"v{summary['weights_version']:.0f}; run directory {summary['run_dir']}", flush=True)
+    stopped = summary["stopped_by"]
+    print(f"self-play {'stopped' if stopped else 'done'}: {summary['games']:.0f} games, "
+          f"{summary['positions']:.0f} positions, {summary['learner_steps']:.0f} learner "
+          f"steps, weights v{summary['weights_version']:.0f}; run directory "
+          f"{summary['run_dir']}", flush=True)
+    if stopped:  # the shell's convention for a run a signal ended: 128 + its number
+        again = command_line(args) + ("" if args.resume else " --resume")
+        print(f"stopped early by {stopped}; continue with: {again}", flush=True)
+        return 128 + signal.Signals[stopped]
     return 0
 
 

@@ -15,7 +15,8 @@ named after the checkpoint, all written atomically; a run killed at any instant 
 included) resumes from the newest checkpoint with `resume=True`. Games in flight when it died
 are played again. The same resume happens by itself when the learner or a replay shard dies
 mid-run (ComponentLost): the backend is rebuilt and the run goes on from its last checkpoint,
-up to `runtime.max_recoveries` times.
+up to `runtime.max_recoveries` times. Ctrl-C or SIGTERM (selfplay/stopping.py) ends the run
+after the games that are in, with a checkpoint; the summary's `stopped_by` names the signal.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from envs.checks import check_ranges
-from envs.go import DEFAULT_KOMI, Rules
+from envs.go import Rules
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.games import drop_games_after, save_game
 from selfplay.go.learner import GoLearner
@@ -43,6 +44,7 @@ from selfplay.runtime.driver import (
     run_recovering,
     save_checkpoint,
 )
+from selfplay.stopping import StopOnSignal
 
 # Besides the runtime settings, what a resumed run may change: how long and how chatty.
 RESUMABLE = ("games", "games_per_call", "progress_every")
@@ -53,7 +55,7 @@ class SelfPlayConfig:
     """A Go self-play run (configs/go/selfplay_9x9.yaml holds the values)."""
 
     size: int = 9
-    komi: float = DEFAULT_KOMI
+    komi: float = 7.0
     visits: int = 32               # MCTS simulations per move
     max_moves: int = 0             # 0: 3 * size * size, then scored as it stands
     dirichlet_alpha: float = 0.3
@@ -160,19 +162,22 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
     backend:  a backend to use instead of make_backend(config.runtime) (it is closed at the
               end; no automatic recovery then, as a new one cannot be made).
     on_game:  called with (games finished, backend) after each game (tests kill actors here).
-    Returns a summary: the final counters and status fields, the versions seen, restarts
-    and recoveries.
+    Returns a summary: the final counters and status fields, the versions seen, restarts,
+    recoveries and `stopped_by` (the signal that ended the run early, else None).
     """
-    summary, recoveries = run_recovering(
-        lambda again: _run(config, run_dir, again, progress, backend, on_game),
-        run_dir, resume, config.runtime, backend, progress)
+    with StopOnSignal() as stop:
+        summary, recoveries = run_recovering(
+            lambda again: _run(config, run_dir, again, progress, backend, on_game, stop),
+            run_dir, resume, config.runtime, backend, progress)
     return {**summary, "recoveries": recoveries}
 
 
 def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
          progress: Callable[[str], None] | None, backend: Backend | None,
-         on_game: Callable[[int, Backend], None] | None) -> dict[str, Any]:
-    """One attempt of run_selfplay, on one backend."""
+         on_game: Callable[[int, Backend], None] | None,
+         stop: StopOnSignal) -> dict[str, Any]:
+    """One attempt of run_selfplay, on one backend; a `stop` request ends it early, as a
+    finished run ends (steps paid, weights published, a checkpoint)."""
     run, state, counters = open_run(run_dir, run_identity(config, RESUMABLE), resume, Counters)
     # the records and metrics rows past the checkpoint (past game 0 without one: those of a
     # first attempt that was killed) belong to no counters: they are played and logged again
@@ -208,7 +213,7 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
                 if progress is not None:
                     progress(format_status(now, config.games))
 
-        while counters.games < config.games:
+        while counters.games < config.games and not stop.requested:
             for _, game in backend.poll(0.5, config.games - counters.games):
                 if counters.games >= config.games:
                     break  # a surplus game from a call issued before the last was counted
@@ -234,8 +239,10 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
                                                                      counters.steps):
             _checkpoint(run, backend, config, counters)
         report(force=True)
+        stopped_by = stop.signal_name if counters.games < config.games else None
         return {**fields(), "counters": dataclasses.asdict(counters),
-                "versions_seen": sorted(versions), "run_dir": str(run.path)}
+                "versions_seen": sorted(versions), "run_dir": str(run.path),
+                "stopped_by": stopped_by}
     finally:
         backend.close()
         metrics.close()

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
+import shlex
+import signal
 import subprocess
 import sys
 import textwrap
@@ -235,3 +238,28 @@ def test_the_selfplay_command_runs_and_reports_user_errors_in_one_line(tmp_path,
     assert err.count("\n") == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in err
     assert _command(["--set", "visit=3", "--run-dir", run]) == 2
     assert "unknown key 'visit'" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_with_a_checkpoint_and_prints_the_command_that_resumes(
+        tmp_path, capsys, monkeypatch):
+    """Like `rlgo atari train`: the first Ctrl-C ends the run after the games that are in,
+    with a checkpoint; the command line it prints (what was typed, plus --resume) finishes
+    the run."""
+    from selfplay.go import loop
+
+    def interrupted(*args, **kwargs):
+        kwargs["on_game"] = lambda games, backend: os.kill(os.getpid(), signal.SIGINT)
+        return run_selfplay(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "run_selfplay", interrupted)
+    run = tmp_path / "run"
+    small = [f"--set={key}={value}" for key, value in SMALL.items() if key != "progress_every"]
+    assert _command([*small, "--local", "--actors", "1", "--games", "3", "--quiet",
+                     "--run-dir", str(run)]) == 128 + signal.SIGINT
+    out = capsys.readouterr().out
+    assert "self-play stopped: 1 games" in out and list((run / "checkpoints").glob("*.pt"))
+    again = shlex.split(out.rpartition("continue with: ")[2])
+    assert again[0] == "rlgo" and again[-1] == "--resume"
+    monkeypatch.setattr(loop, "run_selfplay", run_selfplay)
+    assert main(again[1:]) == 0
+    assert "self-play done: 3 games" in capsys.readouterr().out and _sgf_count(run) == 3
