@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from envs.checks import check_ranges
-from envs.go import Rules
+from envs.go import DEFAULT_KOMI, Rules
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.games import drop_games_after, save_game
 from selfplay.go.learner import GoLearner
@@ -55,7 +55,7 @@ class SelfPlayConfig:
     """A Go self-play run (configs/go/selfplay_9x9.yaml holds the values)."""
 
     size: int = 9
-    komi: float = 7.0
+    komi: float = DEFAULT_KOMI
     visits: int = 32               # MCTS simulations per move
     max_moves: int = 0             # 0: 3 * size * size, then scored as it stands
     dirichlet_alpha: float = 0.3
