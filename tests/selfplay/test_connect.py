@@ -58,6 +58,21 @@ def test_a_real_ray_passes_the_probe(ray_session):
     connect_module.probe(gcs)
 
 
+def test_auto_prefers_a_running_cluster_to_a_record_and_never_guesses(monkeypatch, tmp_path):
+    """A record left by a cluster that is gone loses to a live one; two live ones are for
+    the user to choose between."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    record = tmp_path / "ray_current_cluster"
+    record.write_text("127.0.0.1:1\n")
+    monkeypatch.setattr(connect_module, "_default_address_file", lambda: record)
+    for running, found in ((set(), "127.0.0.1:1"), ({"127.0.0.1:2"}, "127.0.0.1:2")):
+        monkeypatch.setattr(connect_module, "_started_here", lambda running=running: running)
+        assert connect_module._auto_address() == found
+    monkeypatch.setattr(connect_module, "_started_here", lambda: {"127.0.0.1:2", "[::1]:3"})
+    with pytest.raises(RuntimeBackendError, match=r"2 Ray clusters .*: pass one as --address"):
+        connect_module.probe("auto")
+
+
 def _fake_ray(monkeypatch, tmp_path, said: bytes, error: Exception | None) -> None:
     """ray.init as Ray's C++ core behaves: lines straight to file descriptor 2, then maybe an
     error; the token file in a home of the test's own."""
