@@ -6,7 +6,7 @@
       checkpoints/         ckpt-000001000.pt ... (atomic; the newest few are kept)
       metrics.csv          one row per logged step (any keys; new keys extend the header)
       tb/                  TensorBoard event files (when tensorboard is installed)
-      games/               game records (SGF for Go)
+      games/               game records (SGF for Go; made by the first one written)
       replay/              optional replay snapshots
 
 Checkpoints are written to a temporary file in the same folder, fsynced, and renamed over the
@@ -164,8 +164,8 @@ class RunDir:
         elif self.checkpoint_paths():
             raise RunDirError(f"{self.path} already holds a run; pass --resume to continue it "
                               f"or choose another --run-dir")
-        for folder in (self.path, self.checkpoints, self.games):
-            folder.mkdir(parents=True, exist_ok=True)
+        # games/ waits for its first record: an Atari or training run writes none
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
         if not resume or self.changes:
             atomic_write_bytes(config_file, yaml.safe_dump(config, sort_keys=False).encode())
 

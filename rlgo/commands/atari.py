@@ -149,13 +149,14 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.add_argument("--eps", type=_probability, default=0.05,
                           help="probability of a random action (default 0.05)")
     evaluate.add_argument("--video", metavar="FILE",
-                          help="also record one game to FILE (.mp4 or .avi; .gif with imageio)")
+                          help="also record one game to FILE: .mp4 is H.264 (plays in "
+                               "browsers), .avi Motion JPEG, .gif needs imageio")
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     add_device_option(evaluate, "where the network runs (default auto)", default="auto")
     evaluate.add_argument("--threads", type=positive_int, metavar="N",
                           help="CPU cores the network computes on, torch's threads (default: "
-                               "the run's torch_threads; 1 when a trainer shares the cores, "
-                               "or both crawl)")
+                               "the run's torch_threads, whose 0 is 1 on up to 4 CPUs; 1 "
+                               "when a trainer shares the cores, or both crawl)")
     evaluate.add_argument("--quiet", action="store_true",
                           help="no line per game: the mean and std alone")
     evaluate.add_argument("--points", action="store_true",

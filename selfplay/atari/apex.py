@@ -46,6 +46,7 @@ from selfplay.atari.train import (
     TrainResult,
     build_network,
     evaluate_now,
+    known_means,
     progress_line,
 )
 from selfplay.rundir import RunDir, RunDirError
@@ -197,7 +198,7 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
                 if crossed(before, run.step, config.log_every):
                     now = time.perf_counter()
                     rate = (run.step - window[1]) / max(now - window[0], 1e-9)
-                    _report(run, config, env_id, rate, backend, metrics, log)
+                    _report(run, config, env_id, rate, backend, ready, metrics, log)
                     window = (now, run.step)
                 if crossed(before, run.step, config.eval_every):
                     network.load_state_dict(backend.learner_state()["learner"]["network"])
@@ -241,18 +242,16 @@ def _count(run: _Run, actor_id: int, chunk: dict[str, Any]) -> None:
 
 
 def _report(run: _Run, config: DQNConfig, env_id: str, rate: float, backend: Backend,
-            metrics, log: Callable[[str], None]) -> None:
-    loss = float(np.mean(run.losses)) if run.losses else math.nan
-    q = float(np.mean(run.q_values)) if run.q_values else math.nan
+            ready: int, metrics, log: Callable[[str], None]) -> None:
+    means = known_means(return_mean=run.recent, loss=run.losses, q_mean=run.q_values)
     replay = backend.replay_size()
     version = getattr(backend, "version", -1)
     log(progress_line(env_id, run.step, config.total_steps, rate, run.eps_text(),
-                      run.episodes, run.recent, loss, q, replay)
+                      run.episodes, means, len(run.recent), replay, ready)
         + f" | updates {run.updates:,} | weights v{version}")
-    metrics.log(run.step, steps_per_s=rate, episodes=run.episodes, loss=loss, q_mean=q,
-                return_mean=float(np.mean(run.recent)) if run.recent else math.nan,
-                updates=run.updates, replay_size=replay, weights_version=version,
-                actors_replaced=backend.restarts)
+    metrics.log(run.step, steps_per_s=rate, episodes=run.episodes, updates=run.updates,
+                replay_size=replay, weights_version=version, actors_replaced=backend.restarts,
+                **means)
 
 
 def _checkpoint(rundir: RunDir, backend: Backend, config: DQNConfig, run: _Run,

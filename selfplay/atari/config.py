@@ -8,6 +8,7 @@ out); the improvements (double, dueling, n_step, prioritized) are switches.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Literal
 
 import torch
@@ -83,7 +84,7 @@ class DQNConfig:
     clip_rewards: bool = True  # training only
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    torch_threads: int = 0  # CPU threads for torch (0: torch's default); 1 suits small nets
+    torch_threads: int = 0  # CPU threads for torch; 0: auto (cpu_threads)
     replay: ReplayConfig = dataclasses.field(default_factory=ReplayConfig)
 
     def __post_init__(self) -> None:
@@ -121,6 +122,25 @@ def config_from_dict(data: dict[str, Any]) -> DQNConfig:
     if "mlp_hidden" in data:
         data["mlp_hidden"] = tuple(data["mlp_hidden"])
     return DQNConfig(**data, replay=replay)
+
+
+# Up to this many CPUs, torch_threads 0 means one thread (see cpu_threads)
+SMALL_MACHINE_CPUS = 4
+
+
+def cpu_threads(setting: int) -> int:
+    """torch's CPU threads for a run whose torch_threads is `setting`: itself, or for 0 one
+    thread on a machine of up to SMALL_MACHINE_CPUS CPUs and torch's default above.
+
+    Why one on a small machine: the emulators' threads, the loop and any other job share its
+    few cores with torch's OpenMP threads, which spin at each barrier, so one descheduled
+    thread stalls the rest. On a busy 2-core machine a Pong update ran at 3/s with torch's
+    default 2 threads against 30/s with one (Pong training at 6-10 agent steps/s against
+    47-93); on an idle one a second thread gains at most 2x."""
+    if setting:
+        return setting
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 1 if (cpus or 1) <= SMALL_MACHINE_CPUS else torch.get_num_threads()
 
 
 def resolve_device(name: str) -> torch.device:

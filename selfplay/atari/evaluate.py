@@ -20,6 +20,7 @@ point (a serve the agent rarely saw) makes lost points come in runs.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +37,13 @@ from envs.atari import (
     resolve_game,
 )
 from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
-from selfplay.atari.config import DQNConfig, DQNConfigError, config_from_dict, resolve_device
+from selfplay.atari.config import (
+    DQNConfig,
+    DQNConfigError,
+    config_from_dict,
+    cpu_threads,
+    resolve_device,
+)
 from selfplay.rundir import CHECKPOINT, RunDirError, load_checkpoint_file
 
 MAX_EVAL_ENVS = 8
@@ -118,7 +125,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
              device: str = "auto", log: Callable[[str], None] = print,
              threads: int | None = None, points: bool = False) -> EvalResult:
     """Play `episodes` games with the checkpoint's network; print and return the scores.
-    `threads` (else the run's torch_threads, else torch's default) sets torch's CPU threads;
+    `threads` (else the run's torch_threads, 0 being cpu_threads' auto) sets torch's threads;
     `points` also prints each game's points and how lost points follow each other."""
     torch_device = resolve_device(device)
     network, config, state = load_policy(checkpoint, torch_device)
@@ -127,8 +134,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
         _check_compatible(env_id, config, state)
         log(f"note: checkpoint trained on {state['env_id']}, evaluating on {env_id}")
     before = torch.get_num_threads()
-    if threads or config.torch_threads:
-        torch.set_num_threads(threads or config.torch_threads)
+    torch.set_num_threads(cpu_threads(threads or config.torch_threads))
     done: list[float] = []
     games: list[str] = []
 
@@ -189,9 +195,9 @@ def _check_compatible(env_id: str, config: DQNConfig, state: dict) -> None:
 def record_video(network: torch.nn.Module, env_id: str, config: DQNConfig, eps: float,
                  seed: int, device: torch.device, path: Path,
                  log: Callable[[str], None] = print, max_steps: int | None = None) -> bool:
-    """Play one more game in colour and write it to `path` (.mp4/.avi with OpenCV, .gif with
-    imageio), stopping early after `max_steps` agent steps if given. Returns False, after
-    saying why, when no writer can do it."""
+    """Play one more game in colour and write it to `path` (.mp4: H.264 through imageio-ffmpeg;
+    .avi: Motion JPEG through OpenCV; .gif with imageio), stopping early after `max_steps`
+    agent steps if given. Returns False, after saying why, when no writer can do it."""
     if is_classic(env_id):
         log(f"no video: recording is for Atari games ({env_id} renders through pygame)")
         return False
@@ -222,35 +228,62 @@ def record_video(network: torch.nn.Module, env_id: str, config: DQNConfig, eps: 
 
 
 def _open_writer(path: Path, log: Callable[[str], None]):
-    """A function taking RGB frames [H, W, 3] (None closes), or None after a message."""
+    """A function taking RGB frames [H, W, 3] (None closes), or None after a message. The
+    file is opened on the first frame, whose size it takes."""
     suffix = path.suffix.lower()
+    if suffix not in VIDEO_FORMATS:
+        log(f"no video: unknown format {suffix or '(none)'!r}; use .mp4, .avi or .gif")
+        return None
+    module, package, open_frames = VIDEO_FORMATS[suffix]
+    if importlib.util.find_spec(module) is None:
+        log(f"no video: {suffix} needs the Python package {package} (pip install {package})")
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix in (".mp4", ".avi"):
-        import cv2
+    sink: list = []  # (put, close) once the first frame came
 
-        state: dict = {}
+    def write(frame: np.ndarray | None) -> None:
+        if frame is None:
+            if sink:
+                sink[0][1]()
+            return
+        if not sink:
+            sink.append(open_frames(path, frame.shape[1::-1]))
+        sink[0][0](np.ascontiguousarray(frame))
 
-        def write_cv2(frame):
-            if frame is None:
-                if "writer" in state:
-                    state["writer"].release()
-                return
-            if "writer" not in state:
-                fourcc = cv2.VideoWriter_fourcc(*("mp4v" if suffix == ".mp4" else "MJPG"))
-                h, w = frame.shape[:2]
-                state["writer"] = cv2.VideoWriter(str(path), fourcc, VIDEO_FPS, (w, h))
-                if not state["writer"].isOpened():
-                    raise OSError(f"OpenCV cannot write {path} (no {suffix} codec)")
-            state["writer"].write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return write
 
-        return write_cv2
-    if suffix == ".gif":
-        try:
-            import imageio.v2 as imageio
-        except ImportError:
-            log("no video: GIF needs imageio (pip install imageio); .mp4 works with OpenCV")
-            return None
-        gif = imageio.get_writer(str(path), mode="I", duration=1000 / VIDEO_FPS)
-        return lambda frame: gif.close() if frame is None else gif.append_data(frame)
-    log(f"no video: unknown format {suffix or '(none)'!r}; use .mp4, .avi or .gif")
-    return None
+
+def _h264_frames(path: Path, size: tuple[int, int]):
+    """H.264 in yuv420p with the index first (-movflags +faststart): what every browser plays.
+    The encoder is the ffmpeg that imageio-ffmpeg ships; OpenCV's wheels have none (their
+    .mp4 is MPEG-4 Part 2, which no browser plays)."""
+    import imageio_ffmpeg
+
+    frames = imageio_ffmpeg.write_frames(str(path), size, fps=VIDEO_FPS, codec="libx264",
+                                         pix_fmt_out="yuv420p", macro_block_size=2,
+                                         output_params=["-movflags", "+faststart"],
+                                         ffmpeg_log_level="error")
+    frames.send(None)  # starts ffmpeg
+    return frames.send, frames.close
+
+
+def _mjpeg_frames(path: Path, size: tuple[int, int]):
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), VIDEO_FPS, size)
+    if not writer.isOpened():
+        raise OSError(f"OpenCV cannot write {path}")
+    return (lambda frame: writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))), writer.release
+
+
+def _gif_frames(path: Path, size: tuple[int, int]):
+    import imageio.v2 as imageio
+
+    gif = imageio.get_writer(str(path), mode="I", duration=1000 / VIDEO_FPS)
+    return gif.append_data, gif.close
+
+
+# suffix: (module, the package that installs it, its writer: (path, (W, H)) -> (put, close))
+VIDEO_FORMATS = {".mp4": ("imageio_ffmpeg", "imageio-ffmpeg", _h264_frames),
+                 ".avi": ("cv2", "opencv-python-headless", _mjpeg_frames),
+                 ".gif": ("imageio", "imageio", _gif_frames)}

@@ -46,9 +46,11 @@ from agents.dqn import (
 from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.config import (
     CHANGEABLE_ON_RESUME,
+    SMALL_MACHINE_CPUS,
     DQNConfig,
     DQNConfigError,
     config_dict,
+    cpu_threads,
     resolve_device,
 )
 from selfplay.atari.evaluate import play_episodes
@@ -90,13 +92,24 @@ def build_network(config: DQNConfig, obs_shape, num_actions: int, seed: int) -> 
             raise DQNConfigError(f"network: {err}") from None
 
 
+def known_means(**series) -> dict[str, float]:
+    """The mean of each series that has values. A metric not known yet (no game ended, no
+    update made) is left out, so that neither the progress line nor metrics.csv says nan."""
+    return {key: float(np.mean(values)) for key, values in series.items() if len(values)}
+
+
 def progress_line(env_id: str, step: int, total: int, rate: float, eps: str, episodes: int,
-                  recent: collections.deque, loss: float, q: float, replay: int) -> str:
-    """The periodic one-line status (single-process and Ape-X runs print the same)."""
-    mean = float(np.mean(recent)) if recent else math.nan
+                  means: dict[str, float], games: int, replay: int, learning_at: int) -> str:
+    """The periodic one-line status (single-process and Ape-X runs print the same): `means`
+    from known_means (return_mean over the last `games` games, loss, q_mean); until they are
+    known it says what they wait for, the first game's end and a replay of `learning_at`."""
+    score = (f"return {means['return_mean']:.2f} (last {games})" if "return_mean" in means
+             else "return - (no game ended yet)")
+    fit = (f"loss {means['loss']:.4f} | q {means['q_mean']:.3f}" if "loss" in means
+           else f"loss - | q - (learning starts at replay {learning_at:,})")
     return (f"[{env_id}] step {step:,}/{total:,} ({100 * step / total:.1f}%) | {rate:,.0f} "
-            f"steps/s | eps {eps} | episodes {episodes:,} | return {mean:.2f} (last "
-            f"{len(recent)}) | loss {loss:.4f} | q {q:.3f} | replay {replay:,}")
+            f"steps/s | eps {eps} | episodes {episodes:,} | {score} | {fit} | replay "
+            f"{replay:,}")
 
 
 def evaluate_now(network: torch.nn.Module, env_id: str, config: DQNConfig, step: int,
@@ -150,6 +163,9 @@ class Trainer:
         self.beta = LinearSchedule(config.replay.priority_beta_start,
                                    config.replay.priority_beta_end, config.total_steps)
         self.replay = self._make_replay(sampler_rng)
+        # updates begin once the replay holds this many records
+        self.ready_size = max(config.batch_size, min(config.learning_starts,
+                                                     self.replay.capacity))
 
         self.step = 0
         self.episodes = 0
@@ -196,7 +212,6 @@ class Trainer:
         started, start_step = time.perf_counter(), self.step
         window_time, window_step = started, self.step
         stopped_by = None
-        ready_size = max(config.batch_size, min(config.learning_starts, self.replay.capacity))
         # Atari emulators step in ale-py's threads: the updates due run while they do (on
         # the replay as it was before this row; the actions were chosen before either)
         overlap = hasattr(self.env, "send")
@@ -207,11 +222,11 @@ class Trainer:
             due = self.step // config.train_every - before // config.train_every
             if overlap:
                 self.env.send(actions)
-                self._train(due, ready_size, in_flight=n)
+                self._train(due, in_flight=n)
                 self._record(actions, self.env.recv())
             else:
                 self._record(actions, self.env.step(actions))
-                self._train(due, ready_size)
+                self._train(due)
             if crossed(before, self.step, config.log_every):
                 now = time.perf_counter()
                 rate = (self.step - window_step) / max(now - window_time, 1e-9)
@@ -243,10 +258,10 @@ class Trainer:
         self._count_episodes(out)
         self.first, self.obs = out.reset, out.obs
 
-    def _train(self, due: int, ready_size: int, in_flight: int = 0) -> None:
+    def _train(self, due: int, in_flight: int = 0) -> None:
         """`due` updates once the replay holds `ready_size` records, counting the `in_flight`
         ones of the row the emulators are making (the same schedule with or without overlap)."""
-        if len(self.replay) + in_flight >= ready_size:
+        if len(self.replay) + in_flight >= self.ready_size:
             for _ in range(due):
                 self._update()
 
@@ -271,15 +286,14 @@ class Trainer:
         return float(np.mean(self.recent)) if self.recent else math.nan
 
     def _report(self, eps: float, rate: float) -> None:
-        config = self.config
-        recent = self.recent_updates
-        loss = float(np.mean([u.loss for u in recent])) if recent else math.nan
-        q = float(np.mean([u.q_mean for u in recent])) if recent else math.nan
-        self.log(progress_line(self.env_id, self.step, config.total_steps, rate, f"{eps:.3f}",
-                               self.episodes, self.recent, loss, q, len(self.replay)))
+        updates = self.recent_updates
+        means = known_means(return_mean=self.recent, loss=[u.loss for u in updates],
+                            q_mean=[u.q_mean for u in updates])
+        self.log(progress_line(self.env_id, self.step, self.config.total_steps, rate,
+                               f"{eps:.3f}", self.episodes, means, len(self.recent),
+                               len(self.replay), self.ready_size))
         self.metrics.log(self.step, steps_per_s=rate, epsilon=eps, episodes=self.episodes,
-                         return_mean=self._recent_return(), loss=loss, q_mean=q,
-                         updates=self.learner.updates, replay_size=len(self.replay))
+                         updates=self.learner.updates, replay_size=len(self.replay), **means)
 
     @property
     def metrics(self):
@@ -366,10 +380,13 @@ def train(config: DQNConfig, env_id: str | None, run_dir: str | Path, resume: bo
     Raises RunDirError, ReplayError, UnknownEnvError or ValueError on what a user can fix."""
     flush_denormals()  # before torch starts its threads: agents/cpu.py
     threads = torch.get_num_threads()
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)  # process-wide, so restored below
+    torch.set_num_threads(cpu_threads(config.torch_threads))  # process-wide: restored below
     try:
         with RunLock(run_dir, create=not resume):  # for the whole run: RunDir finds it held
+            n = torch.get_num_threads()
+            log(f"torch: {n} CPU thread{'s' * (n > 1)}" + ("" if config.torch_threads else
+                f" (torch_threads 0: 1 on up to {SMALL_MACHINE_CPUS} CPUs, else torch's "
+                f"default; --set torch_threads=N to choose)"))
             trainer = Trainer(config, env_id, run_dir, resume, save_replay, log)
             try:
                 with StopOnSignal() as stop:

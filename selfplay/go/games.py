@@ -31,6 +31,7 @@ def save_game(folder: Path, index: int, rules: Rules, moves: list, result: str |
                         result=result, player_black=player, player_white=player,
                         extra={"GC": [comment]})
     path = game_path(folder, index)
+    folder.mkdir(parents=True, exist_ok=True)  # a run directory makes it for the first game
     save_sgf_file(path, record)
     return path
 

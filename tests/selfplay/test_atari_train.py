@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib.util
 import os
 import signal
 import threading
 import time
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 import yaml
@@ -19,6 +21,7 @@ from envs.atomic import atomic_file
 from rlgo.cli import main
 from rlgo.config import load_config, shipped_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
+from selfplay.atari.config import SMALL_MACHINE_CPUS, cpu_threads
 from selfplay.atari.evaluate import load_policy, point_streaks, record_video
 from selfplay.rundir import RunDirError, load_checkpoint_file
 
@@ -57,6 +60,39 @@ def test_cartpole_trains_checkpoints_and_evaluates(tmp_path):
     assert {"steps_per_s", "epsilon", "loss", "eval_return_mean"} <= set(rows[0]) | set(rows[-1])
     scores = evaluate(tmp_path / "run", episodes=3, eps=0.0, log=_quiet(lines)).scores
     assert len(scores) == 3 and all(s >= 1 for s in scores)
+
+
+def test_progress_lines_say_what_they_wait_for_and_no_metric_is_nan(tmp_path):
+    """Issue 21: before the first game ends and before learning starts, the progress line said
+    'return nan | loss nan | q nan' (and metrics.csv nan); now it says what it waits for. An
+    Atari-style run directory has no empty games/ folder."""
+    lines: list[str] = []
+    config = dataclasses.replace(CARTPOLE, total_steps=300, log_every=2)
+    train(config, None, tmp_path / "run", log=_quiet(lines))
+    progress = [line for line in lines if line.startswith("[CartPole-v1] step ")]
+    assert "return - (no game ended yet)" in progress[0]
+    assert "loss - | q - (learning starts at replay 200)" in progress[0]
+    assert "return - " not in progress[-1] and "loss - " not in progress[-1]
+    assert not any("nan" in line for line in lines)
+    rows = _metrics(tmp_path / "run")
+    assert rows[0]["loss"] == "" and float(rows[-1]["loss"]) >= 0
+    assert not any("nan" in value for row in rows for value in row.values())
+    assert not (tmp_path / "run" / "games").exists()
+
+
+def test_torch_threads_0_is_one_thread_on_a_small_machine(tmp_path, monkeypatch):
+    """Issue 21: torch's default threads collapse Pong training on a busy 2-core machine, so
+    torch_threads 0 means 1 thread on up to 4 CPUs (torch's default above); the run says so."""
+    default = torch.get_num_threads()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert (cpu_threads(0), cpu_threads(3)) == (default, 3)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(SMALL_MACHINE_CPUS)))
+    assert (cpu_threads(0), cpu_threads(3)) == (1, 3)
+    seen: list[tuple[str, int]] = []
+    train(dataclasses.replace(CARTPOLE, total_steps=300, torch_threads=0), None,
+          tmp_path / "run", log=lambda line: seen.append((line, torch.get_num_threads())))
+    assert {n for _, n in seen} == {1} and torch.get_num_threads() == default
+    assert seen[0][0].startswith("torch: 1 CPU thread (torch_threads 0: 1 on up to 4 CPUs")
 
 
 def test_training_flushes_denormals(tmp_path):
@@ -182,15 +218,32 @@ def test_eval_threads_apply_while_playing_and_are_restored(pong_run):
     assert torch.get_num_threads() == before
 
 
-def test_video_of_a_short_clip(pong_run, tmp_path):
+def test_video_of_a_short_clip_is_h264_that_browsers_play(pong_run, tmp_path, monkeypatch):
+    """Issue 21: the .mp4 was MPEG-4 Part 2 (OpenCV's 'mp4v'), which no browser plays; it is
+    H.264 in yuv420p with its index (moov) before the frames (mdat), so it streams."""
     network, config, _ = load_policy(pong_run, torch.device("cpu"))
     lines: list[str] = []
-    assert record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"),
-                        tmp_path / "clip.mp4", _quiet(lines), max_steps=20)
-    assert (tmp_path / "clip.mp4").stat().st_size > 1000
+    clip = tmp_path / "clip.mp4"
+    assert record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"), clip,
+                        _quiet(lines), max_steps=20)
+    data = clip.read_bytes()
+    assert data[4:8] == b"ftyp" and b"avc1" in data and b"mp4v" not in data
+    assert 0 < data.index(b"moov") < data.index(b"mdat")
+    video = cv2.VideoCapture(str(clip))
+    codec = int(video.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little")
+    assert (codec, video.get(cv2.CAP_PROP_FRAME_COUNT)) == (b"h264", 21)
+    assert video.read()[1].shape == (210, 160, 3)
+    video.release()
     assert not record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"),
                             tmp_path / "clip.webm", _quiet(lines))
     assert "use .mp4, .avi or .gif" in lines[-1]
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if
+                        name == "imageio_ffmpeg" else real_find_spec(name, *a))
+    assert not record_video(network, "Pong", config, 0.05, 0, torch.device("cpu"),
+                            tmp_path / "again.mp4", _quiet(lines))
+    assert lines[-1] == ("no video: .mp4 needs the Python package imageio-ffmpeg (pip install "
+                         "imageio-ffmpeg)")
 
 
 def _cli(argv: list[str]) -> int:

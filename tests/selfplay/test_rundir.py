@@ -50,6 +50,7 @@ def test_resume_without_a_config(tmp_path):
 def test_a_resumed_run_deletes_what_a_killed_writer_left_half_written(tmp_path):
     run = RunDir(tmp_path / "run", {"lr": 0.1})
     run.save_checkpoint({"step": 1}, 1)
+    run.games.mkdir()
     (run.games / "game-000001.sgf").write_text("(;GM[1])")
     killed = [atomic_file(run.checkpoints / "ckpt-000000000002.pt"),
               atomic_file(run.games / "game-000002.sgf")]

@@ -206,6 +206,7 @@ def test_a_run_resumed_before_its_first_checkpoint_drops_the_killed_attempts_row
         for games in (1, 2, 5):
             metrics.log(games, games=float(games), killed=1.0)
         metrics.close()
+        killed.games.mkdir()
         (killed.games / "game-000005.sgf").write_text("(;GM[1]SZ[5])")
     run_selfplay(config, run, resume=True, progress=None)
     with open(run / "metrics.csv", newline="") as f:
