@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from pathlib import Path
 
 import pygame
 import pytest
@@ -32,12 +33,13 @@ def V(vertex: str, size: int = 9) -> int:  # noqa: N802
 
 
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(tmp_path, monkeypatch):
+    # the default games folder, relative, as a user in a clone sees it (and the screenshots show)
+    monkeypatch.chdir(tmp_path)
     apps = []
 
     def make(player, limits=FAST, **settings) -> App:
-        game = GameController(player, GameSettings(**settings), limits,
-                              games_dir=tmp_path / "games", analysis_seconds=5)
+        game = GameController(player, GameSettings(**settings), limits, analysis_seconds=5)
         apps.append(App(game, WINDOW))
         return apps[-1]
 
@@ -153,7 +155,7 @@ def test_keys_buttons_and_new_game_dialog(make_app, tmp_path):
     click(app, pos=app.layout.buttons["time"].center, button=3)
     assert game.limits.seconds == 60.0
     press(app, pygame.K_s)
-    saved = list((tmp_path / "games").glob("*.sgf"))
+    saved = list(Path("runs/games").glob("*.sgf"))
     assert len(saved) == 1 and str(saved[0]) in game.message
     press(app, pygame.K_l)
     assert game.message.startswith("Loaded")
