@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits
 from envs.go import (
     BLACK,
@@ -52,6 +54,7 @@ class _Job:
     kind: str  # "genmove" or "dead"
     position: Position
     worker: EngineWorker
+    stop: threading.Event  # set when the job is abandoned: a search that can, ends early
 
 
 class GameController:
@@ -352,15 +355,19 @@ class GameController:
                 raise TimeoutError("the engine did not finish in time")
             self.poll()
 
-    def _genmove(self, position: Position) -> Decision:
+    def _genmove(self, position: Position, stop: threading.Event) -> Decision:
         if self._clear_pending:
             self._clear_pending = False
             self.player.clear()
+        if isinstance(self.player, MCTSPlayer):  # the built-in engines stop when asked
+            return self.player.genmove(position, self.limits, stop)
         return self.player.genmove(position, self.limits)
 
     def _start(self, kind: str, fn, position: Position) -> None:
         self._stop_analysis()
-        self._job = _Job(kind, position, EngineWorker(fn, position, name=f"rlgo-gui-{kind}"))
+        stop = threading.Event()
+        args = (position, stop) if kind == "genmove" else (position,)
+        self._job = _Job(kind, position, EngineWorker(fn, *args, name=f"rlgo-gui-{kind}"), stop)
 
     def _finish(self, job: _Job) -> None:
         try:
@@ -440,7 +447,12 @@ class GameController:
         return True
 
     def _abandon(self) -> None:
-        """Forget a running engine call: its thread ends by its own limit, unheard."""
+        """Forget a running engine call without waiting for it: a built-in engine's search
+        stops at its next batch, another call ends by its own limit; either way unheard.
+        Waiting would keep a quitting window open for the rest of the move's time, and the
+        search's rollout threads would hold the process at exit until it ends."""
+        if self._job is not None:
+            self._job.stop.set()
         self._job = None
         self._stop_analysis()
 

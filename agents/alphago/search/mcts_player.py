@@ -33,9 +33,11 @@ class MCTSPlayer:
         self._status_rng = make_rng(seed + 1)
         self._lock = threading.Lock()  # one search at a time (GTP analysis runs in a thread)
 
-    def genmove(self, position: Position, limits: SearchLimits) -> Decision:
+    def genmove(self, position: Position, limits: SearchLimits,
+                stop: threading.Event | None = None) -> Decision:
+        """Search within `limits`, or until `stop` is set (a GUI that quits mid-move)."""
         with self._lock:
-            candidates = self.mcts.search(position, limits)
+            candidates = self.mcts.search(position, limits, stop=stop)
             return self.mcts.choose(position, candidates)
 
     def analyze(self, position: Position, report: Callable[[list[MoveInfo]], None],

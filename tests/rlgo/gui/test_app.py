@@ -196,14 +196,17 @@ def test_resize_keeps_the_board_square(make_app):
 
 
 def test_quit_while_the_engine_thinks(make_app):
-    app = make_app(build_player("mcts", 9, seed=0, threads=1), SearchLimits(seconds=3))
+    """q mid-move closes at once, and the engine's search stops at its next batch instead of
+    running out its 30 s (its rollout threads would keep the process alive that long)."""
+    app = make_app(build_player("mcts", 9, seed=0, threads=2), SearchLimits(seconds=30))
     click(app, V("E5"))
     assert app.game.thinking
     worker = app.game._job.worker
-    pygame.event.post(pygame.event.Event(pygame.QUIT))
-    assert not app.step()
-    app.close()  # returns without waiting for the search: its thread is a daemon
-    assert worker.thread.daemon and not worker.done
+    start = time.monotonic()
+    assert not press(app, pygame.K_q)
+    app.close()  # does not wait for the search
+    assert time.monotonic() - start < 1.0 and worker.thread.daemon
+    assert worker.wait(5.0)  # stopped cooperatively, long before its time limit
 
 
 def test_whole_game_by_clicks_to_the_score(make_app, shots):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import time
 
 import pygame
 import pytest
@@ -72,3 +76,32 @@ def test_user_errors_raise_go_errors(tmp_path):
         play.run(parse("--player", "random", "--size", "5", "--handicap", "2"))
     with pytest.raises(GoError, match="missing.sgf"):
         play.run(parse("--player", "random", "--load", str(tmp_path / "missing.sgf")))
+
+
+QUIT_MID_MOVE = """
+import sys, time, pygame
+from rlgo.cli import main
+from rlgo.gui.app import App
+step = App.step
+def quit_mid_move(self, events=None):
+    if self.game.thinking and self.frames > 3:
+        print("quit", time.time(), flush=True)
+        events = [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=0)]
+    return step(self, events)
+App.step = quit_mid_move
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_q_while_the_engine_thinks_ends_the_process_at_once(tmp_path):
+    """The whole `rlgo go play` process, not just the window: it exits within a couple of
+    seconds of q although the engine had 30 s for its move (a generous bound, not a timing)."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    proc = subprocess.run(
+        [sys.executable, "-c", QUIT_MID_MOVE, "go", "play", "--player", "mcts", "--threads",
+         "2", "--color", "white", "--time", "30", "--games-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120)
+    ended = time.time()
+    assert proc.returncode == 0, proc.stderr
+    quit_at = float(proc.stdout.split("quit", 1)[1].split()[0])
+    assert ended - quit_at < 4.0
