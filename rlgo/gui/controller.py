@@ -120,7 +120,11 @@ class GameController:
         self.message, self.message_kind = text, kind
 
     def black_winrate(self) -> float | None:
-        """The latest estimate of Black's chance to win (from the engine), or None."""
+        """Black's chance to win as the newest search sees it, or None: the analysis of the
+        current position while it has candidates, else the engine's choice of its last move.
+        Both are the value of that search's best candidate, the first line of the list the
+        panel shows (there seen from the player to move), so the header, the graph's last
+        point and the list never disagree."""
         return self.winrate_history[-1][1] if self.winrate_history else None
 
     def candidates(self) -> list[MoveInfo]:
@@ -345,6 +349,9 @@ class GameController:
             self._stop_analysis()
             self._analysis = AnalysisWorker(self.player, self.position,
                                             max_seconds=self.analysis_seconds)
+        shown = self.candidates()
+        if shown and shown[0].visits > 0:
+            self._note_winrate(self.position, shown[0].winrate)
 
     def wait_engine(self, timeout: float = 30.0) -> None:
         """Poll until the engine is idle (tests, scripts). TimeoutError after `timeout` s."""
@@ -384,12 +391,19 @@ class GameController:
             return
         self._engine_moved(job.position, value)
 
+    def _note_winrate(self, position: Position, winrate: float) -> None:
+        """Record a search's win rate for `position`'s player to move as Black's, one entry
+        per move number (a newer search of the same position replaces the older)."""
+        black = float(winrate) if position.to_play == BLACK else 1.0 - float(winrate)
+        history = self.winrate_history
+        if history and history[-1][0] == position.move_number:
+            history.pop()
+        history.append((position.move_number, black))
+
     def _engine_moved(self, position: Position, decision: Decision) -> None:
         self.decision = decision
         if decision.winrate is not None:
-            wr = float(decision.winrate)
-            self.winrate_history.append(
-                (position.move_number, wr if self.engine == BLACK else 1.0 - wr))
+            self._note_winrate(position, decision.winrate)
         try:
             new = position.play(decision.move, self.engine)
         except (IllegalMove, GoError) as err:

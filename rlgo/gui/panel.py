@@ -144,8 +144,9 @@ class PanelView:
     def _winrate_line(game: GameController) -> str:
         wr = game.black_winrate()
         if wr is None:
-            return "Black's win rate: not yet known"
-        return f"Black's win rate: {100 * wr:.0f}% (engine)"
+            return "Win rate: not yet known"
+        black = round(100 * wr)  # both sides' shares, so the list's number (the mover's) is here
+        return f"Win rate: B {black}%, W {100 - black}%"  # B/W as in results: fits 640x480
 
     def _analysis(self, screen, layout: Layout, game: GameController) -> None:
         """The candidates: analysis for the human's move when on, else what the engine
@@ -168,7 +169,7 @@ class PanelView:
             return
         self.text(screen, head, (x, y), TEXT, self.bold, width)
         for i, c in enumerate(shown[:min(5, rows)], 1):
-            self.text(screen, f"{i}. {to_gtp(c.move, size):>5}  {100 * c.winrate:3.0f}%  "
+            self.text(screen, f"{i}. {to_gtp(c.move, size):>5}  {round(100 * c.winrate):3d}%  "
                       f"{c.visits} visits", (x, y + i * LINE_HEIGHT), color, width=width)
 
     def _graph(self, screen, rect: pygame.Rect, game: GameController) -> None:

@@ -12,14 +12,14 @@ from pathlib import Path
 import pygame
 import pytest
 
-from agents.alphago.search.player import RandomPlayer, SearchLimits
+from agents.alphago.search.player import MoveInfo, RandomPlayer, SearchLimits
 from envs.go import BLACK, PASS, WHITE, Position, from_gtp
 from rlgo.commands import play
 from rlgo.gui.app import App
 from rlgo.gui.controller import OVER, PLAY, SCORING, GameController
 from rlgo.gui.game import ILLEGAL_MESSAGES, GameSettings
-from rlgo.gui.layout import MIN_WINDOW
-from rlgo.gui.panel import MESSAGE_COLORS
+from rlgo.gui.layout import MIN_WINDOW, Layout
+from rlgo.gui.panel import MESSAGE_COLORS, PanelView
 from rlgo.players import build_player
 
 from .helpers import ScriptedPlayer
@@ -322,3 +322,37 @@ def test_status_lines_fit_the_smallest_window(tmp_path, monkeypatch):
     assert seen[0] == "Compiling, first run only"
     room = app.layout.info.width - STATUS_ROOM
     assert all(app.panel.bold.size(line)[0] <= room for line in seen), seen
+
+
+class AnalysingPlayer(ScriptedPlayer):
+    """Reports one candidate with a fixed win rate (for the player to move) when analysing."""
+
+    def __init__(self, analysis_winrate: float, **kwargs):
+        super().__init__(**kwargs)
+        self.analysis_winrate = analysis_winrate
+
+    def analyze(self, position, report, stop, interval):
+        report([MoveInfo(V("C3"), 40, self.analysis_winrate, 0.1, 0.4)])
+        stop.wait()
+
+
+def test_header_list_and_graph_show_one_win_rate(make_app):
+    """The header's win rate is the analysis list's first line (there for the mover) and the
+    graph's last point, once analysis of the current position has a candidate; before, it is
+    the engine's last search. Before the fix the header kept the engine's older 49%."""
+    app = make_app(AnalysingPlayer(0.52, moves=[V("E5")], winrate=0.51), human=WHITE)
+    game = app.game
+    game.wait_engine()
+    assert game.black_winrate() == pytest.approx(0.51)  # the engine (Black) as it moved
+    assert PanelView._winrate_line(game) == "Win rate: B 51%, W 49%"
+    press(app, pygame.K_a)
+    deadline = time.monotonic() + 5
+    while not game.candidates() and time.monotonic() < deadline:
+        app.step()
+    app.step()
+    assert game.candidates()[0].winrate == 0.52  # White's, the player to move
+    assert game.black_winrate() == pytest.approx(0.48)
+    assert PanelView._winrate_line(game) == "Win rate: B 48%, W 52%"
+    worst = "Win rate: B 100%, W 100%"  # whole in the smallest window's panel
+    assert app.panel.font.size(worst)[0] <= Layout(*MIN_WINDOW, 19).info.width
+    assert game.winrate_history[-1] == (game.position.move_number, pytest.approx(0.48))
