@@ -172,21 +172,42 @@ class PanelView:
             self.text(screen, f"{i}. {to_gtp(c.move, size):>5}  {round(100 * c.winrate):3d}%  "
                       f"{c.visits} visits", (x, y + i * LINE_HEIGHT), color, width=width)
 
-    def _graph(self, screen, rect: pygame.Rect, game: GameController) -> None:
-        """Black's win rate (engine's estimate) against the move number."""
+    def _graph(self, screen, rect: pygame.Rect, game: GameController) -> dict[str, pygame.Rect]:
+        """Black's win rate (the engine's estimate) against the move number, with its axes:
+        0%, 50% and 100% in a left gutter, the 50% line across, the move numbers along the
+        bottom. Everything sits inside `rect` with no label over another down to the 40-pixel
+        graph of the smallest window. Returns the labels' rectangles (for the tests)."""
         pygame.draw.rect(screen, (24, 25, 30), rect, border_radius=4)
-        pygame.draw.line(screen, (80, 80, 90), (rect.left, rect.centery),
-                         (rect.right, rect.centery))
-        self.text(screen, "Black's win rate", (rect.left + 4, rect.top + 3), DIM, self.small)
+        gutter = self.small.size("100%")[0] + 8
+        plot = pygame.Rect(rect.left + gutter, rect.top + 2, rect.width - gutter - 6,
+                           rect.height - 4)
+        labels = {
+            "100%": self.text(screen, "100%", None, DIM, self.small,
+                              topright=(plot.left - 4, plot.top)),
+            "50%": self.text(screen, "50%", None, DIM, self.small,
+                             midright=(plot.left - 4, plot.centery)),
+            "0%": self.text(screen, "0%", None, DIM, self.small,
+                            bottomright=(plot.left - 4, plot.bottom)),
+        }
+        pygame.draw.line(screen, (80, 80, 90), plot.topleft, plot.bottomleft)
+        pygame.draw.line(screen, (80, 80, 90), (plot.left, plot.centery),
+                         (plot.right, plot.centery))
         history = game.winrate_history
+        last = max(game.position.move_number, history[-1][0] if history else 0, 10)
+        labels["title"] = self.text(screen, "Black's win rate", (plot.left + 4, plot.top), DIM,
+                                    self.small)
+        labels["move 0"] = self.text(screen, "0", None, DIM, self.small,
+                                     bottomleft=(plot.left + 3, plot.bottom))
+        labels["move last"] = self.text(screen, f"move {last}", None, DIM, self.small,
+                                        bottomright=(plot.right - 2, plot.bottom))
         if not history:
-            return
-        last = max(game.position.move_number, history[-1][0], 10)
-        points = [(rect.left + 4 + (rect.width - 8) * n / last,
-                   rect.bottom - 4 - (rect.height - 8) * w) for n, w in history]
+            return labels
+        points = [(plot.left + plot.width * n / last, plot.bottom - plot.height * w)
+                  for n, w in history]
         if len(points) > 1:
             pygame.draw.lines(screen, GRAPH_BLACK, False, points, 2)
         pygame.draw.circle(screen, (120, 190, 255), points[-1], 3)
+        return labels
 
     # ---- message bar and dialog ----------------------------------------------------------------
 

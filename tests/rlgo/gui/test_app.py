@@ -356,3 +356,32 @@ def test_header_list_and_graph_show_one_win_rate(make_app):
     worst = "Win rate: B 100%, W 100%"  # whole in the smallest window's panel
     assert app.panel.font.size(worst)[0] <= Layout(*MIN_WINDOW, 19).info.width
     assert game.winrate_history[-1] == (game.position.move_number, pytest.approx(0.48))
+
+
+@pytest.mark.parametrize("window", [MIN_WINDOW, WINDOW])
+def test_winrate_graph_has_labelled_axes(tmp_path, window):
+    """0%, 50%, 100% and the move numbers are drawn inside the graph, none over another,
+    down to the smallest window; the curve is drawn too."""
+    game = GameController(ScriptedPlayer(), GameSettings(), FAST, games_dir=tmp_path)
+    game.winrate_history = [(0, 0.5), (1, 0.56), (2, 0.47), (3, 0.62), (4, 0.58)]
+    app = App(game, window)
+    try:
+        app.step()
+        rect = app.layout.graph
+        labels = app.panel._graph(app.screen, rect, game)
+        app.screenshot(tmp_path / "graph.png")
+        frame = app.screen.copy()
+    finally:
+        app.close()
+    assert {"0%", "50%", "100%", "move 0", "move last"} <= labels.keys()
+    boxes = list(labels.values())
+    assert all(rect.contains(box) for box in boxes), (rect, labels)
+    assert not any(a.colliderect(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    background = frame.map_rgb((24, 25, 30))
+    pixels = pygame.PixelArray(frame)
+    try:
+        for box in boxes:  # something drawn in each label's box
+            assert any(pixels[x, y] != background for x in range(box.left, box.right)
+                       for y in range(box.top, box.bottom)), box
+    finally:
+        pixels.close()
