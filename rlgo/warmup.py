@@ -42,7 +42,7 @@ def warm_up(log=print) -> float:
     network-free one on 13x13) and mark dead stones, compiling and caching every kernel they
     use; the seconds it took."""
     from agents.alphago.search.player import SearchLimits
-    from envs.go import Position, Rules
+    from envs.go import DEFAULT_KOMI, Position, Rules
 
     from .players import DEFAULT_KIND, build_player
 
@@ -50,7 +50,7 @@ def warm_up(log=print) -> float:
     for kind, size in ((DEFAULT_KIND, 9), ("mcts", 13)):
         quiet = {"log": None} if kind == "alphago" else {}  # no engine line in `make setup`
         player = build_player(kind, size, threads=1, **quiet)
-        position = Position.new(Rules(size=size, komi=7.5))
+        position = Position.new(Rules(size=size, komi=DEFAULT_KOMI))
         for _ in range(2):
             position = position.play(player.genmove(position, SearchLimits(visits=32)).move)
         player.dead_stones(position)

@@ -10,6 +10,7 @@ from pathlib import Path
 from envs.errors import quoted
 from envs.go import (
     BLACK,
+    DEFAULT_KOMI,
     WHITE,
     GoError,
     Position,
@@ -40,7 +41,7 @@ class GameSettings:
 
     size: int = 9
     human: int = BLACK
-    komi: float = 7.5
+    komi: float = DEFAULT_KOMI
     handicap: int = 0
     ko: str = "positional"
 
