@@ -2,8 +2,10 @@
 
 One search round selects `batch_size` leaves (virtual loss keeps them apart), evaluates them
 in one call to the Evaluator (a network batch, or compiled rollouts on all cores), expands the
-leaves that have been visited `expand_threshold` times, and backs the values up. The tree and
-the walks over it live in tree.py; this module owns positions, limits, move choice and reuse.
+leaves that have been visited `expand_threshold` times, and backs the values up. A round is
+two public halves, gather() and finish(), with the evaluator call between them, so that
+lockstep.py can evaluate the leaves of several searches in one batch. The tree and the walks
+over it live in tree.py; this module owns positions, limits, move choice and reuse.
 The value-sign convention is stated once, in tree.py: a value belongs to the player to move.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.alphago.evaluators.protocol import Evaluator, PriorSource
+from agents.alphago.evaluators.protocol import Evaluation, Evaluator, PriorSource
 from agents.alphago.search import tree as T
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.checks import check_ranges
@@ -81,6 +83,8 @@ class MCTS:
                                  f"{type(evaluator).__name__}")
             self._policy = evaluator.priors
         self._scratch: dict[int, np.ndarray] = {}
+        self._root_pending = False  # begin() left the root's evaluation to the first round
+        self._pending: _Round | None = None  # gathered and not yet finished
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -90,7 +94,9 @@ class MCTS:
                report_every: float = 1.0) -> list[MoveInfo]:
         """Search from `position` until a limit is reached or `stop` is set; returns the root's
         candidates, most visited first."""
-        self._set_root(position)
+        self.begin(position)
+        if self._root_pending:  # the root is evaluated whatever the limits, as it always was
+            self._evaluate_round(1)
         start = time.perf_counter()
         next_report = start + report_every
         done = 0
@@ -107,7 +113,7 @@ class MCTS:
             batch = self.config.batch_size
             if visits_limit is not None:
                 batch = min(batch, visits_limit - done)
-            done += self._round(batch)
+            done += self._evaluate_round(batch)
             if report is not None and time.perf_counter() >= next_report:
                 report(self.candidates())
                 next_report = time.perf_counter() + report_every
@@ -162,9 +168,31 @@ class MCTS:
                 move = others[0].move
         return Decision(move, best.winrate, tuple(candidates))
 
-    # ---- one round ----------------------------------------------------------------------------
+    # ---- one round, in two halves ------------------------------------------------------------
 
-    def _round(self, batch: int) -> int:
+    def begin(self, position: Position) -> None:
+        """Make `position` the root (keeping the subtree when it continues the last search)
+        without calling the evaluator: an unexpanded root is the first gather()'s one leaf."""
+        if self._pending is not None:
+            # a round was gathered and never finished (its evaluator raised): its virtual
+            # losses are still in the tree, so the tree cannot be trusted any more
+            self._pending = None
+            self.tree.reset()
+            self.positions.clear()
+            self.root = -1
+        self._set_root(position)
+
+    def gather(self, batch: int) -> list[Position]:
+        """Select up to `batch` leaves under virtual loss and return the positions the
+        evaluator must score (B <= batch; terminal leaves are backed up at once and not
+        returned, so B may be 0). While the root awaits its evaluation after begin(), returns
+        just the root. The selected paths wait in the search for finish()."""
+        if self._pending is not None:
+            raise RuntimeError("gather() again before finish() of the last round")
+        if self._root_pending:
+            root_position = self.positions[self.root]
+            self._pending = _Round(0, [], [root_position], [self.root])
+            return [root_position]
         cfg, tree = self.config, self.tree
         depth_cap = 4 * len(self.positions[self.root].board) + 64
         paths, leaves, nodes = [], [], []
@@ -191,24 +219,49 @@ class MCTS:
             paths.append((path_nodes, path_edges, depth))
             leaves.append(position)
             nodes.append(node)
-        if leaves:
-            result = self.evaluator.evaluate(leaves)
-            for i, (path_nodes, path_edges, depth) in enumerate(paths):
-                node = nodes[i]
-                if (node >= 0 and tree.count[node] == 0
-                        and tree.visits[node] + 1 >= cfg.expand_threshold):
-                    self._expand(node, leaves[i], result.priors[i])
-                value = float(result.values[i])
-                if result.tails is not None and cfg.rave_equivalence > 0:
-                    tail = result.tails[i]
-                    T.backup_amaf(path_nodes, path_edges, depth, leaves[i].to_play, value,
-                                  tail, len(tail), tree.first, tree.count, tree.move,
-                                  tree.color, tree.rN, tree.rW, self._played_by(leaves[i]))
-                T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
-                         tree.N, tree.W, tree.visits)
-            if self._policy is not None:
-                self._refine_due(paths)
-        return batch
+        self._pending = _Round(batch, paths, leaves, nodes)
+        return list(leaves)
+
+    def finish(self, evaluation: Evaluation | None) -> int:
+        """Expand and back up the leaves of the last gather() with `evaluation` (its rows in
+        the order gather() returned the positions); None only when gather() returned none.
+        Returns the simulations the round counts: its whole batch, terminal leaves included,
+        and 0 for the root's own evaluation (which is no simulation)."""
+        pending = self._pending
+        if pending is None:
+            raise RuntimeError("finish() without a gather()")
+        rows = 0 if evaluation is None else len(evaluation.values)
+        if rows != len(pending.leaves):
+            raise ValueError(f"the evaluation has {rows} rows for {len(pending.leaves)} "
+                             f"gathered positions")
+        self._pending = None
+        cfg, tree = self.config, self.tree
+        if self._root_pending:
+            self._root_pending = False
+            self._expand(self.root, pending.leaves[0], evaluation.priors[0])
+            self._refine_root()
+            return 0
+        for i, (path_nodes, path_edges, depth) in enumerate(pending.paths):
+            node, leaf = pending.nodes[i], pending.leaves[i]
+            if (node >= 0 and tree.count[node] == 0
+                    and tree.visits[node] + 1 >= cfg.expand_threshold):
+                self._expand(node, leaf, evaluation.priors[i])
+            value = float(evaluation.values[i])
+            if evaluation.tails is not None and cfg.rave_equivalence > 0:
+                tail = evaluation.tails[i]
+                T.backup_amaf(path_nodes, path_edges, depth, leaf.to_play, value, tail,
+                              len(tail), tree.first, tree.count, tree.move, tree.color,
+                              tree.rN, tree.rW, self._played_by(leaf))
+            T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
+                     tree.N, tree.W, tree.visits)
+        if pending.paths and self._policy is not None:
+            self._refine_due(pending.paths)
+        return pending.batch
+
+    def _evaluate_round(self, batch: int) -> int:
+        """One round of this search alone: gather, one evaluator call, finish."""
+        leaves = self.gather(batch)
+        return self.finish(self.evaluator.evaluate(leaves) if leaves else None)
 
     # ---- tree upkeep --------------------------------------------------------------------------
 
@@ -263,14 +316,19 @@ class MCTS:
             node = self._new_node(position)
         self.root = node
         self.positions[node] = position  # the caller's object carries the true game history
-        if self.tree.count[node] == 0 and not self.tree.terminal[node]:
-            result = self.evaluator.evaluate([position])
-            self._expand(node, position, result.priors[0])
-        elif self.config.dirichlet_alpha > 0:
+        self._root_pending = self.tree.count[node] == 0 and not self.tree.terminal[node]
+        if self._root_pending:
+            return  # gather() offers it to the evaluator; finish() expands it
+        if self.config.dirichlet_alpha > 0:
             self._add_noise(node)
-        if (self._policy is not None and self.tree.count[node] > 0
-                and not self.tree.refined[node]):
-            self._refine([node])
+        self._refine_root()
+
+    def _refine_root(self) -> None:
+        """Give an expanded root the PriorSource's priors at once: the move is chosen there."""
+        root = self.root
+        if (self._policy is not None and self.tree.count[root] > 0
+                and not self.tree.refined[root]):
+            self._refine([root])
 
     def _find(self, position: Position) -> int:
         if self.root < 0:
@@ -312,6 +370,17 @@ class MCTS:
         if n not in self._scratch:
             self._scratch[n] = np.zeros(n, np.int8)
         return self._scratch[n]
+
+
+@dataclass
+class _Round:
+    """A gathered round awaiting finish(): the simulations it counts, and per leaf to evaluate
+    its path (nodes, edges, depth), position and node (-1: no room left for a node)."""
+
+    batch: int
+    paths: list[tuple[np.ndarray, np.ndarray, int]]
+    leaves: list[Position]
+    nodes: list[int]
 
 
 def _terminal_value(position: Position) -> float:
