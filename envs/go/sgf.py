@@ -86,6 +86,7 @@ class GameRecord:
     handicap:     HA, informational; the stones themselves are in black_setup.
     ruleset:      RU as written, kept so it is written back unchanged.
     extra:        other root properties, as raw SGF values (escapes kept).
+    move_comments: C[] of the move nodes, by index into `moves` (written; not read back).
     """
 
     rules: Rules = field(default_factory=Rules)
@@ -100,6 +101,7 @@ class GameRecord:
     date: str | None = None
     ruleset: str | None = None
     extra: dict[str, list[str]] = field(default_factory=dict)
+    move_comments: dict[int, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -246,11 +248,13 @@ def write_sgf(record: GameRecord) -> bytes:
     except (ValueError, TypeError) as err:
         raise SgfError(f"cannot write record: {err}") from err
     node = root
-    for color, move in record.moves:
+    for index, (color, move) in enumerate(record.moves):
         if move == RESIGN:
             continue  # SGF has no resign move; RE says B+R / W+R
         node = node.new_child()
         node.set_raw(_COLOR_LETTER[color], to_sgf(move, size).encode("ascii"))
+        if index in record.move_comments:
+            node.set("C", record.move_comments[index])
     return game.serialise()
 
 

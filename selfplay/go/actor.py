@@ -1,19 +1,19 @@
-"""A Go self-play actor: whole games with MCTS, returned as records and training examples.
+"""A Go self-play actor: games with MCTS over the best network, returned as training records.
 
 The actor is a plain class (the runtime's Actor protocol), built inside a Ray worker from
-picklable settings; this module imports neither torch nor the driver, so a worker starts
-quickly. The player is the network-free engine (MCTS over compiled rollouts) with AlphaGo
-Zero's self-play exploration: Dirichlet noise on the root priors and moves sampled in
-proportion to visits for the first `temperature_moves` moves. Once networks exist, the
-weights an actor receives will drive its evaluator; today it records their version, so every
-game says which learner step it was played after.
+picklable settings. It plays `run(n)`'s n games in lockstep, up to `games_in_parallel` at a
+time (selfplay/go/search_games.py), so the network sees full batches: 8 games x 8 leaves is one
+forward pass of 64. Exploration is AlphaGo Zero's: Dirichlet noise on the root priors and moves
+drawn in proportion to visits for the first `temperature_moves` moves; no resignation (a
+resigned game teaches the ownership and score heads nothing).
 
-One game's training examples, T positions (one per move played):
+What it plays with is what the driver last broadcast (set_weights): a play net's payload
+(networks.network_payload) drives a PlayNetEvaluator, mixed with rollouts by lambda (`mix`);
+before any play net exists (weights None) it bootstraps with AlphaGo's route, the shipped SL
+policy net's priors and heavy rollouts (`bootstrap="sl"`), or with the network-free engine
+(`bootstrap="rollouts"`). Every game says which weight version played it.
 
-    board    int8    [T, size*size]     EMPTY 0 / BLACK 1 / WHITE 2, row 0 at the top
-    to_play  int8    [T]                BLACK or WHITE
-    policy   float32 [T, size*size+1]   MCTS visit distribution, pass last (sums to 1)
-    z        float32 [T]                final outcome for `to_play`: +1 win, -1 loss, 0 draw
+One game's records are SearchGame.examples() (selfplay/go/learner.py lists the fields).
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from agents.alphago.evaluators.protocol import Evaluator
 from agents.alphago.evaluators.rollout import RolloutEvaluator
-from agents.alphago.search.mcts import MCTSConfig
-from agents.alphago.search.mcts_player import MCTSPlayer
-from agents.alphago.search.player import SearchLimits
-from envs.go import DEFAULT_KOMI, PASS, RESIGN, Position, Rules, winner_of
+from agents.alphago.search.mcts import MCTS, MCTSConfig
+from envs.go import DEFAULT_KOMI, Rules
+from selfplay.go.search_games import SearchGame, play_lockstep
 from selfplay.replay import ReplayBuffer, ReplayStorage, UniformSampler
+
+BOOTSTRAPS = ("sl", "rollouts")
 
 
 @dataclass(frozen=True)
@@ -37,115 +39,116 @@ class GoActorSettings:
 
     size: int = 9
     komi: float = DEFAULT_KOMI
-    visits: int = 32
+    visits: int = 64
     max_moves: int = 0            # 0: 3 * size * size, then the game is scored as it stands
+    games_in_parallel: int = 8    # games searched in lockstep (one network batch per round)
+    leaves: int = 8               # leaves per game per round (MCTS batch_size)
+    c_puct: float = 1.5
     dirichlet_alpha: float = 0.3
     dirichlet_weight: float = 0.25
     temperature: float = 1.0
     temperature_moves: int = 8
-    c_puct: float = 1.0
+    mix: float = 0.0              # lambda: the rollouts' share of a leaf's value
     heavy_playouts: bool = True
-    resign_threshold: float = 0.0  # 0: never resign (resigned games teach less)
+    planes: str = "simple"        # the play net's plane set (the records' input planes)
+    bootstrap: str = "sl"         # what plays before the first play net: sl | rollouts
     seed: int = 0
 
+    def search_config(self, noise: bool = True) -> MCTSConfig:
+        """The MCTS settings of a self-play game (noise=False: a gating match's, where only
+        the first moves' temperature varies the games)."""
+        nodes = 8 * self.visits + 64  # one search adds <= visits nodes; the tree resets at half
+        return MCTSConfig(c_puct=self.c_puct, batch_size=self.leaves, resign_threshold=0.0,
+                          rave_equivalence=1000.0 if self.mix > 0 else 0.0,
+                          dirichlet_alpha=self.dirichlet_alpha if noise else 0.0,
+                          dirichlet_weight=self.dirichlet_weight,
+                          temperature=self.temperature,
+                          temperature_moves=self.temperature_moves,
+                          max_nodes=nodes, max_edges=nodes * (self.size ** 2 + 1))
 
-def replay_spec(size: int) -> dict[str, tuple[tuple[int, ...], Any]]:
-    """The replay fields of one training example (see the module docstring)."""
+
+def replay_spec(size: int, planes: str = "simple") -> dict[str, tuple[tuple[int, ...], Any]]:
+    """The replay fields of one training example (selfplay/go/learner.py)."""
+    from agents.alphago.nets.features import num_planes
+
     n = size * size
-    return {"board": ((n,), np.int8), "to_play": ((), np.int8),
-            "policy": ((n + 1,), np.float32), "z": ((), np.float32)}
+    return {"planes": ((num_planes(planes, player_colour=True), size, size), np.uint8),
+            "policy": ((n + 1,), np.float32), "z": ((), np.float32),
+            "ownership": ((n,), np.int8), "score": ((), np.float32)}
 
 
-def make_replay(size: int, capacity: int, seed: int, shard: int) -> ReplayBuffer:
-    """One replay shard of Go examples, sampled uniformly (its RNG seeded by seed and shard)."""
+def make_replay(size: int, capacity: int, seed: int, shard: int,
+                planes: str = "simple") -> ReplayBuffer:
+    """One replay shard of Go examples, sampled uniformly (its RNG seeded by seed and shard):
+    the newest `capacity` positions, the learner's sliding window."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7919, shard]))
-    return ReplayBuffer(ReplayStorage(replay_spec(size), capacity), UniformSampler(rng))
+    return ReplayBuffer(ReplayStorage(replay_spec(size, planes), capacity), UniformSampler(rng))
 
 
-def visit_distribution(candidates, n: int) -> np.ndarray:
-    """float32 [n+1]: root visit counts normalised (pass at index n); pass=1 if none."""
-    policy = np.zeros(n + 1, np.float32)
-    for c in candidates:
-        policy[n if c.move == PASS else c.move] += c.visits
-    total = policy.sum()
-    if total <= 0:
-        policy[n] = 1.0
-        return policy
-    return policy / total
+def make_evaluator(settings: GoActorSettings, weights: Any, seed: int) -> Evaluator:
+    """What plays with `weights`: a play net payload, or None (the bootstrap)."""
+    if weights is not None:
+        from agents.alphago.evaluators.playnet import play_evaluator
 
+        return play_evaluator(weights, mix=settings.mix, seed=seed,
+                              heavy=settings.heavy_playouts)
+    if settings.bootstrap == "rollouts":
+        return RolloutEvaluator(seed=seed, heavy=settings.heavy_playouts, threads=1)
+    from agents.alphago.evaluators.apv import NetworkEvaluator
+    from agents.alphago.nets.networks import default_weights, load_network
 
-def play_game(player: MCTSPlayer, settings: GoActorSettings) -> dict[str, Any]:
-    """One self-play game: {"moves": [(colour, move)], "result": "B+3", "final": Position,
-    "examples": {...}} (examples as in the module docstring)."""
-    rules = Rules(size=settings.size, komi=settings.komi)
-    n = settings.size * settings.size
-    max_moves = settings.max_moves or 3 * n
-    limits = SearchLimits(visits=settings.visits)
-    position = Position.new(rules)
-    player.clear()
-    boards, to_play, policies = [], [], []
-    while not position.is_game_over() and position.move_number < max_moves:
-        decision = player.genmove(position, limits)
-        if decision.move == RESIGN:
-            position = position.play(RESIGN)
-            break
-        boards.append(position.board.copy())
-        to_play.append(position.to_play)
-        policies.append(visit_distribution(decision.candidates, n))
-        position = position.play(decision.move)
-    winner = winner_of(position)
-    colours = np.asarray(to_play, np.int8)
-    if winner is None:
-        z = np.zeros(len(colours), np.float32)
-    else:
-        z = np.where(colours == winner, 1.0, -1.0).astype(np.float32)
-    examples = {
-        "board": np.asarray(boards, np.int8).reshape(len(boards), n),
-        "to_play": colours,
-        "policy": np.asarray(policies, np.float32).reshape(len(policies), n + 1),
-        "z": z,
-    }
-    return {"moves": position.moves(), "result": position.result(), "final": position,
-            "examples": examples}
+    path = default_weights("policy", settings.size)
+    if path is None:
+        raise ValueError(f"no shipped SL policy for {settings.size}x{settings.size} to "
+                         "bootstrap from; use bootstrap: rollouts")
+    rollouts = RolloutEvaluator(seed=seed, heavy=settings.heavy_playouts, threads=1)
+    return NetworkEvaluator(load_network(path, "policy", settings.size), None, rollouts, mix=1.0)
 
 
 class GoSelfPlayActor:
     """The Actor protocol for Go: `run(n)` plays n games and returns their records.
 
     Each result: {"actor_id", "game" (this actor's game counter), "moves", "result",
-    "examples", "weights_version", "positions"}; the final Position is dropped (its parent
-    chain is large to ship), the driver rebuilds the record from the moves.
+    "examples", "winrates", "weights_version", "positions"}.
     """
 
     def __init__(self, settings: GoActorSettings, actor_id: int) -> None:
+        if settings.bootstrap not in BOOTSTRAPS:
+            raise ValueError(f"bootstrap must be one of {BOOTSTRAPS}, got {settings.bootstrap!r}")
         self.settings = settings
         self.actor_id = actor_id
-        seed = int(np.random.SeedSequence([settings.seed, actor_id]).generate_state(1)[0])
-        nodes = 8 * settings.visits + 64  # one search adds <= visits nodes; reset at half
-        mcts = MCTSConfig(c_puct=settings.c_puct, dirichlet_alpha=settings.dirichlet_alpha,
-                          dirichlet_weight=settings.dirichlet_weight,
-                          temperature=settings.temperature,
-                          temperature_moves=settings.temperature_moves,
-                          resign_threshold=settings.resign_threshold,
-                          max_nodes=nodes, max_edges=nodes * (settings.size ** 2 + 1))
-        evaluator = RolloutEvaluator(seed=seed, heavy=settings.heavy_playouts, threads=1)
-        self.player = MCTSPlayer(evaluator, mcts, seed=seed, name="rlgo-selfplay")
+        self.seed = int(np.random.SeedSequence([settings.seed, actor_id]).generate_state(1)[0])
+        self.rng = np.random.default_rng(self.seed)
+        self.rules = Rules(size=settings.size, komi=settings.komi)
         self.version = -1
         self.versions_seen: list[int] = []
+        self.evaluator: Evaluator | None = None
         self.games = 0
 
     def set_weights(self, version: int, weights: Any) -> None:
-        """Record the version (the network-free player has no use for the weights yet)."""
+        """Play from now on with `weights` (a play net payload, or None: the bootstrap)."""
+        old, self.evaluator = self.evaluator, make_evaluator(self.settings, weights, self.seed)
+        if old is not None and hasattr(old, "close"):
+            old.close()
         self.version = int(version)
         self.versions_seen.append(self.version)
 
     def run(self, n: int) -> list[dict[str, Any]]:
+        if self.evaluator is None:
+            self.set_weights(-1, None)
+        s = self.settings
+        config = s.search_config()
+
+        def start(_: int) -> SearchGame:
+            mcts = MCTS(self.evaluator, config, np.random.default_rng(self.rng.integers(2**63)))
+            return SearchGame(self.rules, mcts, mcts, s.max_moves)
+
         out = []
-        for _ in range(n):
-            game = play_game(self.player, self.settings)
-            game.pop("final")
+        for game in play_lockstep(start, n, s.games_in_parallel, s.visits):
             self.games += 1
+            examples = game.examples(s.planes)
             out.append({"actor_id": self.actor_id, "game": self.games,
-                        "weights_version": self.version,
-                        "positions": len(game["examples"]["z"]), **game})
+                        "weights_version": self.version, "moves": game.position.moves(),
+                        "result": game.position.result(), "examples": examples,
+                        "winrates": game.move_comments(), "positions": len(examples["z"])})
         return out

@@ -24,12 +24,16 @@ def game_path(folder: Path, index: int) -> Path:
 
 
 def save_game(folder: Path, index: int, rules: Rules, moves: list, result: str | None,
-              player: str, comment: str) -> Path:
+              player: str, comment: str, move_comments: list[str] | None = None) -> Path:
     """Write game `index` as FOLDER/game-NNNNNN.sgf: `moves` [(colour, move)] (a
-    resignation is the result's, not a move), `player` for both colours, one comment."""
-    record = GameRecord(rules=rules, moves=[(c, m) for c, m in moves if m != RESIGN],
+    resignation is the result's, not a move), `player` for both colours, one comment for the
+    game and optionally one per move (`move_comments`, aligned with `moves`)."""
+    kept = [i for i, (_, m) in enumerate(moves) if m != RESIGN]
+    comments = {j: move_comments[i] for j, i in enumerate(kept)
+                if move_comments is not None and i < len(move_comments)}
+    record = GameRecord(rules=rules, moves=[moves[i] for i in kept],
                         result=result, player_black=player, player_white=player,
-                        extra={"GC": [comment]})
+                        extra={"GC": [comment]}, move_comments=comments)
     path = game_path(folder, index)
     folder.mkdir(parents=True, exist_ok=True)  # a run directory makes it for the first game
     save_sgf_file(path, record)

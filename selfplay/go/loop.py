@@ -1,28 +1,41 @@
-"""Go self-play on the runtime: actors play games, replay fills, a learner trains, weights flow.
+"""Closed Go self-play on the runtime: actors play with the best net, a learner trains the
+candidate, a gate decides which candidate becomes the best.
 
-    actors (GoSelfPlayActor x N) --games--> driver --SGF--> RUN/games/game-000001.sgf
-                                              |---examples--> replay shards
-    learner (GoLearner) <--batches-- replay;  every `publish_every` steps: weights -> actors
+    best net --broadcast--> actors (GoSelfPlayActor x N: MCTS over the net, games in lockstep)
+        ^                      | games: visits, outcome, ownership, score --> replay shards
+        |                      v                                            (sliding window)
+    gate (gate.py) <-- candidate <-- learner (GoLearner: 8 symmetries) <-- batches
 
 The driver (`run_selfplay`) is the only place that touches the run directory, so actors and
 learner can run anywhere in a cluster. Training is tied to data, not to the clock: each game
-owes `train_steps_per_game` learner steps (paid once replay holds `min_replay` positions), so
-a run does the same work however fast its actors are.
+owes `train_steps_per_game` learner steps (paid once replay holds `min_replay` positions), so a
+run does the same work however fast its actors are. Every `gate_every` learner steps the
+candidate plays the best in the driver's process (`gate_games` games at most, SPRT early stop,
+promoted at `gate_threshold`); a winner becomes the best: RUN/networks/vNNNN.pt, a row of
+RUN/ladder.csv (Elo with its interval), RUN/ladder.png, and a broadcast to the actors. Every
+gate is a row of RUN/gates.csv.
 
-Checkpoints every `checkpoint_every` games hold the learner (net, optimizer, steps), the
-counters, the shard-choice RNG and, with `save_replay`, a replay snapshot under RUN/replay/
-named after the checkpoint, all written atomically; a run killed at any instant (SIGKILL
-included) resumes from the newest checkpoint with `resume=True`. Games in flight when it died
-are played again. The same resume happens by itself when the learner or a replay shard dies
-mid-run (ComponentLost): the backend is rebuilt and the run goes on from its last checkpoint,
-up to `runtime.max_recoveries` times. Ctrl-C or SIGTERM (selfplay/stopping.py) ends the run
-after the games that are in, with a checkpoint; the summary's `stopped_by` names the signal.
+The starting network (version 0) is `initial_weights`, else the shipped play net for the board
+size, else `bootstrap`: AlphaGo's route (the SL policy's priors with rollouts, "sl"), the
+network-free engine ("rollouts"), or a random play net ("scratch"). A network's file meta
+carries its lifetime version and Elo, so a run that starts from a committed best continues its
+ladder.
+
+Checkpoints every `checkpoint_every` games, and after each promotion, hold the learner, the
+counters (the best network's file among them), the shard-choice RNG and, with `save_replay`, a
+replay snapshot, all written atomically; a run killed at any instant (SIGKILL included)
+resumes from the newest checkpoint with `resume=True`, its ladder and gates cut back to it.
+Games in flight when it died are played again. The same resume happens by itself when the
+learner or a replay shard dies mid-run (ComponentLost), up to `runtime.max_recoveries` times.
+Ctrl-C or SIGTERM (selfplay/stopping.py) ends the run after the games that are in, with a
+checkpoint; the summary's `stopped_by` names the signal.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +45,9 @@ import numpy as np
 
 from envs.checks import check_ranges
 from envs.go import DEFAULT_KOMI, Rules
-from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
+from selfplay.go.actor import BOOTSTRAPS, GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.games import drop_games_after, save_game
+from selfplay.go.ladder import PROMOTE, GateRecord, GateRule, Gates, Ladder, LadderRow
 from selfplay.go.learner import GoLearner
 from selfplay.rundir import RunDir
 from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
@@ -56,38 +70,58 @@ class SelfPlayConfig:
 
     size: int = 9
     komi: float = DEFAULT_KOMI
-    visits: int = 32               # MCTS simulations per move
+    # the games (GoActorSettings)
+    visits: int = 64               # MCTS simulations per move
     max_moves: int = 0             # 0: 3 * size * size, then scored as it stands
+    games_in_parallel: int = 8     # games an actor searches in lockstep
+    leaves: int = 8                # leaves per game per round
+    c_puct: float = 1.5
     dirichlet_alpha: float = 0.3
     dirichlet_weight: float = 0.25
     temperature: float = 1.0
     temperature_moves: int = 8     # moves sampled by visit count (then the most visited)
+    mix: float = 0.0               # lambda: the rollouts' share of a leaf's value
     heavy_playouts: bool = True
+    # the network
+    initial_weights: str = ""      # "": the shipped play net for the size, else `bootstrap`
+    bootstrap: str = "sl"          # version 0 without a play net: sl | rollouts | scratch
+    layers: int = 4                # residual blocks of a new play net
+    filters: int = 32
+    hidden: int = 64
+    planes: str = "simple"
+    # the run
     games: int = 100
-    games_per_call: int = 1        # games an actor plays per run() call
-    replay_capacity: int = 100_000  # positions, over all shards
+    games_per_call: int = 8        # games an actor plays per run() call
+    replay_capacity: int = 50_000  # positions, over all shards: the sliding window
     replay_shards: int = 1
     save_replay: bool = True       # snapshot replay with each checkpoint
-    batch_size: int = 64
-    lr: float = 0.01
-    train_steps_per_game: int = 4
-    min_replay: int = 256          # positions before the first learner step
-    publish_every: int = 10        # learner steps between weight broadcasts
-    checkpoint_every: int = 20     # games
+    batch_size: int = 128
+    lr: float = 2e-3
+    train_steps_per_game: int = 2
+    min_replay: int = 1024         # positions before the first learner step
+    gate_every: int = 400          # learner steps between gates
+    gate_games: int = 40           # games of a gate at most (SPRT may stop it sooner)
+    gate_threshold: float = 0.55   # the candidate's score that promotes it at gate_games
+    gate_sprt: bool = True
+    checkpoint_every: int = 40     # games
     seed: int = 0
-    progress_every: float = 5.0    # seconds between progress lines
+    progress_every: float = 10.0   # seconds between progress lines
     runtime: RuntimeSettings = RuntimeSettings()
 
     def __post_init__(self) -> None:
-        check_ranges(self, at_least_1=("size", "visits", "games", "games_per_call",
-                                       "replay_capacity", "replay_shards", "batch_size",
-                                       "publish_every", "checkpoint_every"),
+        check_ranges(self, at_least_1=("size", "visits", "games_in_parallel", "leaves", "games",
+                                       "games_per_call", "replay_capacity", "replay_shards",
+                                       "batch_size", "gate_every", "gate_games",
+                                       "checkpoint_every", "layers", "filters", "hidden"),
                      # 0: no move cap / no noise / the most visited move / no training
                      at_least_0=("max_moves", "dirichlet_alpha", "temperature",
                                  "temperature_moves", "train_steps_per_game", "min_replay",
-                                 "seed", "progress_every"),
-                     positive=("lr",), probability=("dirichlet_weight",))
+                                 "seed", "progress_every", "c_puct"),
+                     positive=("lr",),
+                     probability=("dirichlet_weight", "mix", "gate_threshold"))
         Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
+        if self.bootstrap not in (*BOOTSTRAPS, "scratch"):
+            raise ValueError(f"bootstrap must be sl, rollouts or scratch, got {self.bootstrap!r}")
         if self.replay_capacity < self.replay_shards:
             raise ValueError("replay_capacity must be at least replay_shards")
         if self.batch_size % self.runtime.learners:
@@ -97,31 +131,80 @@ class SelfPlayConfig:
     def actor_settings(self) -> GoActorSettings:
         return GoActorSettings(
             size=self.size, komi=self.komi, visits=self.visits, max_moves=self.max_moves,
+            games_in_parallel=self.games_in_parallel, leaves=self.leaves, c_puct=self.c_puct,
             dirichlet_alpha=self.dirichlet_alpha, dirichlet_weight=self.dirichlet_weight,
             temperature=self.temperature, temperature_moves=self.temperature_moves,
-            heavy_playouts=self.heavy_playouts, seed=self.seed)
+            mix=self.mix, heavy_playouts=self.heavy_playouts, planes=self.planes,
+            bootstrap=self.bootstrap if self.bootstrap in BOOTSTRAPS else "sl",
+            seed=self.seed)
+
+    def gate_rule(self) -> GateRule:
+        return GateRule(games=self.gate_games, threshold=self.gate_threshold,
+                        sprt=self.gate_sprt)
 
 
 @dataclass
 class Counters:
-    """Progress that a checkpoint keeps (plain ints, so it loads with weights_only)."""
+    """Progress that a checkpoint keeps (plain data, so it loads with weights_only)."""
 
     games: int = 0
     positions: int = 0
     steps: int = 0             # learner steps taken
     owed: int = 0              # learner steps earned by games but not yet taken
-    published: int = 0         # learner step of the last broadcast
+    gated: int = 0             # learner step of the last gate
     checkpointed: int = 0      # games at the last checkpoint
     checkpointed_steps: int = 0  # learner steps at the last checkpoint
     next_actor_id: int = 0
-    max_version_seen: int = -1  # newest weight version an actor played a finished game with
+    best_version: int = 0      # the ladder version the actors play with
+    best_network: str = ""     # its file, relative to the run ("": the bootstrap)
+    wall_s: float = 0.0        # seconds of this run's sessions before the current one
 
 
-def _save_game(run: RunDir, index: int, game: dict[str, Any], rules: Rules) -> Path:
-    """One self-play game as RUN/games/game-NNNNNN.sgf."""
-    return save_game(run.games, index, rules, game["moves"], game["result"], "rlgo-selfplay",
-                     f"rlgo self-play: actor {game['actor_id']} game {game['game']}, "
-                     f"weights version {game['weights_version']}")
+class _Best:
+    """The network the actors play with: its version and weights (a play net payload, or
+    None for the bootstrap), and its file in the run."""
+
+    def __init__(self, version: int, payload: dict[str, Any] | None, file: str) -> None:
+        self.version, self.payload, self.file = version, payload, file
+
+
+def initial_network(config: SelfPlayConfig) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Version 0: (play net payload or None for the bootstrap, its meta: lifetime version,
+    Elo and positions when it came from an earlier run)."""
+    from agents.alphago.nets.networks import (
+        NetSpec,
+        build_network,
+        default_weights,
+        load_network,
+        network_payload,
+    )
+
+    path = config.initial_weights or default_weights("play", config.size)
+    if path:
+        net = load_network(path, "play", config.size)
+        return network_payload(net), dict(net.meta)
+    if config.bootstrap != "scratch":
+        return None, {}
+    import torch
+
+    spec = NetSpec(kind="play", size=config.size, planes=config.planes, layers=config.layers,
+                   filters=config.filters, hidden=config.hidden)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return network_payload(build_network(spec)), {}
+
+
+def _learner_factory(config: SelfPlayConfig, initial: dict[str, Any] | None) -> Callable:
+    from agents.alphago.nets.networks import NetSpec
+
+    if initial is not None:  # continue training the starting net, whatever its shape
+        spec = NetSpec(**initial["spec"])
+    else:
+        spec = NetSpec(kind="play", size=config.size, planes=config.planes,
+                       layers=config.layers, filters=config.filters, hidden=config.hidden)
+    threads = max(1, int(config.runtime.learner_cpus))  # no more threads than its CPUs
+    return functools.partial(GoLearner, spec, lr=config.lr, seed=config.seed, initial=initial,
+                             threads=threads)
 
 
 class _Status:
@@ -132,11 +215,11 @@ class _Status:
         self.steps0 = counters.steps
         self.losses: list[dict[str, float]] = []
 
-    def fields(self, c: Counters, replay: int, version: int, restarts: int) -> dict[str, float]:
+    def fields(self, c: Counters, replay: int, restarts: int) -> dict[str, float]:
         out = {"games": c.games, "positions": c.positions, "replay": replay,
-               "learner_steps": c.steps, "weights_version": version, "restarts": restarts,
-               "games_per_s": self.games.rate(c.games),
-               "steps_per_s": self.games.rate(c.steps, self.steps0)}
+               "learner_steps": c.steps, "best_version": c.best_version,
+               "restarts": restarts, "games_per_s": self.games.rate(c.games),
+               "positions_per_s": 0.0, "steps_per_s": self.games.rate(c.steps, self.steps0)}
         if self.losses:
             for key in self.losses[-1]:
                 out[key] = float(np.mean([m[key] for m in self.losses[-20:]]))
@@ -144,10 +227,11 @@ class _Status:
 
 
 def format_status(f: dict[str, float], total_games: int) -> str:
-    loss = f" loss {f['loss']:.3f}" if "loss" in f else ""
+    loss = (f" loss {f['loss']:.3f} (policy {f['policy_loss']:.2f} value "
+            f"{f['value_loss']:.3f})" if "loss" in f else "")
     return (f"games {f['games']:.0f}/{total_games} ({f['games_per_s']:.2f}/s) | replay "
             f"{f['replay']:.0f} positions | learner {f['learner_steps']:.0f} steps "
-            f"({f['steps_per_s']:.1f}/s){loss} | weights v{f['weights_version']:.0f}"
+            f"({f['steps_per_s']:.1f}/s){loss} | best v{f['best_version']:.0f}"
             + (f" | {f['restarts']:.0f} actors replaced" if f["restarts"] else ""))
 
 
@@ -155,15 +239,15 @@ def run_selfplay(config: SelfPlayConfig, run_dir: str | Path, resume: bool = Fal
                  progress: Callable[[str], None] | None = print,
                  backend: Backend | None = None,
                  on_game: Callable[[int, Backend], None] | None = None) -> dict[str, Any]:
-    """Play `config.games` self-play games into `run_dir`, training as they arrive.
+    """Play `config.games` self-play games into `run_dir`, training and gating as they arrive.
 
     resume:   continue from the newest checkpoint in run_dir (RunDirError if the run's
               config differs in anything but its runtime settings and RESUMABLE).
     backend:  a backend to use instead of make_backend(config.runtime) (it is closed at the
               end; no automatic recovery then, as a new one cannot be made).
     on_game:  called with (games finished, backend) after each game (tests kill actors here).
-    Returns a summary: the final counters and status fields, the versions seen, restarts,
-    recoveries and `stopped_by` (the signal that ended the run early, else None).
+    Returns a summary: the final counters and status fields, the weight versions the games
+    were played with, the ladder, restarts, recoveries and `stopped_by`.
     """
     with StopOnSignal() as stop:
         summary, recoveries = run_recovering(
@@ -177,34 +261,60 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
          on_game: Callable[[int, Backend], None] | None,
          stop: StopOnSignal) -> dict[str, Any]:
     """One attempt of run_selfplay, on one backend; a `stop` request ends it early, as a
-    finished run ends (steps paid, weights published, a checkpoint)."""
+    finished run ends (steps paid, a checkpoint)."""
     run, state, counters = open_run(run_dir, run_identity(config, RESUMABLE), resume, Counters)
-    # the records and metrics rows past the checkpoint (past game 0 without one: those of a
-    # first attempt that was killed) belong to no counters: they are played and logged again
+    # the records and rows past the checkpoint (past game 0 without one: those of a first
+    # attempt that was killed) belong to no counters: they are played and logged again
     drop_games_after(run.games, counters.games)
+    ladder, gates = Ladder(run.path), Gates(run.path)
+    ladder.truncate(counters.best_version if state else -1)
+    gates.truncate(counters.checkpointed_steps if state else -1)
     rules = Rules(size=config.size, komi=config.komi)
+    if state and counters.best_network:
+        from agents.alphago.nets.networks import load_network, network_payload
+
+        initial = network_payload(load_network(run.path / counters.best_network, "play"))
+    elif state:
+        initial = None  # the bootstrap is still the best
+    else:
+        initial, meta = initial_network(config)
+        counters.best_version = int(meta.get("version", 0))
+        counters.best_network = _save_best(run, initial, meta, counters.best_version)
+        if not ladder.rows():
+            first = LadderRow.first(counters.best_network or f"bootstrap: {config.bootstrap}",
+                                    positions=int(meta.get("positions", 0)))
+            ladder.add(dataclasses.replace(first, version=counters.best_version,
+                                           elo=float(meta.get("elo", 0.0))))
+    best = _Best(counters.best_version, initial, counters.best_network)
     backend = backend or make_backend(config.runtime, config.seed, config.games_per_call)
     metrics = run.metrics(resume_step=counters.games)
+    session = time.monotonic()
     try:
         backend.start(functools.partial(GoSelfPlayActor, config.actor_settings()),
-                      functools.partial(GoLearner, config.size, lr=config.lr,
-                                        seed=config.seed),
+                      _learner_factory(config, initial),
                       functools.partial(make_replay, config.size,
                                         config.replay_capacity // config.replay_shards,
-                                        config.seed),
+                                        config.seed, planes=config.planes),
                       actors=config.runtime.actors, shards=config.replay_shards,
                       first_actor_id=counters.next_actor_id)
         if state:
             backend.load_learner_state(state["backend"])
             if state.get("replay"):
                 backend.load_replay(run.path / state["replay"])
-            backend.publish()
+        backend.broadcast(best.version, best.payload)
         status = _Status(counters, config.progress_every)
         versions: set[int] = set()
 
+        def wall() -> float:
+            return counters.wall_s + time.monotonic() - session
+
+        def checkpoint() -> None:
+            _checkpoint(run, backend, config, counters, wall())
+
         def fields() -> dict[str, float]:
-            return status.fields(counters, backend.replay_size(),
-                                 getattr(backend, "version", -1), backend.restarts)
+            out = status.fields(counters, backend.replay_size(), backend.restarts)
+            out["positions_per_s"] = status.games.rate(counters.positions, positions0)
+            return out
 
         def report(force: bool = False) -> None:
             if status.games.due(force):
@@ -213,6 +323,7 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
                 if progress is not None:
                     progress(format_status(now, config.games))
 
+        positions0 = counters.positions
         while counters.games < config.games and not stop.requested:
             for _, game in backend.poll(0.5, config.games - counters.games):
                 if counters.games >= config.games:
@@ -222,56 +333,124 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
                 backend.add(game["examples"])
                 counters.positions += game["positions"]
                 counters.owed += config.train_steps_per_game
-                counters.max_version_seen = max(counters.max_version_seen,
-                                                game["weights_version"])
                 versions.add(game["weights_version"])
                 if on_game is not None:
                     on_game(counters.games, backend)
             _train(backend, config, counters, status)
+            if counters.steps - counters.gated >= config.gate_every:
+                if _gate(run, backend, config, counters, best, ladder, gates, wall(), progress):
+                    checkpoint()  # the new best, its ladder row and the counters agree
             if counters.games - counters.checkpointed >= config.checkpoint_every:
-                _checkpoint(run, backend, config, counters)
+                checkpoint()
             report()
         _train(backend, config, counters, status)
-        if counters.steps != counters.published:
-            backend.publish()
-            counters.published = counters.steps
         if (counters.checkpointed, counters.checkpointed_steps) != (counters.games,
                                                                      counters.steps):
-            _checkpoint(run, backend, config, counters)
+            checkpoint()
         report(force=True)
+        ladder.plot(run.path / "ladder.png")
         stopped_by = stop.signal_name if counters.games < config.games else None
         return {**fields(), "counters": dataclasses.asdict(counters),
                 "versions_seen": sorted(versions), "run_dir": str(run.path),
+                "ladder": [dataclasses.asdict(r) for r in ladder.rows()],
+                "gates": [dataclasses.asdict(g) for g in gates.rows()],
                 "stopped_by": stopped_by}
     finally:
         backend.close()
         metrics.close()
+        ladder.close()
+
+
+def _save_game(run: RunDir, index: int, game: dict[str, Any], rules: Rules) -> Path:
+    """One self-play game as RUN/games/game-NNNNNN.sgf, the search's win rate on each move."""
+    return save_game(run.games, index, rules, game["moves"], game["result"], "rlgo-selfplay",
+                     f"rlgo self-play: actor {game['actor_id']} game {game['game']}, "
+                     f"network version {game['weights_version']}", game["winrates"])
+
+
+def _save_best(run: RunDir, payload: dict[str, Any] | None, meta: dict[str, Any],
+               version: int) -> str:
+    """Write a best network as RUN/networks/vNNNN.pt (its meta: version, Elo, positions);
+    returns its path relative to the run ("" for the bootstrap, which has no file)."""
+    if payload is None:
+        return ""
+    from agents.alphago.nets.networks import network_from_payload, save_network
+
+    name = f"networks/v{version:04d}.pt"
+    save_network(run.path / name, network_from_payload(payload), meta={**meta,
+                                                                       "version": version})
+    return name
+
+
+def _gate(run: RunDir, backend: Backend, config: SelfPlayConfig, counters: Counters,
+          best: _Best, ladder: Ladder, gates: Gates, wall_s: float,
+          progress: Callable[[str], None] | None) -> bool:
+    """The candidate against the best; on a win, the candidate becomes the best (its file,
+    its ladder row, a broadcast to the actors). Returns whether it was promoted."""
+    from agents.alphago.evaluators.playnet import play_evaluator
+    from selfplay.go.actor import make_evaluator
+    from selfplay.go.gate import gate_match
+
+    counters.gated = counters.steps
+    _, payload = backend.learner_weights()
+    settings = config.actor_settings()
+    seed = config.seed + counters.steps
+    candidate = play_evaluator(payload, mix=config.mix, seed=seed, heavy=config.heavy_playouts)
+    incumbent = make_evaluator(settings, best.payload, seed + 1)
+    try:
+        result = gate_match(candidate, incumbent, settings, config.gate_rule(), seed=seed)
+    finally:
+        for evaluator in (candidate, incumbent):
+            if hasattr(evaluator, "close"):
+                evaluator.close()
+    record = GateRecord.of(counters.steps, result.games, result.wins, result.decision, wall_s)
+    gates.add(record)
+    promoted = result.decision == PROMOTE
+    line = (f"gate: candidate (learner step {counters.steps}) vs v{best.version}: "
+            f"{result.wins:g}/{result.games} ({result.score:.0%}, {record.elo_gain:+.0f} Elo)")
+    if promoted:
+        previous = ladder.best
+        version = previous.version + 1
+        row = LadderRow.promoted(previous, games=result.games, wins=result.wins,
+                                 positions=counters.positions, learner_steps=counters.steps,
+                                 wall_s=wall_s, network=f"networks/v{version:04d}.pt")
+        meta = {"elo": row.elo, "positions": counters.positions, "run": str(run.path),
+                "learner_steps": counters.steps}
+        best.file = _save_best(run, payload, meta, version)
+        best.version, best.payload = version, payload
+        ladder.add(row)
+        ladder.log_tensorboard(row)
+        ladder.plot(run.path / "ladder.png")
+        counters.best_version, counters.best_network = version, best.file
+        backend.broadcast(version, payload)
+        line += f" -> promoted: v{version}, Elo {row.elo:+.0f}"
+    else:
+        line += " -> rejected"
+    if progress is not None:
+        progress(line)
+    return promoted
 
 
 def _train(backend: Backend, config: SelfPlayConfig, counters: Counters,
            status: _Status) -> None:
-    """Pay the learner steps the finished games earned; broadcast weights when due."""
+    """Pay the learner steps the finished games earned."""
     if counters.owed <= 0 or backend.replay_size() < config.min_replay:
         return
-    while counters.owed > 0:
-        steps = min(counters.owed,
-                    max(1, config.publish_every - (counters.steps - counters.published)))
-        status.losses.extend(backend.train(steps, config.batch_size))
-        status.losses = status.losses[-100:]
-        counters.steps += steps
-        counters.owed -= steps
-        if counters.steps - counters.published >= config.publish_every:
-            backend.publish()
-            counters.published = counters.steps
+    steps = counters.owed
+    status.losses.extend(backend.train(steps, config.batch_size))
+    status.losses = status.losses[-100:]
+    counters.steps += steps
+    counters.owed = 0
 
 
 def _checkpoint(run: RunDir, backend: Backend, config: SelfPlayConfig,
-                counters: Counters) -> None:
+                counters: Counters, wall_s: float) -> None:
     """The learner, the counters and (with save_replay) a replay snapshot it names."""
     counters.checkpointed = counters.games
     counters.checkpointed_steps = counters.steps
+    saved = dataclasses.replace(counters, wall_s=wall_s)
     name = f"games-{counters.games:09d}"
-    state = {"backend": backend.learner_state(), "counters": counters_state(counters, backend),
+    state = {"backend": backend.learner_state(), "counters": counters_state(saved, backend),
              "replay": f"replay/{name}" if config.save_replay else None}
     save_checkpoint(run, state, counters.games,
                     backend.save_replay if config.save_replay else None, name)

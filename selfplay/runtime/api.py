@@ -159,6 +159,9 @@ class Backend(Protocol):
               `indices` and `td_errors` [B], which go back to the batch's shard as new
               priorities (and are removed from the metrics returned).
     publish:  broadcast the learner's current weights to all actors; returns the version.
+    learner_weights: the learner's (version, weights), without broadcasting them.
+    broadcast: send (version, weights) to all actors (and to any actor that replaces one),
+              for a driver that chooses what the actors play with (Go's gate).
     """
 
     restarts: int
@@ -180,6 +183,10 @@ class Backend(Protocol):
     def train_prioritized(self, steps: int, batch_size: int) -> list[dict[str, float]]: ...
 
     def publish(self) -> int: ...
+
+    def learner_weights(self) -> tuple[int, Any]: ...
+
+    def broadcast(self, version: int, weights: Any) -> int: ...
 
     def learner_state(self) -> dict[str, Any]: ...
 

@@ -103,7 +103,13 @@ class LocalBackend:
         return metrics
 
     def publish(self) -> int:
-        version, weights = self._learner.get_weights()
+        return self.broadcast(*self._learner.get_weights())
+
+    def learner_weights(self) -> tuple[int, Any]:
+        return self._learner.get_weights()
+
+    def broadcast(self, version: int, weights: Any) -> int:
+        self._weights = (version, weights)
         for _, actor in self._actors:
             actor.set_weights(version, weights)
         self.version = version

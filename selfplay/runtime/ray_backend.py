@@ -235,8 +235,14 @@ class RayBackend:
 
     def publish(self) -> int:
         """Fetch the learner's weights and broadcast them with one ray.put."""
+        return self.broadcast(*self.learner_weights())
+
+    def learner_weights(self) -> tuple[int, Any]:
         with _stateful("learner"):
-            version, weights = self._learner.get_weights()
+            return self._learner.get_weights()
+
+    def broadcast(self, version: int, weights: Any) -> int:
+        """Send (version, weights) to every actor with one ray.put; replacements get them."""
         self._weights_ref = ray.put((version, weights))
         for handle in self._actors.values():
             handle.set_weights.remote(self._weights_ref)

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from agents.alphago.evaluators.playnet import masked_softmax
 from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.features import features_batch
@@ -114,7 +115,7 @@ class NetworkEvaluator:
     def _priors(self, positions: Sequence[Position], x: torch.Tensor) -> np.ndarray:
         logits = self._run(self.policy_net, x)
         legal = np.stack([p.legal_moves() for p in positions])
-        return _masked_softmax(logits / self.temperature, legal)
+        return masked_softmax(logits / self.temperature, legal)
 
     def _inputs(self, positions: Sequence[Position]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The policy net's input planes and the value net's (None without a value net); one
@@ -166,11 +167,3 @@ class DeferredPolicyEvaluator:
 
     def close(self) -> None:
         self.network.close()
-
-
-def _masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
-    """float32 [B, n+1]: softmax over the legal entries of each row; 0 elsewhere."""
-    masked = np.where(legal, logits, -np.inf)
-    masked = masked - masked.max(axis=1, keepdims=True)
-    e = np.exp(masked)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""The AlphaGo networks in torch: the policy net and the value net, and their weight files.
+"""The Go networks in torch: AlphaGo's policy and value nets, the play net, their weight files.
 
 Both are a convolutional trunk over the feature planes (features.py) as in Silver et al. 2016:
 a 5x5 convolution, then `layers - 1` 3x3 convolutions of `filters` channels (the paper: 13
@@ -11,6 +11,15 @@ convolution: it lets a small net train in minutes on a CPU, and costs nothing at
                trunk (9x9 games end with passes, so the net must be able to say it).
     ValueNet   planes (+ the player colour plane) -> value [B] in [-1, 1] for the player to
                move: 1x1 convolution, a hidden fully connected layer, tanh.
+    PlayNet    the self-play loop's one network (AlphaGo Zero's residual tower with KataGo's
+               auxiliary heads): planes (+ colour) -> PlayOutput(logits, value, ownership,
+               score). A 3x3 stem, `layers` residual blocks of two 3x3 convolutions, and
+               heads: policy (1x1 conv to 2 planes, fully connected to size*size + 1), value
+               and score (1x1 conv, mean and max pooled with the trunk's mean, a hidden layer),
+               ownership (1x1 conv, tanh per point). The auxiliary targets (who owns each point
+               at the end, by how much the game is won) give every position size*size + 1
+               more numbers to learn from than its single outcome, which is what lets a small
+               data set train a value head (Wu 2019, "Accelerating Self-Play Learning in Go").
 
 The rollout policy is not here: it is a linear softmax evaluated inside the numba playouts.
 
@@ -25,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -37,7 +46,7 @@ from envs.checks import archive_problem
 from envs.errors import UserError
 
 FORMAT = "rlgo-alphago-net-1"
-KINDS = ("policy", "value")
+KINDS = ("policy", "value", "play")
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"  # the trained weights shipped in the package
 
 
@@ -50,23 +59,24 @@ class WeightsError(UserError, ValueError):
 class NetSpec:
     """Everything needed to rebuild a network before loading its weights."""
 
-    kind: str = "policy"        # policy | value
+    kind: str = "policy"        # policy | value | play
     size: int = 9
     planes: str = "alphago"     # features.py plane set
-    layers: int = 6             # convolutions in the trunk
+    layers: int = 6             # convolutions in the trunk (play: residual blocks)
     filters: int = 64
     hidden: int = 128           # value head's fully connected layer
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise WeightsError(f"unknown network kind {self.kind!r} (expected policy or value)")
+            raise WeightsError(f"unknown network kind {self.kind!r} "
+                               f"(expected one of {', '.join(KINDS)})")
         if self.layers < 1 or self.filters < 1 or not 2 <= self.size <= 25:
             raise WeightsError(f"bad network shape: {self}")
 
     @property
     def in_planes(self) -> int:
         """Input planes: the plane set, plus the player colour for the value net."""
-        return num_planes(self.planes, player_colour=self.kind == "value")
+        return num_planes(self.planes, player_colour=self.kind != "policy")
 
 
 class _Trunk(nn.Module):
@@ -119,8 +129,83 @@ class ValueNet(nn.Module):
         return torch.tanh(self.head(self.trunk(x))).squeeze(1)
 
 
-def build_network(spec: NetSpec) -> PolicyNet | ValueNet:
-    return PolicyNet(spec) if spec.kind == "policy" else ValueNet(spec)
+class PlayOutput(NamedTuple):
+    """PlayNet's answer for B positions, all for the player to move.
+
+    logits     [B, size*size + 1]  move logits, pass last
+    value      [B]                 expected outcome in [-1, 1] (tanh)
+    ownership  [B, size*size]      final owner of each point in [-1, 1]: +1 ours, -1 theirs
+    score      [B]                 final area margin (komi included) divided by size*size
+    """
+
+    logits: torch.Tensor
+    value: torch.Tensor
+    ownership: torch.Tensor
+    score: torch.Tensor
+
+
+class _Block(nn.Module):
+    def __init__(self, filters: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(filters, filters, 3, padding=1, bias=False), nn.BatchNorm2d(filters),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(filters, filters, 3, padding=1, bias=False), nn.BatchNorm2d(filters))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
+class PlayNet(nn.Module):
+    """PlayOutput for float planes [B, C+1, size, size] (the plane set and the colour plane)."""
+
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        n, f = spec.size * spec.size, spec.filters
+        self.stem = nn.Sequential(nn.Conv2d(spec.in_planes, f, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(f), nn.ReLU(inplace=True))
+        self.blocks = nn.Sequential(*(_Block(f) for _ in range(spec.layers)))
+        self.policy_conv = nn.Sequential(nn.Conv2d(f, 2, 1, bias=False), nn.BatchNorm2d(2),
+                                         nn.ReLU(inplace=True), nn.Flatten())
+        self.policy_fc = nn.Linear(2 * n, n + 1)
+        self.value_conv = nn.Sequential(nn.Conv2d(f, 2, 1, bias=False), nn.BatchNorm2d(2),
+                                        nn.ReLU(inplace=True))
+        # pooled: the value planes' mean and max, and the trunk's mean (its global view)
+        self.value_fc = nn.Sequential(nn.Linear(4 + f, spec.hidden), nn.ReLU(inplace=True),
+                                      nn.Linear(spec.hidden, 2))
+        self.ownership = nn.Conv2d(f, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> PlayOutput:
+        h = self.blocks(self.stem(x))
+        logits = self.policy_fc(self.policy_conv(h))
+        v = self.value_conv(h)
+        pooled = torch.cat([v.mean(dim=(2, 3)), v.amax(dim=(2, 3)), h.mean(dim=(2, 3))], dim=1)
+        value, score = self.value_fc(pooled).unbind(1)
+        ownership = torch.tanh(self.ownership(h).flatten(1))
+        return PlayOutput(logits, torch.tanh(value), ownership, score)
+
+
+def build_network(spec: NetSpec) -> PolicyNet | ValueNet | PlayNet:
+    return {"policy": PolicyNet, "value": ValueNet, "play": PlayNet}[spec.kind](spec)
+
+
+def network_payload(net: PolicyNet | ValueNet | PlayNet) -> dict[str, Any]:
+    """{"spec": dict, "state": {name: float32 array}}: a net as plain picklable data, what
+    the self-play runtime broadcasts to its actors (network_from_payload rebuilds it)."""
+    return {"spec": dataclasses.asdict(net.spec),
+            "state": {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}}
+
+
+def network_from_payload(payload: dict[str, Any], kind: str | None = None
+                         ) -> PolicyNet | ValueNet | PlayNet:
+    """The net (eval mode, CPU) that network_payload described; ValueError for another kind."""
+    spec = NetSpec(**payload["spec"])
+    if kind is not None and spec.kind != kind:
+        raise ValueError(f"expected a {kind} network, got a {spec.kind} one")
+    net = build_network(spec)
+    net.load_state_dict({k: torch.as_tensor(np.array(v)) for k, v in payload["state"].items()})
+    return net.eval()
 
 
 def as_input(planes: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -128,7 +213,7 @@ def as_input(planes: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
     return torch.from_numpy(np.ascontiguousarray(planes)).to(device).float()
 
 
-def save_network(path: str | Path, net: PolicyNet | ValueNet,
+def save_network(path: str | Path, net: PolicyNet | ValueNet | PlayNet,
                  meta: dict[str, Any] | None = None) -> Path:
     """Write the net's weights atomically (temp file + rename: a crash leaves the old file).
     `meta` is plain data (the command that trained it, its metrics)."""
@@ -143,7 +228,7 @@ def save_network(path: str | Path, net: PolicyNet | ValueNet,
 
 
 def load_network(path: str | Path, kind: str | None = None, size: int | None = None,
-                 device: torch.device | str = "cpu") -> PolicyNet | ValueNet:
+                 device: torch.device | str = "cpu") -> PolicyNet | ValueNet | PlayNet:
     """The network saved at `path`, in eval mode. WeightsError when the file is missing or
     damaged, is not an rlgo network, or is not of the expected kind and board size."""
     path = Path(path)
