@@ -25,7 +25,7 @@ from .config import ConfigError, load_config
 Builder = Callable[..., Player]  # (size: int, seed: int, **options) -> Player
 Log = Callable[[str], None]
 DEFAULT_KIND = "alphago"  # the networks where weights exist for the board size, else "mcts"
-SEARCH_PRESETS = {"alphago": "apv", "mcts": "mcts"}  # player kind -> its search preset
+SEARCH_PRESETS = {"alphago": "apv", "mcts": "mcts", "zero": "play"}  # kind -> search preset
 
 
 def _stderr(line: str) -> None:
@@ -102,6 +102,47 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
     return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago")
 
 
+def _zero(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
+          weights: str | None = None, value_weights: str | None = None,
+          rollout_weights: str | None = None, linear_rollouts: bool = False,
+          mix: float = 0.5, device: str = "cpu", log: Log | None = _stderr) -> Player:
+    """The self-play loop's engine: MCTS over one play net (selfplay/go/loop.py trains it),
+    its policy head for the priors and its value head for the leaves, mixed with rollouts by
+    lambda (`mix`; 0: the net alone, AlphaGo Zero's way), with the "play" search preset
+    unless `config` is given. `weights` is a play net file (a run's RUN/networks/vNNNN.pt);
+    default: the shipped one for `size`. Without one the network-free engine plays."""
+    from agents.alphago.evaluators.playnet import PlayNetEvaluator
+    from agents.alphago.nets import networks
+    from agents.alphago.playouts import linear
+
+    say = log or (lambda _line: None)
+    if value_weights not in (None, "none"):
+        raise ConfigError("the zero player's play net has its own value head; "
+                          "--value-weights is for the alphago player")
+    path = weights or networks.default_weights("play", size)
+    if path is None:
+        say(f"rlgo: engine: network-free MCTS (no play network for {size}x{size}; "
+            "the mcts search preset)")
+        return _mcts(size, seed, threads=threads)
+    try:
+        net = networks.load_network(path, "play", size)
+        rollout_path = rollout_weights or (linear.default_rollout_weights(size)
+                                           if linear_rollouts else None)
+        rollout = linear.RolloutPolicy.load(rollout_path) if rollout_path else None
+    except (networks.WeightsError, linear.RolloutWeightsError) as err:
+        raise ConfigError(str(err)) from None
+    rollouts = None
+    if mix > 0:
+        rollouts = RolloutEvaluator(seed=seed, threads=threads, linear_policy=rollout)
+    evaluator = PlayNetEvaluator(net, rollouts, mix=mix, device=device,
+                                 torch_threads=threads or 1)
+    version = net.meta.get("version")
+    say(f"rlgo: engine: zero (play net {path}"
+        f"{f', version {version}' if version is not None else ''}; rollouts "
+        f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g})")
+    return MCTSPlayer(evaluator, config or preset("play"), seed=seed, name="rlgo-zero")
+
+
 def _load_networks(size: int, weights: str | None, value_weights: str | None,
                    rollout_weights: str | None, linear_rollouts: bool) -> tuple | str:
     """((policy, path), (value, path), (rollout policy, path)), each None where there is none,
@@ -135,6 +176,7 @@ BUILDERS: dict[str, Builder] = {
     "alphago": _alphago,
     "mcts": _mcts,
     "random": _random,
+    "zero": _zero,
 }
 
 

@@ -106,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
 
     rules = Rules(size=args.size, komi=args.komi, ko=args.ko)
     options = {}
-    if args.player in ("mcts", "alphago"):
+    if args.player in ("mcts", "alphago", "zero"):
         options = {"config": search_config(args.player, args.config, args.overrides),
                    "threads": args.threads}
     elif args.config or args.overrides:
         raise ConfigError(f"--config/--set are MCTS settings; player {args.player!r} has none")
-    if args.player == "alphago":
+    if args.player in ("alphago", "zero"):
         log = None if args.quiet else functools.partial(print, file=sys.stderr, flush=True)
         options.update(network_options(args), log=log)
     factory = functools.partial(build_player, args.player, seed=args.seed, **options)

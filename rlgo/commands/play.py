@@ -56,8 +56,8 @@ def player_factory(args: argparse.Namespace) -> Callable[[int], Player] | None:
     size; None for an --engine, which is told the size over GTP (boardsize)."""
     if args.engine:
         return None
-    options = {"threads": args.threads} if args.player in ("mcts", "alphago") else {}
-    if args.player == "alphago":
+    options = {"threads": args.threads} if args.player in ("mcts", "alphago", "zero") else {}
+    if args.player in ("alphago", "zero"):
         options.update(network_options(args))
     return lambda size: build_player(args.player, size, seed=args.seed, **options)
 

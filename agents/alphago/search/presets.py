@@ -5,6 +5,9 @@
            virtual loss (1), batches of 16 leaves, RAVE (equivalence 1000) over the heavy
            playouts' moves, the heuristic priors of the leaf evaluation, resignation below a
            5% win rate after 200 visits.
+    play   the zero player (evaluators.playnet: one play net, optionally mixed with rollouts):
+           the play net's priors at every leaf, so a larger c_puct (1.5) lets them lead, and
+           RAVE only where rollouts report their moves (lambda > 0); resignation at 10%.
     apv    the alphago player (evaluators.apv): the same search, with the policy net's priors
            replacing the heuristic ones at every node visited 8 times (policy_threshold), and
            resignation as in the paper (Q < -0.8, a 10% win rate).
@@ -34,6 +37,7 @@ _NETWORK_FREE = MCTSConfig()
 PRESETS: Mapping[str, MCTSConfig] = MappingProxyType({
     "mcts": _NETWORK_FREE,
     "apv": dataclasses.replace(_NETWORK_FREE, resign_threshold=0.1, policy_threshold=8),
+    "play": dataclasses.replace(_NETWORK_FREE, c_puct=1.5, resign_threshold=0.1),
 })
 
 
