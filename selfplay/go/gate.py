@@ -8,22 +8,27 @@ count for the first `temperature_moves` moves, so that the games differ (searche
 would replay one game per colour). Games are played out and scored by area, as self-play's are.
 
 The match stops as soon as the rule (ladder.GateRule) decides; games still running then are
-abandoned unscored.
+abandoned unscored. `gate_and_promote` is the loop's step around it: the learner's candidate
+against the best, and on a win the new best's file (RUN/networks/vNNNN.pt), its ladder row and
+a broadcast to the actors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from agents.alphago.evaluators.protocol import Evaluator
 from agents.alphago.search.mcts import MCTS
 from envs.go import BLACK, WHITE, Rules
-from selfplay.go.actor import GoActorSettings
-from selfplay.go.ladder import REJECT, GateRule
+from selfplay.go.actor import GoActorSettings, make_evaluator
+from selfplay.go.ladder import PROMOTE, REJECT, GateRecord, GateRule, Gates, Ladder, LadderRow
 from selfplay.go.search_games import SearchGame, play_lockstep
+from selfplay.runtime import Backend
 
 
 @dataclass
@@ -70,3 +75,73 @@ def gate_match(candidate: Evaluator, best: Evaluator, settings: GoActorSettings,
         if decision is not None:
             break
     return GateResult(wins, games, decision or REJECT, records)
+
+
+@dataclass
+class Best:
+    """The network the actors play with: its ladder version, its weights (a play net payload,
+    or None for the bootstrap) and its file in the run ("" for the bootstrap)."""
+
+    version: int
+    payload: dict[str, Any] | None
+    file: str
+
+
+def save_best(run_path: Path, payload: dict[str, Any] | None, meta: dict[str, Any],
+              version: int) -> str:
+    """Write a best network as RUN/networks/vNNNN.pt (its meta: version, Elo, positions);
+    returns its path relative to the run ("" for the bootstrap, which has no file)."""
+    if payload is None:
+        return ""
+    from agents.alphago.nets.networks import network_from_payload, save_network
+
+    name = f"networks/v{version:04d}.pt"
+    save_network(run_path / name, network_from_payload(payload),
+                 meta={**meta, "version": version})
+    return name
+
+
+def gate_and_promote(run_path: Path, backend: Backend, settings: GoActorSettings,
+                     rule: GateRule, steps: int, positions: int, best: Best, ladder: Ladder,
+                     gates: Gates, wall_s: float,
+                     progress: Callable[[str], None] | None) -> bool:
+    """The learner's candidate (after `steps` steps, `positions` positions played) against
+    `best`; a row of gates.csv either way. On a win the candidate becomes `best` (updated in
+    place): its file, its ladder row, its broadcast to the actors. Returns whether it won."""
+    from agents.alphago.evaluators.playnet import play_evaluator
+
+    _, payload = backend.learner_weights()
+    seed = settings.seed + steps
+    candidate = play_evaluator(payload, mix=settings.mix, seed=seed,
+                               heavy=settings.heavy_playouts)
+    incumbent = make_evaluator(settings, best.payload, seed + 1)
+    try:
+        result = gate_match(candidate, incumbent, settings, rule, seed=seed)
+    finally:
+        for evaluator in (candidate, incumbent):
+            if hasattr(evaluator, "close"):
+                evaluator.close()
+    record = GateRecord.of(steps, result.games, result.wins, result.decision, wall_s)
+    gates.add(record)
+    promoted = result.decision == PROMOTE
+    line = (f"gate: candidate (learner step {steps}) vs v{best.version}: "
+            f"{result.wins:g}/{result.games} ({result.score:.0%}, {record.elo_gain:+.0f} Elo)")
+    if promoted:
+        version = ladder.best.version + 1
+        row = LadderRow.promoted(ladder.best, games=result.games, wins=result.wins,
+                                 positions=positions, learner_steps=steps, wall_s=wall_s,
+                                 network=f"networks/v{version:04d}.pt")
+        meta = {"elo": row.elo, "positions": positions, "learner_steps": steps,
+                "run": run_path.name}
+        best.file = save_best(run_path, payload, meta, version)
+        best.version, best.payload = version, payload
+        ladder.add(row)
+        ladder.log_tensorboard(row)
+        ladder.plot(run_path / "ladder.png")
+        backend.broadcast(version, payload)
+        line += f" -> promoted: v{version}, Elo {row.elo:+.0f}"
+    else:
+        line += " -> rejected"
+    if progress is not None:
+        progress(line)
+    return promoted

@@ -47,7 +47,8 @@ from envs.checks import check_ranges
 from envs.go import DEFAULT_KOMI, Rules
 from selfplay.go.actor import BOOTSTRAPS, GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.games import drop_games_after, save_game
-from selfplay.go.ladder import PROMOTE, GateRecord, GateRule, Gates, Ladder, LadderRow
+from selfplay.go.gate import Best, gate_and_promote, save_best
+from selfplay.go.ladder import GateRule, Gates, Ladder, LadderRow
 from selfplay.go.learner import GoLearner
 from selfplay.rundir import RunDir
 from selfplay.runtime import Backend, RuntimeSettings, make_backend, run_identity
@@ -158,14 +159,6 @@ class Counters:
     best_version: int = 0      # the ladder version the actors play with
     best_network: str = ""     # its file, relative to the run ("": the bootstrap)
     wall_s: float = 0.0        # seconds of this run's sessions before the current one
-
-
-class _Best:
-    """The network the actors play with: its version and weights (a play net payload, or
-    None for the bootstrap), and its file in the run."""
-
-    def __init__(self, version: int, payload: dict[str, Any] | None, file: str) -> None:
-        self.version, self.payload, self.file = version, payload, file
 
 
 def initial_network(config: SelfPlayConfig) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -279,13 +272,13 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
     else:
         initial, meta = initial_network(config)
         counters.best_version = int(meta.get("version", 0))
-        counters.best_network = _save_best(run, initial, meta, counters.best_version)
+        counters.best_network = save_best(run.path, initial, meta, counters.best_version)
         if not ladder.rows():
             first = LadderRow.first(counters.best_network or f"bootstrap: {config.bootstrap}",
                                     positions=int(meta.get("positions", 0)))
             ladder.add(dataclasses.replace(first, version=counters.best_version,
                                            elo=float(meta.get("elo", 0.0))))
-    best = _Best(counters.best_version, initial, counters.best_network)
+    best = Best(counters.best_version, initial, counters.best_network)
     backend = backend or make_backend(config.runtime, config.seed, config.games_per_call)
     metrics = run.metrics(resume_step=counters.games)
     session = time.monotonic()
@@ -338,7 +331,11 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
                     on_game(counters.games, backend)
             _train(backend, config, counters, status)
             if counters.steps - counters.gated >= config.gate_every:
-                if _gate(run, backend, config, counters, best, ladder, gates, wall(), progress):
+                counters.gated = counters.steps
+                if gate_and_promote(run.path, backend, config.actor_settings(),
+                                    config.gate_rule(), counters.steps, counters.positions,
+                                    best, ladder, gates, wall(), progress):
+                    counters.best_version, counters.best_network = best.version, best.file
                     checkpoint()  # the new best, its ladder row and the counters agree
             if counters.games - counters.checkpointed >= config.checkpoint_every:
                 checkpoint()
@@ -351,7 +348,7 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
         ladder.plot(run.path / "ladder.png")
         stopped_by = stop.signal_name if counters.games < config.games else None
         return {**fields(), "counters": dataclasses.asdict(counters),
-                "versions_seen": sorted(versions), "run_dir": str(run.path),
+                "versions_seen": sorted(versions), "run_dir": str(run.path), "wall_s": wall(),
                 "ladder": [dataclasses.asdict(r) for r in ladder.rows()],
                 "gates": [dataclasses.asdict(g) for g in gates.rows()],
                 "stopped_by": stopped_by}
@@ -366,69 +363,6 @@ def _save_game(run: RunDir, index: int, game: dict[str, Any], rules: Rules) -> P
     return save_game(run.games, index, rules, game["moves"], game["result"], "rlgo-selfplay",
                      f"rlgo self-play: actor {game['actor_id']} game {game['game']}, "
                      f"network version {game['weights_version']}", game["winrates"])
-
-
-def _save_best(run: RunDir, payload: dict[str, Any] | None, meta: dict[str, Any],
-               version: int) -> str:
-    """Write a best network as RUN/networks/vNNNN.pt (its meta: version, Elo, positions);
-    returns its path relative to the run ("" for the bootstrap, which has no file)."""
-    if payload is None:
-        return ""
-    from agents.alphago.nets.networks import network_from_payload, save_network
-
-    name = f"networks/v{version:04d}.pt"
-    save_network(run.path / name, network_from_payload(payload), meta={**meta,
-                                                                       "version": version})
-    return name
-
-
-def _gate(run: RunDir, backend: Backend, config: SelfPlayConfig, counters: Counters,
-          best: _Best, ladder: Ladder, gates: Gates, wall_s: float,
-          progress: Callable[[str], None] | None) -> bool:
-    """The candidate against the best; on a win, the candidate becomes the best (its file,
-    its ladder row, a broadcast to the actors). Returns whether it was promoted."""
-    from agents.alphago.evaluators.playnet import play_evaluator
-    from selfplay.go.actor import make_evaluator
-    from selfplay.go.gate import gate_match
-
-    counters.gated = counters.steps
-    _, payload = backend.learner_weights()
-    settings = config.actor_settings()
-    seed = config.seed + counters.steps
-    candidate = play_evaluator(payload, mix=config.mix, seed=seed, heavy=config.heavy_playouts)
-    incumbent = make_evaluator(settings, best.payload, seed + 1)
-    try:
-        result = gate_match(candidate, incumbent, settings, config.gate_rule(), seed=seed)
-    finally:
-        for evaluator in (candidate, incumbent):
-            if hasattr(evaluator, "close"):
-                evaluator.close()
-    record = GateRecord.of(counters.steps, result.games, result.wins, result.decision, wall_s)
-    gates.add(record)
-    promoted = result.decision == PROMOTE
-    line = (f"gate: candidate (learner step {counters.steps}) vs v{best.version}: "
-            f"{result.wins:g}/{result.games} ({result.score:.0%}, {record.elo_gain:+.0f} Elo)")
-    if promoted:
-        previous = ladder.best
-        version = previous.version + 1
-        row = LadderRow.promoted(previous, games=result.games, wins=result.wins,
-                                 positions=counters.positions, learner_steps=counters.steps,
-                                 wall_s=wall_s, network=f"networks/v{version:04d}.pt")
-        meta = {"elo": row.elo, "positions": counters.positions, "run": str(run.path),
-                "learner_steps": counters.steps}
-        best.file = _save_best(run, payload, meta, version)
-        best.version, best.payload = version, payload
-        ladder.add(row)
-        ladder.log_tensorboard(row)
-        ladder.plot(run.path / "ladder.png")
-        counters.best_version, counters.best_network = version, best.file
-        backend.broadcast(version, payload)
-        line += f" -> promoted: v{version}, Elo {row.elo:+.0f}"
-    else:
-        line += " -> rejected"
-    if progress is not None:
-        progress(line)
-    return promoted
 
 
 def _train(backend: Backend, config: SelfPlayConfig, counters: Counters,
