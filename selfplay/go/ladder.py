@@ -124,13 +124,16 @@ def _check_score(wins: float, games: int) -> None:
 def gain_interval(wins: float, games: int) -> tuple[float, float, float, float]:
     """(score, elo_gain, elo_low, elo_high) of a match: the score as a fraction (0.5 with no
     games), its Elo and the 95% interval (Wilson, mapped through the Elo curve), each clamped to
-    +-ELO_CAP."""
+    +-ELO_CAP. The gain is the Elo of the score shrunk by half a win and half a loss, as the
+    SPRT sees it: a gate stopped early at 8-0 says "much stronger", not "infinitely", and the
+    ladder adds the gains up (+490 for 8-0, where the raw score would give the cap, 800)."""
     _check_score(wins, games)
     if games == 0:
         return 0.5, 0.0, 0.0, 0.0
     score = wins / games
     low, high = wilson_interval(wins, games)
-    return score, elo_from_score(score), elo_from_score(low), elo_from_score(high)
+    gain = elo_from_score((wins + 0.5) / (games + 1))
+    return score, gain, elo_from_score(low), elo_from_score(high)
 
 
 # ---- rows ---------------------------------------------------------------------------------------

@@ -382,6 +382,7 @@ def _checkpoint(run: RunDir, backend: Backend, config: SelfPlayConfig,
     """The learner, the counters and (with save_replay) a replay snapshot it names."""
     counters.checkpointed = counters.games
     counters.checkpointed_steps = counters.steps
+    counters.next_actor_id = backend.next_actor_id
     saved = dataclasses.replace(counters, wall_s=wall_s)
     name = f"games-{counters.games:09d}"
     state = {"backend": backend.learner_state(), "counters": counters_state(saved, backend),

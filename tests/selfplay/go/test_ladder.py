@@ -71,11 +71,12 @@ def test_elo_interval_contains_the_gain_and_chains(tmp_path: Path) -> None:
     assert rows[0].elo == 0 and rows[0].elo_gain == 0
     for previous, row in zip(rows[:-1], rows[1:], strict=True):
         assert row.elo_low < row.elo_gain <= row.elo_high
-        assert row.elo_gain == pytest.approx(elo_from_score(row.wins / row.games))
+        # the gain is the shrunk score's Elo: half a win and half a loss added
+        assert row.elo_gain == pytest.approx(elo_from_score((row.wins + 0.5) / (row.games + 1)))
         assert row.elo == pytest.approx(previous.elo + row.elo_gain)
     assert rows[-1].elo == pytest.approx(sum(r.elo_gain for r in rows))
-    sweep = rows[-1]  # 10/10: an infinite gain, clamped
-    assert sweep.elo_gain == sweep.elo_high == ELO_CAP and sweep.elo_low < ELO_CAP
+    sweep = rows[-1]  # 10/10: the interval's top is an infinite gain, clamped; the gain is not
+    assert sweep.elo_high == ELO_CAP and sweep.elo_low < sweep.elo_gain < ELO_CAP
 
 
 # ---- the CSVs -----------------------------------------------------------------------------------
