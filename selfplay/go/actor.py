@@ -10,8 +10,9 @@ resigned game teaches the ownership and score heads nothing).
 What it plays with is what the driver last broadcast (set_weights): a play net's payload
 (networks.network_payload) drives a PlayNetEvaluator, mixed with rollouts by lambda (`mix`);
 before any play net exists (weights None) it bootstraps with AlphaGo's route, the shipped SL
-policy net's priors and heavy rollouts (`bootstrap="sl"`), or with the network-free engine
-(`bootstrap="rollouts"`). Every game says which weight version played it.
+policy net's priors and heavy rollouts (`bootstrap="sl"`, where an SL policy ships for the
+board size), or with the network-free engine (`bootstrap="rollouts"`, and "sl" elsewhere).
+Every game says which weight version played it.
 
 One game's records are SearchGame.examples() (selfplay/go/learner.py lists the fields).
 """
@@ -19,6 +20,7 @@ One game's records are SearchGame.examples() (selfplay/go/learner.py lists the f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,17 +94,22 @@ def make_evaluator(settings: GoActorSettings, weights: Any, seed: int) -> Evalua
 
         return play_evaluator(weights, mix=settings.mix, seed=seed,
                               heavy=settings.heavy_playouts)
-    if settings.bootstrap == "rollouts":
-        return RolloutEvaluator(seed=seed, heavy=settings.heavy_playouts, threads=1)
     from agents.alphago.evaluators.apv import NetworkEvaluator
-    from agents.alphago.nets.networks import default_weights, load_network
+    from agents.alphago.nets.networks import load_network
 
-    path = default_weights("policy", settings.size)
-    if path is None:
-        raise ValueError(f"no shipped SL policy for {settings.size}x{settings.size} to "
-                         "bootstrap from; use bootstrap: rollouts")
     rollouts = RolloutEvaluator(seed=seed, heavy=settings.heavy_playouts, threads=1)
+    path = sl_policy(settings)
+    if path is None:
+        return rollouts
     return NetworkEvaluator(load_network(path, "policy", settings.size), None, rollouts, mix=1.0)
+
+
+def sl_policy(settings: GoActorSettings) -> Path | None:
+    """The SL policy the "sl" bootstrap plays with: the shipped one for the board size (None
+    for "rollouts", or where none ships: the network-free engine plays then)."""
+    from agents.alphago.nets.networks import default_weights
+
+    return default_weights("policy", settings.size) if settings.bootstrap == "sl" else None
 
 
 class GoSelfPlayActor:

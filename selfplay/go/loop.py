@@ -187,6 +187,15 @@ def initial_network(config: SelfPlayConfig) -> tuple[dict[str, Any] | None, dict
         return network_payload(build_network(spec)), {}
 
 
+def _bootstrap_name(config: SelfPlayConfig) -> str:
+    """What plays version 0 without a play net, in words."""
+    from selfplay.go.actor import sl_policy
+
+    path = sl_policy(config.actor_settings())
+    return (f"the bootstrap, SL policy priors and rollouts ({path})" if path else
+            "the bootstrap, network-free MCTS")
+
+
 def _learner_factory(config: SelfPlayConfig, initial: dict[str, Any] | None) -> Callable:
     from agents.alphago.nets.networks import NetSpec
 
@@ -274,11 +283,14 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
         counters.best_version = int(meta.get("version", 0))
         counters.best_network = save_best(run.path, initial, meta, counters.best_version)
         if not ladder.rows():
-            first = LadderRow.first(counters.best_network or f"bootstrap: {config.bootstrap}",
+            first = LadderRow.first(counters.best_network or _bootstrap_name(config),
                                     positions=int(meta.get("positions", 0)))
             ladder.add(dataclasses.replace(first, version=counters.best_version,
                                            elo=float(meta.get("elo", 0.0))))
     best = Best(counters.best_version, initial, counters.best_network)
+    if progress is not None:
+        progress(f"self-play: the actors play v{best.version}: "
+                 f"{best.file and run.path / best.file or _bootstrap_name(config)}")
     backend = backend or make_backend(config.runtime, config.seed, config.games_per_call)
     metrics = run.metrics(resume_step=counters.games)
     session = time.monotonic()

@@ -193,8 +193,10 @@ def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, ca
 
 
 def test_search_settings_start_from_the_players_preset(tmp_path: Path) -> None:
-    assert set(PRESETS) == {"mcts", "apv"}
+    assert set(PRESETS) == {"mcts", "apv", "play"}
     assert search_config("mcts") == preset("mcts") == MCTSConfig()
+    assert search_config("zero") == preset("play") == dataclasses.replace(
+        MCTSConfig(), c_puct=1.5, resign_threshold=0.1)
     assert search_config("alphago") == preset("apv") == dataclasses.replace(
         MCTSConfig(), resign_threshold=0.1, policy_threshold=8)
     assert search_config("alphago", None, ["c_puct=2"]).c_puct == 2.0
