@@ -33,7 +33,7 @@ import textwrap
 from pathlib import Path
 
 from ..config import ConfigError, load_config
-from . import command_line, positive_int, print_progress
+from . import add_device_option, command_line, positive_int, print_progress
 from .placement import add_placement_options, with_placement
 
 HELP = ("Go self-play, closed loop: actors (local or on a Ray cluster) play with the best net, a "
@@ -63,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ladder go (default runs/selfplay)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --run-dir from its newest checkpoint")
+    add_device_option(parser, "where the learner trains (default from the config: auto, a "
+                              "GPU when the learner's node has one)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress or gate lines (the summary still prints)")
 
@@ -73,9 +75,11 @@ def config_from_args(args: argparse.Namespace):
     from selfplay.go.loop import SelfPlayConfig
 
     config = load_config(SelfPlayConfig, args.config, args.overrides)
-    if args.games is not None:
+    changes = {k: v for k, v in (("games", args.games), ("device", args.device))
+               if v is not None}
+    if changes:
         try:
-            config = dataclasses.replace(config, games=args.games)
+            config = dataclasses.replace(config, **changes)
         except (TypeError, ValueError) as err:
             raise ConfigError(str(err)) from None
     return with_placement(config, args)

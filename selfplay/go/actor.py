@@ -12,7 +12,9 @@ What it plays with is what the driver last broadcast (set_weights): a play net's
 before any play net exists (weights None) it bootstraps with AlphaGo's route, the shipped SL
 policy net's priors and heavy rollouts (`bootstrap="sl"`, where an SL policy ships for the
 board size), or with the network-free engine (`bootstrap="rollouts"`, and "sl" elsewhere).
-Every game says which weight version played it.
+Every game says which weight version played it. An actor given a GPU (runtime.actor_gpus, a
+share such as 0.25 lets four actors use one) runs its network there: GPU actors, each batching
+its own lockstep games, rather than one inference server for all.
 
 One game's records are SearchGame.examples() (selfplay/go/learner.py lists the fields).
 """
@@ -93,7 +95,7 @@ def make_evaluator(settings: GoActorSettings, weights: Any, seed: int) -> Evalua
         from agents.alphago.evaluators.playnet import play_evaluator
 
         return play_evaluator(weights, mix=settings.mix, seed=seed,
-                              heavy=settings.heavy_playouts)
+                              heavy=settings.heavy_playouts, device=_device())
     from agents.alphago.evaluators.apv import NetworkEvaluator
     from agents.alphago.nets.networks import load_network
 
@@ -110,6 +112,14 @@ def sl_policy(settings: GoActorSettings) -> Path | None:
     from agents.alphago.nets.networks import default_weights
 
     return default_weights("policy", settings.size) if settings.bootstrap == "sl" else None
+
+
+def _device() -> str:
+    """Where an actor's network runs: the GPU its Ray worker was given (runtime.actor_gpus;
+    Ray hides the GPUs from a worker that has none), else the CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class GoSelfPlayActor:

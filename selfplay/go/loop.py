@@ -62,7 +62,7 @@ from selfplay.runtime.driver import (
 from selfplay.stopping import StopOnSignal
 
 # Besides the runtime settings, what a resumed run may change: how long and how chatty.
-RESUMABLE = ("games", "games_per_call", "progress_every")
+RESUMABLE = ("games", "games_per_call", "progress_every", "device")
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class SelfPlayConfig:
     filters: int = 32
     hidden: int = 64
     planes: str = "simple"
+    device: str = "auto"           # where the learner trains: auto (a GPU if it has one) | cpu
+                                   # | cuda
     # the run
     games: int = 100
     games_per_call: int = 8        # games an actor plays per run() call
@@ -121,6 +123,8 @@ class SelfPlayConfig:
                      positive=("lr",),
                      probability=("dirichlet_weight", "mix", "gate_threshold"))
         Rules(size=self.size, komi=self.komi)  # a GoError (a ValueError) for a bad one
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         if self.bootstrap not in (*BOOTSTRAPS, "scratch"):
             raise ValueError(f"bootstrap must be sl, rollouts or scratch, got {self.bootstrap!r}")
         if self.replay_capacity < self.replay_shards:
@@ -206,7 +210,7 @@ def _learner_factory(config: SelfPlayConfig, initial: dict[str, Any] | None) -> 
                        layers=config.layers, filters=config.filters, hidden=config.hidden)
     threads = max(1, int(config.runtime.learner_cpus))  # no more threads than its CPUs
     return functools.partial(GoLearner, spec, lr=config.lr, seed=config.seed, initial=initial,
-                             threads=threads)
+                             threads=threads, device=config.device)
 
 
 class _Status:

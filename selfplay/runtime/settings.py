@@ -40,6 +40,9 @@ class RuntimeSettings:
     num_cpus:       embedded Ray's CPUs; 0: all cores, raised to fit the actors asked for.
     actors:         0: as many as the CPUs beside the learner(s) allow.
     actor_cpus, learner_cpus: what each actor and each learner reserves.
+    actor_gpus:     the GPU share each actor reserves (0.25: four actors per GPU); an actor
+                    given one runs its network there (Go self-play's GPU actors). Each learner
+                    takes a whole GPU when the cluster has one for every learner.
     learners:       data-parallel learner ranks (the batch is split evenly over them).
     max_in_flight:  run() calls outstanding per actor.
     max_recoveries: automatic resumes from the last checkpoint after the learner or a
@@ -51,6 +54,7 @@ class RuntimeSettings:
     num_cpus: int = 0
     actors: int = 0
     actor_cpus: float = 1.0
+    actor_gpus: float = 0.0
     learners: int = 1
     learner_cpus: float = 1.0
     max_in_flight: int = 2
@@ -60,8 +64,11 @@ class RuntimeSettings:
         # an actor that reserves no CPU would be packed onto cores without limit; a learner
         # may reserve none (drivers whose learner trains nothing, or only between calls)
         check_ranges(self, "runtime.", at_least_1=("learners", "max_in_flight"),
-                     at_least_0=("num_cpus", "actors", "learner_cpus", "max_recoveries"),
+                     at_least_0=("num_cpus", "actors", "learner_cpus", "max_recoveries",
+                                 "actor_gpus"),
                      positive=("actor_cpus",))
+        if self.actor_gpus > 1 and self.actor_gpus != int(self.actor_gpus):
+            raise ValueError(f"runtime.actor_gpus above 1 must be whole, got {self.actor_gpus}")
         if self.backend == "local" and (self.address or self.learners > 1):
             raise ValueError("runtime.address and runtime.learners > 1 need backend 'ray', "
                              "not 'local'")
@@ -92,7 +99,7 @@ def make_backend(settings: RuntimeSettings, seed: int = 0, games_per_call: int =
     from selfplay.runtime.ray_backend import RayBackend
 
     return RayBackend(address=settings.address or None, num_cpus=settings.embedded_cpus(),
-                      actor_cpus=settings.actor_cpus,
+                      actor_cpus=settings.actor_cpus, actor_gpus=settings.actor_gpus,
                       learner_cpus=settings.learner_cpus if learner else 0.0,
                       learner_gpus=None if learner else 0.0, learners=settings.learners,
                       games_per_call=games_per_call, max_in_flight=settings.max_in_flight,

@@ -411,3 +411,17 @@ def test_ctrl_c_stops_with_a_checkpoint_and_prints_the_command_that_resumes(
     monkeypatch.setattr(loop, "run_selfplay", run_selfplay)
     assert main(again[1:]) == 0
     assert "self-play done: 3 games" in capsys.readouterr().out and _sgf_count(run) == 3
+
+
+def test_the_device_flag_reaches_the_learner():
+    from rlgo.cli import build_parser
+    from rlgo.commands.selfplay import config_from_args
+    from selfplay.go.loop import _learner_factory
+
+    args = build_parser().parse_args(["go", "selfplay", "--device", "cpu", "--set", "size=5",
+                                      "--set", "layers=1", "--set", "filters=4"])
+    config = config_from_args(args)
+    assert config.device == "cpu"
+    assert _learner_factory(config, None)().device.type == "cpu"
+    with pytest.raises(ValueError, match="device"):
+        SelfPlayConfig(device="gpu")
