@@ -7,6 +7,8 @@ events (with SDL_VIDEODRIVER=dummy) and call step() themselves, or call handle(e
 Mouse: click a point to play (or, when scoring, to mark a group dead or alive), click the
 panel's buttons; right-click "Time" for less time. Keys: p pass, u undo, n new game, s save,
 l load, a analysis, t / T more / less time, Enter accept the score, q or Escape quit.
+Review (any time, also after the game or for a loaded one): Left / Right a move back /
+forward (the < Back and Forward > buttons), Home the first position, End the live game.
 """
 
 from __future__ import annotations
@@ -155,6 +157,14 @@ class App:
             game.cycle_seconds(1)
         elif key in (pygame.K_MINUS, pygame.K_KP_MINUS):
             game.cycle_seconds(-1)
+        elif key == pygame.K_LEFT:
+            game.review_step(-1)
+        elif key == pygame.K_RIGHT:
+            game.review_step(1)
+        elif key == pygame.K_HOME:
+            game.review_first()
+        elif key == pygame.K_END:
+            game.leave_review()
         elif key in actions:
             self.action(actions[key])
 
@@ -197,6 +207,10 @@ class App:
             game.toggle_analysis()
         elif name == "time":
             game.cycle_seconds(1)
+        elif name == "back":
+            game.review_step(-1)
+        elif name == "forward":
+            game.review_step(1)
 
     def _dialog_action(self, name: str) -> None:
         s = self.dialog

@@ -10,6 +10,8 @@ Phases:  PLAY     moves alternate between the human and the engine
                   accept_score() ends the game with the Tromp-Taylor area score of the board
                   without the dead stones
          OVER     a result stands (score or resignation); undo or a new game leaves it
+
+In any phase the window may show an earlier position instead (review.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from envs.go.rules import COLOR_NAMES
 from .. import warmup
 from . import game as files
 from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, next_choice, verdict
+from .review import ReviewMixin
 from .worker import AnalysisWorker, EngineWorker
 
 PLAY, SCORING, OVER = "play", "scoring", "over"
@@ -57,7 +60,7 @@ class _Job:
     stop: threading.Event  # set when the job is abandoned: a search that can, ends early
 
 
-class GameController:
+class GameController(ReviewMixin):
     """One human against one Player; see the module docstring for the phases.
 
     A player is built for one board size (the networks' input planes are size x size), so
@@ -128,7 +131,10 @@ class GameController:
         return self.winrate_history[-1][1] if self.winrate_history else None
 
     def candidates(self) -> list[MoveInfo]:
-        """Analysis candidates for the current position (best first), if analysis is on."""
+        """Analysis candidates for the current position (best first), if analysis is on; the
+        engine's view of the reviewed position while reviewing."""
+        if self.reviewing:
+            return self.review_candidates()
         a = self._analysis
         if self.analysis_on and a is not None and a.position is self.position:
             return a.candidates
@@ -138,6 +144,8 @@ class GameController:
 
     def click(self, point: int) -> bool:
         """A click on a board point: a move in play, a dead/alive toggle in scoring."""
+        if self.refuse_while_reviewing():
+            return False
         if self.phase == SCORING:
             return self.toggle_dead(point)
         if self.phase == OVER:
@@ -157,9 +165,12 @@ class GameController:
 
     def is_legal(self, point: int) -> bool:
         """Whether the human may play `point` now (for the hover preview)."""
-        return self.human_to_move and bool(self.position.legal_moves()[point])
+        return (self.human_to_move and not self.reviewing
+                and bool(self.position.legal_moves()[point]))
 
     def pass_move(self) -> bool:
+        if self.refuse_while_reviewing():
+            return False
         if not self.human_to_move:
             self.say("You cannot pass now.")
             return False
@@ -171,6 +182,7 @@ class GameController:
         if self.phase == OVER:
             return False
         self._abandon()
+        self.review_at = None
         self._advance(self.position.play(RESIGN, self.human))
         self.say(f"You resigned: {self.result}.", "result")
         return True
@@ -188,8 +200,8 @@ class GameController:
             self.say("Nothing to undo.", "error")
             return False
         self._abandon()
-        self.winrate_history = [(n, w) for n, w in self.winrate_history
-                                if n < target.move_number]
+        self.review_at = None
+        self.forget_views_from(target.move_number)
         self.engine_failed = False
         self._advance(target)
         self.say("Took back your last move (and the engine's reply).")
@@ -326,7 +338,8 @@ class GameController:
 
     def poll(self) -> None:
         """Once a frame: collect a finished engine call; start the engine when it is to move;
-        keep analysis running on the human's turn when it is on."""
+        keep analysis running on the human's turn when it is on, or on a reviewed position
+        that has no recorded view; record what it finds."""
         job = self._job
         if job is not None and job.worker.done:
             self._job = None
@@ -344,14 +357,18 @@ class GameController:
             self.say(f"Analysis failed: {a.error}", "error")
             self._analysis = None
             self.analysis_on = False
-        elif self.analysis_on and self.human_to_move and self._job is None and (
-                a is None or a.position is not self.position):
+            return
+        target = self.analysis_target(self.position if self.analysis_on and self.human_to_move
+                                      else None)
+        if a is not None and a.position is not target:
+            self._stop_analysis()  # e.g. the live game's analysis while an earlier move shows
+            a = None
+        if target is not None and self._job is None and (a is None or a.position is not target):
             self._stop_analysis()
-            self._analysis = AnalysisWorker(self.player, self.position,
-                                            max_seconds=self.analysis_seconds)
-        shown = self.candidates()
-        if shown and shown[0].visits > 0:
-            self._note_winrate(self.position, shown[0].winrate)
+            a = self._analysis = AnalysisWorker(self.player, target,
+                                                max_seconds=self.analysis_seconds)
+        if a is not None and a.candidates and a.candidates[0].visits > 0:
+            self.note_view(a.position, a.candidates)
 
     def wait_engine(self, timeout: float = 30.0) -> None:
         """Poll until the engine is idle (tests, scripts). TimeoutError after `timeout` s."""
@@ -391,19 +408,9 @@ class GameController:
             return
         self._engine_moved(job.position, value)
 
-    def _note_winrate(self, position: Position, winrate: float) -> None:
-        """Record a search's win rate for `position`'s player to move as Black's, one entry
-        per move number (a newer search of the same position replaces the older)."""
-        black = float(winrate) if position.to_play == BLACK else 1.0 - float(winrate)
-        history = self.winrate_history
-        if history and history[-1][0] == position.move_number:
-            history.pop()
-        history.append((position.move_number, black))
-
     def _engine_moved(self, position: Position, decision: Decision) -> None:
         self.decision = decision
-        if decision.winrate is not None:
-            self._note_winrate(position, decision.winrate)
+        self.note_view(position, decision.candidates, decision.winrate)
         try:
             new = position.play(decision.move, self.engine)
         except (IllegalMove, GoError) as err:
@@ -426,6 +433,8 @@ class GameController:
     def _reset(self, position: Position) -> None:
         """A fresh game state around `position` (new game, loaded game)."""
         self.winrate_history: list[tuple[int, float]] = []  # (move number, Black's win rate)
+        self.views: dict[int, list[MoveInfo]] = {}  # move number -> the engine's candidates
+        self.review_at: Position | None = None
         self.decision: Decision | None = None
         self.engine_failed = False
         self._clear_pending = True

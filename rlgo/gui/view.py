@@ -134,8 +134,9 @@ class BoardView:
              hover: int | None) -> None:
         self._prepare(layout)
         screen.blit(self._board, layout.board.topleft)
-        g, position = layout.grid, game.position
-        scoring = game.phase == SCORING or (game.phase == OVER and position.winner is None)
+        g, position = layout.grid, game.shown  # while reviewing, the earlier position
+        scoring = not game.reviewing and (game.phase == SCORING
+                                          or (game.phase == OVER and position.winner is None))
         if scoring and not game.busy:
             self._draw_territory(screen, g, game)
         for p in np.flatnonzero(position.board):
@@ -151,7 +152,7 @@ class BoardView:
             pygame.draw.circle(screen, ring, g.point_xy(last), max(3, int(g.cell * 0.17)), 2)
         if hover is not None and game.is_legal(hover):
             self._blit_stone(screen, g, hover, game.human, "hover")
-        if game.analysis_on:
+        if game.analysis_on or game.reviewing:
             self._draw_candidates(screen, g, game.candidates())
 
     def _blit_stone(self, screen, g: BoardGeometry, p: int, color: int, kind: str) -> None:
