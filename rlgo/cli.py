@@ -20,7 +20,7 @@ from envs.go.errors import GoError
 
 from . import __version__
 from .commands import atari as atari_commands
-from .commands import go_data, go_rl, go_rollout, gtp, match, play
+from .commands import gate, go_data, go_rl, go_rollout, gtp, match, play
 from .commands import selfplay as selfplay_commands
 from .config import load_config, shipped_configs
 
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.register(go)
     gtp.register(go)
     match.register(go)
+    gate.register(go)
     selfplay_commands.register(go)
     go_data.register(go)
     go_rl.register(go)
