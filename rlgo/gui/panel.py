@@ -160,8 +160,9 @@ class PanelView:
         names = {game.human: "You", game.engine: getattr(game.player, "name", "engine")}
         lines = [
             f"Black: {names[BLACK]}    White: {names[WHITE]}",
-            f"{rules.size}x{rules.size}, komi {rules.komi:g}, area score, "
-            f"{'superko' if rules.ko == 'positional' else 'simple ko'}",
+            # scoring is always by area; superko is the default and the ko message names it
+            f"{rules.size}x{rules.size}, komi {rules.komi:g}, "
+            f"{'area scoring' if rules.ko == 'positional' else 'simple ko'}",
             f"Captures: Black {pos.prisoners[0]}   White {pos.prisoners[1]}",
             self._move_line(game),
             self._winrate_line(game),
@@ -202,7 +203,7 @@ class PanelView:
             self.text(screen, text, (x, y + line), DIM, width=width, area="analysis")
 
         if game.reviewing:
-            head = f"Candidates for {COLOR_NAMES[game.shown.to_play]} here:"
+            head = f"Candidates for {COLOR_NAMES[game.shown.to_play].capitalize()} here:"
             shown = [c for c in game.candidates() if c.visits > 0]
             if not shown:
                 note("waiting for the engine..." if game.busy else "searching...")
@@ -240,6 +241,15 @@ class PanelView:
         gutter = small.size("100%")[0] + 8
         plot = pygame.Rect(rect.left + gutter, rect.top + 2, rect.width - gutter - 6,
                            rect.height - 4)
+        history = game.winrate_history
+        last = max(game.position.move_number, history[-1][0] if history else 0, 10)
+
+        def xy(n: int, w: float) -> tuple[float, float]:
+            return plot.left + plot.width * n / last, plot.bottom - plot.height * w
+
+        if game.reviewing:  # the reviewed move's line, under the labels
+            x = round(xy(game.shown.move_number, 0)[0])
+            pygame.draw.line(screen, MARKER, (x, plot.top), (x, plot.bottom), 2)
         labels = {
             "100%": label("100%", topright=(plot.left - 4, plot.top)),
             "50%": label("50%", midright=(plot.left - 4, plot.centery)),
@@ -248,22 +258,14 @@ class PanelView:
         pygame.draw.line(screen, (80, 80, 90), plot.topleft, plot.bottomleft)
         pygame.draw.line(screen, (80, 80, 90), (plot.left, plot.centery),
                          (plot.right, plot.centery))
-        history = game.winrate_history
-        last = max(game.position.move_number, history[-1][0] if history else 0, 10)
         labels["title"] = label("Black's win rate", (plot.left + 4, plot.top))
         labels["move 0"] = label("0", bottomleft=(plot.left + 3, plot.bottom))
         labels["move last"] = label(f"move {last}", bottomright=(plot.right - 2, plot.bottom))
 
-        def xy(n: int, w: float) -> tuple[float, float]:
-            return plot.left + plot.width * n / last, plot.bottom - plot.height * w
-
-        if game.reviewing:
-            n = game.shown.move_number
-            x = round(xy(n, 0)[0])
-            pygame.draw.line(screen, MARKER, (x, plot.top), (x, plot.bottom), 2)
-            w = game.winrate_at(n)
+        if game.reviewing:  # a ring on the curve at the reviewed move
+            w = game.winrate_at(game.shown.move_number)
             if w is not None:
-                pygame.draw.circle(screen, MARKER, xy(n, w), 5, 2)
+                pygame.draw.circle(screen, MARKER, xy(game.shown.move_number, w), 5, 2)
         if not history:
             return labels
         points = [xy(n, w) for n, w in history]

@@ -1,7 +1,8 @@
 """GUI tests draw into memory: SDL's dummy video driver, set before pygame is imported.
 
 RLGO_DOCS_SCREENSHOTS=1 makes the screenshot tests also write docs/gui-*.png (the committed
-pictures); otherwise they write into pytest's tmp dir only."""
+pictures, reduced to a 128-colour palette with Pillow where it is installed, which keeps each
+near 60 kB instead of 150); otherwise they write into pytest's tmp dir only."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ def shots(tmp_path):
     def save(app, name: str) -> Path:
         path = app.screenshot(tmp_path / name)
         if os.environ.get("RLGO_DOCS_SCREENSHOTS") == "1":
-            app.screenshot(DOCS / name)
+            try:
+                from PIL import Image
+            except ImportError:  # Pillow comes with matplotlib; without it, the full PNG
+                app.screenshot(DOCS / name)
+            else:
+                image = Image.open(path).convert("RGB")
+                image.quantize(128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+                    DOCS / name, optimize=True)
         return path
 
     return save
