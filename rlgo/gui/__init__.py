@@ -7,6 +7,7 @@ Split so that the game logic is testable without a window:
   layout.py      where the board, the panel and the buttons go for a window size (pure math)
   view.py        drawing the board, stones and analysis marks (pygame)
   panel.py       drawing the side panel: status, buttons, win-rate graph (pygame)
+  review.py      stepping back and forth through the game, the engine's view of each position
   app.py         the event loop; step()/handle(event) let tests drive it frame by frame
 
 Only this package imports pygame (an import-linter contract in pyproject.toml).

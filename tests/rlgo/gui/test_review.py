@@ -193,13 +193,12 @@ def test_review_screenshot(app_with, shots):
 
 
 def test_19x19_screenshot(app_with, shots):
-    """A 19x19 game with analysis on (docs/gui-19x19.png)."""
-    app = app_with(build_player("mcts", 19, seed=1, threads=1), SearchLimits(visits=150), size=19)
+    """Normal play on 19x19: the engine's reply and what it weighed (docs/gui-19x19.png)."""
+    app = app_with(build_player("mcts", 19, seed=1, threads=1), SearchLimits(visits=150),
+                   size=19)
     game = app.game
     played(app, ["D4", "Q16", "D16", "R4", "K10"])
-    press(app, pygame.K_a)
-    frames_until(app, lambda: game.candidates(), 60)
-    time.sleep(1.0)
     app.step()
-    assert game.position.rules.size == 19 and game.position.move_number >= 10
+    assert game.position.rules.size == 19 and game.position.move_number == 10
+    assert game.decision.candidates and len(game.winrate_history) == 5
     shots(app, "gui-19x19.png")
