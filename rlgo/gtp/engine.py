@@ -25,12 +25,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from agents.alphago.search.player import Player, SearchLimits
+from agents.alphago.search.player import Decision, Player, SearchLimits
 from agents.alphago.search.timing import TimeManager
 from envs.go import (
     PASS,
     RESIGN,
+    WHITE,
     GoError,
+    IllegalMove,
     Position,
     Rules,
     fixed_handicap,
@@ -59,6 +61,8 @@ from .protocol import (
 from .session import SessionCommands
 
 PlayerFactory = Callable[[int], Player]  # board size -> player
+LEELA_ZERO_LEVEL = "0.17"  # the Leela Zero whose GTP extensions we answer (see cmd_version)
+DEFAULT_RESIGN_THRESHOLD = 0.1  # for a player without an MCTS config (presets' usual value)
 
 
 class GtpEngine(SessionCommands):
@@ -91,6 +95,8 @@ class GtpEngine(SessionCommands):
         self._analysis: analysis.Analysis | None = None
         self._pending_analysis: analysis.Analysis | None = None
         self._out = None
+        self._command_id = ""  # the id of the command being answered (streamed responses)
+        self._streamed = False  # the command has written the start of its response itself
         self._commands: dict[str, Callable[[tuple[str, ...]], str]] = {
             name: getattr(self, "cmd_" + name.replace("-", "_")) for name in COMMANDS}
 
@@ -153,6 +159,7 @@ class GtpEngine(SessionCommands):
         handler = self._commands.get(command.name)
         if handler is None:
             return failure(command.id, "unknown command" if command.name else "no command")
+        self._command_id, self._streamed = command.id, False
         try:
             text = handler(command.args)
         except GtpFailure as err:
@@ -161,10 +168,19 @@ class GtpEngine(SessionCommands):
             # logged even when quiet: a traceback is the one diagnostic a user must see
             print(f"internal error in {command.name}:\n{traceback.format_exc()}",
                   file=self._log_stream or sys.stderr, flush=True)
+            if self._streamed:  # '=' is out: end that response rather than start another
+                return "\n"
             return failure(command.id, f"internal error: {type(err).__name__}")
-        if command.name == "lz-analyze":
+        if command.name in ANALYZE:
             return f"={command.id}\n"  # the blank line comes when the analysis stops
+        if self._streamed:  # '=' and the info lines are out; the rest ends the response
+            return text + "\n\n"
         return success(command.id, text)
+
+    def _start_stream(self) -> None:
+        """Write '=id' now: the response's lines follow while the command runs."""
+        self._emit(f"={self._command_id}\n")
+        self._streamed = True
 
     def _stop_analysis(self) -> str:
         """Stop a running lz-analyze; the blank line that ends its response, or ''."""
@@ -184,7 +200,14 @@ class GtpEngine(SessionCommands):
         return self.name
 
     def cmd_version(self, args) -> str:
-        return self.version
+        # Lizzie parses the first word of this answer as Leela Zero's version and warns that it
+        # "requires version 0.15 or later" when the number after the first dot is below 15
+        # (Leela Zero answers '0.17'). KataGo gets past that by its name, which Lizzie knows
+        # (name 'KataGo' then switches Lizzie to kata-analyze, which we must not claim). So the
+        # first word is the level of Leela Zero's GTP extensions we answer (lz-analyze with
+        # avoid/allow, lz-genmove_analyze: 0.17's) and the rest is rlgo's own version; GUIs that
+        # show `name version` show both, and SGF records (AP) keep rlgo's version alone.
+        return f"{LEELA_ZERO_LEVEL} (Leela Zero GTP extensions; {self.name} {self.version})"
 
     def cmd_known_command(self, args) -> str:
         expect(args, 1, "known_command needs one command name")
@@ -237,17 +260,24 @@ class GtpEngine(SessionCommands):
     def cmd_set_free_handicap(self, args) -> str:
         self._require_empty_board()
         size = self.rules.size
-        points = [to_vertex(a, size, "invalid coordinate") for a in args]
-        if not 2 <= len(points) < size * size:
-            raise GtpFailure("invalid number of stones")
-        if PASS in points or len(set(points)) != len(points):
-            raise GtpFailure("bad vertex list")
+        if not 2 <= len(args) < size * size:
+            raise GtpFailure(f"invalid number of stones (2 to {size * size - 1})")
+        points = []
+        for arg in args:
+            point = to_vertex(arg, size, f"invalid coordinate {arg[:20]}")
+            if point == PASS:
+                raise GtpFailure("bad vertex list: pass is no handicap stone")
+            if point in points:
+                raise GtpFailure(f"bad vertex list: repeated vertex {arg.upper()}")
+            points.append(point)
         return self._place_handicap(points, echo=False)
 
     def _handicap_count(self, args, most: int) -> int:
         self._require_empty_board()
         expect(args, 1, "invalid number of stones")
-        return to_int(args[0], "invalid number of stones", 2, most)
+        limits = f"2 to {most}" if most >= 2 else "none on this board size"
+        return to_int(args[0], "invalid number of stones", 2, most,
+                      f"invalid number of stones ({limits})")
 
     def _require_empty_board(self) -> None:
         if np.any(self.position.board):
@@ -265,6 +295,8 @@ class GtpEngine(SessionCommands):
         move = to_vertex(args[1], self.rules.size, "invalid color or coordinate")
         try:  # the controller referees: a move its simple-ko rules allow is its to make
             self.position = self.position.play(move, color, superko=False)
+        except IllegalMove as err:
+            raise GtpFailure(game.illegal_move_text(err, to_gtp(move, self.rules.size))) from None
         except GoError:
             raise GtpFailure("illegal move") from None
         return ""
@@ -290,8 +322,11 @@ class GtpEngine(SessionCommands):
         expect(args, 1, "invalid color")
         return to_color(args[0])
 
-    def _choose(self, color: int, cleanup: bool = False) -> int:
-        """The player's move for `color` (PASS once the game is over, except in clean-up)."""
+    def _choose(self, color: int, cleanup: bool = False,
+                stream: analysis.AnalyzeArgs | None = None, floats: bool = False) -> int:
+        """The player's move for `color` (PASS once the game is over, except in clean-up).
+        With `stream` (lz-genmove_analyze's arguments), info lines are written while the
+        player thinks, and its avoid/allow restriction applies."""
         position = self.position
         if position.is_game_over() and not cleanup:
             return PASS
@@ -300,8 +335,14 @@ class GtpEngine(SessionCommands):
             view = position.with_stones(to_play=color)  # same board and superko history
         limits = self._limits(view, color)
         started = time.monotonic()
-        move = self.player.genmove(view, limits).move
+        if stream is None:
+            decision = self.player.genmove(view, limits)
+        else:
+            report = analysis.reporter(self._emit, view, stream.restriction, floats)
+            decision = analysis.decide(self.player, view, limits, stream.restriction, report,
+                                       stream.interval)
         self.clock.spent(color, time.monotonic() - started)
+        move = self._handicap_veto(view, decision)
         if move not in (PASS, RESIGN) and not view.is_legal(move):
             self._log(f"the player chose an illegal move {move!r}; passing instead")
             move = PASS
@@ -309,6 +350,25 @@ class GtpEngine(SessionCommands):
             move = game.cleanup_move(view, color, self._dead_stones(view))
             move = PASS if move is None else move
         return move
+
+    def _handicap_veto(self, view: Position, decision: Decision) -> int:
+        """The decision's move, unless it resigns where game.handicap_resign_threshold says
+        that White, having given a handicap, must play on: then its best candidate."""
+        handicap = game.handicap_stones(view)
+        if decision.move != RESIGN or view.to_play != WHITE or handicap == 0:
+            return decision.move
+        config = getattr(getattr(self.player, "mcts", None), "config", None)
+        threshold = getattr(config, "resign_threshold", DEFAULT_RESIGN_THRESHOLD)
+        bar = game.handicap_resign_threshold(threshold, handicap, view.move_number,
+                                             self.rules.size ** 2)
+        if bar > 0 and (decision.winrate is None or decision.winrate < bar):
+            return RESIGN
+        self._log(f"no resignation with {handicap} handicap stones at move "
+                  f"{view.move_number} (win rate {decision.winrate})")
+        for info in decision.candidates:
+            if info.move >= 0 and view.is_legal(info.move):
+                return info.move
+        return PASS
 
     def _limits(self, view: Position, color: int) -> SearchLimits:
         budget = self.clock.budget(view, color)
@@ -333,6 +393,7 @@ COMMANDS = (
     "boardsize", "clear_board", "komi", "fixed_handicap", "place_free_handicap",
     "set_free_handicap", "play", "genmove", "reg_genmove", "kgs-genmove_cleanup", "undo",
     "showboard", "final_score", "final_status_list", "time_settings", "kgs-time_settings",
-    "time_left", "loadsgf", "printsgf", "lz-analyze", "gogui-analyze_commands",
-    "rlgo-candidates",
+    "time_left", "loadsgf", "printsgf", "lz-analyze", "lz-genmove_analyze", "analyze",
+    "genmove_analyze", "gogui-analyze_commands", "rlgo-candidates",
 )
+ANALYZE = ("lz-analyze", "analyze")  # answered '=' at once; the analysis runs until new input

@@ -1,7 +1,7 @@
 """The GTP commands about the game as a whole: scoring and dead stones, clocks, SGF records,
 and analysis for GUIs. A mixin of GtpEngine (engine.py), which holds the state they use:
 `position`, `rules`, `player`, `clock`, and the helpers `_dead_stones`, `_limits`,
-`_color_arg`.
+`_color_arg`, `_choose`, `_start_stream`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.alphago.search.timing import KGS_ARITY, MAX_SECONDS, MAX_STONES
-from envs.go import BLACK, WHITE, Position, groups, to_gtp, without_stones
+from envs.go import BLACK, RESIGN, WHITE, Position, groups, to_gtp, without_stones
 
 from . import analysis, records
 from .protocol import GtpFailure, expect, to_color, to_float, to_int
@@ -113,13 +113,42 @@ class SessionCommands:
     # ---- analysis ------------------------------------------------------------------------------
 
     def cmd_lz_analyze(self, args) -> str:
-        color, interval = analysis.parse_args(args, self.position.to_play)
+        """lz-analyze [COLOR] [INTERVAL] [avoid/allow ...] [minmoves N] (Leela Zero, Lizzie)."""
+        return self._analyze(analysis.parse_args(args, self.position.to_play, self.rules.size),
+                             floats=False)
+
+    def cmd_analyze(self, args) -> str:
+        """analyze COLOR [INTERVAL] (Sabaki's engine-analysis-integration.md): win rates as
+        floats in [0, 1]; Leela Zero's optional arguments are accepted too."""
+        return self._analyze(analysis.parse_args(args, self.position.to_play, self.rules.size,
+                                                 color_required=True), floats=True)
+
+    def _analyze(self, parsed: analysis.AnalyzeArgs, floats: bool) -> str:
         view = self.position
-        if color != view.to_play:
-            view = view.with_stones(to_play=color)
-        self._pending_analysis = analysis.Analysis(self.player, view, interval, self._emit,
-                                                   self._log)
+        if parsed.color != view.to_play:
+            view = view.with_stones(to_play=parsed.color)
+        self._pending_analysis = analysis.Analysis(self.player, view, parsed.interval,
+                                                   self._emit, self._log, parsed.restriction,
+                                                   floats)
         return ""
+
+    def cmd_lz_genmove_analyze(self, args) -> str:
+        """lz-genmove_analyze COLOR [INTERVAL] [avoid/allow ...]: '=', info lines while the
+        player thinks, then `play MOVE` (played unless resign), as Leela Zero answers it."""
+        return self._genmove_analyze(args, floats=False)
+
+    def cmd_genmove_analyze(self, args) -> str:
+        """genmove_analyze COLOR [INTERVAL] (Sabaki): as lz-genmove_analyze, floats."""
+        return self._genmove_analyze(args, floats=True)
+
+    def _genmove_analyze(self, args, floats: bool) -> str:
+        parsed = analysis.parse_args(args, self.position.to_play, self.rules.size,
+                                     color_required=True)
+        self._start_stream()
+        move = self._choose(parsed.color, stream=parsed, floats=floats)
+        if move != RESIGN:
+            self.position = self.position.play(move, parsed.color)
+        return f"play {to_gtp(move, self.rules.size)}"
 
     def cmd_gogui_analyze_commands(self, args) -> str:
         return "\n".join(GOGUI_ANALYZE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import numpy as np
 import pytest
@@ -79,8 +78,11 @@ def test_administration_commands():
     engine = make()
     assert engine.handle_line("protocol_version") == "= 2\n\n"
     assert ask(engine, "name") == "rlgo"
-    assert ask(engine, "version") == __version__
-    assert re.fullmatch(r"\d+(\.\d+)*", ask(engine, "version"))
+    # Lizzie (featurecat/lizzie Leelaz.java) reads the first word as Leela Zero's version and
+    # needs the number after its first dot to be at least 15; rlgo's own version follows
+    version = ask(engine, "version")
+    assert version == f"0.17 (Leela Zero GTP extensions; rlgo {__version__})"
+    assert int(version.split(" ")[0].split(".")[1]) >= 15
     assert ask(engine, "known_command genmove") == "true"
     assert ask(engine, "known_command lz-analyze") == "true"
     assert ask(engine, "known_command frobnicate") == "false"
@@ -179,7 +181,7 @@ def test_play_accepts_any_colour_order_and_passes():
                  "play w PASS", "play b pass"]:
         ask(engine, line)
     assert engine.position.board[V("D4")] == engine.position.board[V("C3")] == 1
-    assert fails(engine, "play w d4") == "illegal move"
+    assert fails(engine, "play w d4") == "illegal move: D4 is occupied"
     assert fails(engine, "play b i5") == "invalid color or coordinate"
     assert fails(engine, "play b k10") == "invalid color or coordinate"
     assert fails(engine, "play red d4") == "invalid color or coordinate"
@@ -192,12 +194,12 @@ def test_suicide_and_ko_are_illegal_moves():
     engine = make(size=5)
     for line in ["play b b5", "play b a4", "play w c5", "play w b4", "play w a3"]:
         ask(engine, line)
-    assert fails(engine, "play b a5") == "illegal move"  # suicide
+    assert fails(engine, "play b a5") == "illegal move: A5 would be suicide"
     ask(engine, "clear_board")
     for line in ["play b b1", "play b a2", "play b b3", "play w c1", "play w c3", "play w d2",
                  "play b c2", "play w b2"]:  # white captures at b2: a ko
         ask(engine, line)
-    assert fails(engine, "play b c2") == "illegal move"
+    assert fails(engine, "play b c2") == "illegal move: C2 retakes the ko"
 
 
 def test_play_accepts_a_controllers_move_that_only_breaks_superko():
@@ -212,7 +214,8 @@ def test_play_accepts_a_controllers_move_that_only_breaks_superko():
     ask(engine, "play b c2")  # retakes: the board after black's c2 again
     assert (engine.position.board == repeated).all()
     assert not engine.position.parent.is_legal(V("c2", 5))  # the engine's own rule: superko
-    assert fails(engine, "play w b2") == "illegal move"  # the ko ban itself still holds
+    # the ko ban itself still holds
+    assert fails(engine, "play w b2") == "illegal move: B2 retakes the ko"
 
 
 # ---- moves -------------------------------------------------------------------------------------
@@ -293,11 +296,13 @@ def test_fixed_handicap():
     assert engine.position.to_play == 2
     assert fails(engine, "fixed_handicap 2") == "board not empty"
     ask(engine, "clear_board")
-    for bad in ["1", "10", "x", ""]:
+    for bad in ["1", "10"]:
+        assert fails(engine, f"fixed_handicap {bad}") == "invalid number of stones (2 to 9)"
+    for bad in ["x", ""]:
         assert fails(engine, f"fixed_handicap {bad}") == "invalid number of stones"
     assert len(ask(engine, "fixed_handicap 9").split()) == 9
     ask(engine, "boardsize 5")
-    assert fails(engine, "fixed_handicap 2") == "invalid number of stones"
+    assert fails(engine, "fixed_handicap 2") == "invalid number of stones (none on this board size)"
 
 
 def test_place_free_handicap_uses_the_fixed_layout_then_spreads():
@@ -311,8 +316,8 @@ def test_place_free_handicap_uses_the_fixed_layout_then_spreads():
     ask(engine, "clear_board")
     assert len(set(ask(engine, "place_free_handicap 24").split())) == 24
     ask(engine, "clear_board")
-    assert fails(engine, "place_free_handicap 25") == "invalid number of stones"
-    assert fails(engine, "place_free_handicap 1") == "invalid number of stones"
+    assert fails(engine, "place_free_handicap 25") == "invalid number of stones (2 to 24)"
+    assert fails(engine, "place_free_handicap 1") == "invalid number of stones (2 to 24)"
     for size in range(2, 8):
         points = free_handicap_points(size, size * size - 1)
         assert len(set(points)) == size * size - 1 and all(0 <= p < size * size for p in points)
@@ -325,10 +330,14 @@ def test_set_free_handicap():
     assert engine.position.to_play == 2
     assert fails(engine, "set_free_handicap a1 a2") == "board not empty"
     ask(engine, "clear_board")
-    assert fails(engine, "set_free_handicap a1") == "invalid number of stones"
-    assert fails(engine, "set_free_handicap a1 a1") == "bad vertex list"
-    assert fails(engine, "set_free_handicap a1 pass") == "bad vertex list"
-    assert fails(engine, "set_free_handicap a1 z9") == "invalid coordinate"
+    assert fails(engine, "set_free_handicap a1") == "invalid number of stones (2 to 80)"
+    assert fails(engine, "set_free_handicap a1 a1") == "bad vertex list: repeated vertex A1"
+    assert fails(engine, "set_free_handicap a1 pass") == \
+        "bad vertex list: pass is no handicap stone"
+    assert fails(engine, "set_free_handicap a1 z9") == "invalid coordinate z9"
+    assert fails(engine, "set_free_handicap a1 a2 resign") == "invalid coordinate resign"
+    assert fails(engine, "set_free_handicap " + "a1 " * 81) == "invalid number of stones (2 to 80)"
+    assert not np.any(engine.position.board)  # nothing placed by a refused list
 
 
 def test_quit_ends_run_with_status_zero():
