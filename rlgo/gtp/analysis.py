@@ -9,7 +9,8 @@ Arguments, in Leela Zero's grammar (its GTP.cpp, parse_analyze_tags; Lizzie send
 
 INTERVAL is in centiseconds. avoid/allow restrict the moves COLOR may play during the next
 UNTIL_MOVE moves (so at the root when COLOR is the side analysed and UNTIL_MOVE >= 1). avoid
-and allow cannot be mixed, as in Leela Zero. What rlgo restricts is the root: the candidates
+may come several times; allow once and not with avoid (KataGo's GTP_Extensions.md says so for
+both engines). What rlgo restricts is the root: the candidates
 shown and the move lz-genmove_analyze plays; the search still spends visits on avoided moves
 and principal variations past the root are not filtered (that would need the search to take a
 root filter). `minmoves` is accepted and ignored: every visited candidate is shown.
@@ -31,6 +32,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from agents.alphago.search.mcts import MCTS
 from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits
@@ -97,6 +100,8 @@ def parse_args(args: tuple[str, ...], to_play: int, size: int,
             points = frozenset(_vertices(words.pop(0), size, word))
             until = to_int(words.pop(0), f"{word}: move count not an integer", 1, MAX_COUNT,
                            f"{word}: move count out of range (1 to {MAX_COUNT})")
+            if word == "allow" and "allow" in kinds:
+                raise GtpFailure("allow can be given only once")
             kinds.add(word)
             clauses.append((who, points, until))
         else:
@@ -229,5 +234,9 @@ def decide(player: Player, position: Position, limits: SearchLimits,
         report(list(decision.candidates))
     if decision.move != RESIGN and not restriction.permits(decision.move, color):
         move = first_permitted(decision.candidates, color, restriction)
+        if move == PASS:  # no permitted candidate: the first permitted legal point
+            legal = np.flatnonzero(position.legal_moves()[:-1])
+            move = first_permitted([MoveInfo(int(p), 0, 0.0, 0.0, 0.0) for p in legal], color,
+                                   restriction)
         return Decision(move, decision.winrate, decision.candidates)
     return decision

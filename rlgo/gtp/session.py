@@ -133,7 +133,7 @@ class SessionCommands:
         return ""
 
     def cmd_lz_genmove_analyze(self, args) -> str:
-        """lz-genmove_analyze COLOR [INTERVAL] [avoid/allow ...]: '=', info lines while the
+        """lz-genmove_analyze [COLOR] [INTERVAL] [avoid/allow ...]: '=', info lines while the
         player thinks, then `play MOVE` (played unless resign), as Leela Zero answers it."""
         return self._genmove_analyze(args, floats=False)
 
@@ -142,8 +142,10 @@ class SessionCommands:
         return self._genmove_analyze(args, floats=True)
 
     def _genmove_analyze(self, args, floats: bool) -> str:
+        # the colour is optional for Leela Zero's command (KataGo's GTP_Extensions.md),
+        # required by Sabaki's engine-analysis-integration.md for its own
         parsed = analysis.parse_args(args, self.position.to_play, self.rules.size,
-                                     color_required=True)
+                                     color_required=floats)
         self._start_stream()
         move = self._choose(parsed.color, stream=parsed, floats=floats)
         if move != RESIGN:
