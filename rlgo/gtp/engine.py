@@ -97,6 +97,7 @@ class GtpEngine(SessionCommands):
         self._out = None
         self._command_id = ""  # the id of the command being answered (streamed responses)
         self._streamed = False  # the command has written the start of its response itself
+        self._prefix = ""  # the blank line that ends a stopped analysis, until written
         self._commands: dict[str, Callable[[tuple[str, ...]], str]] = {
             name: getattr(self, "cmd_" + name.replace("-", "_")) for name in COMMANDS}
 
@@ -147,11 +148,12 @@ class GtpEngine(SessionCommands):
         """The response to one input line, or None for a blank or comment line. When the line
         stops a running lz-analyze, the response starts with the blank line that ends it.
         `cut`: the line was too long and this is only its start (answered with an error)."""
-        prefix = self._stop_analysis()
+        self._prefix = self._stop_analysis()
         command = parse(line)
         if command is None:
-            return prefix or None
-        return prefix + self._answer(command, cut)
+            return self._prefix or None
+        answer = self._answer(command, cut)
+        return self._prefix + answer  # '' when a streamed response wrote it first
 
     def _answer(self, command: Command, cut: bool) -> str:
         if cut:
@@ -179,8 +181,8 @@ class GtpEngine(SessionCommands):
 
     def _start_stream(self) -> None:
         """Write '=id' now: the response's lines follow while the command runs."""
-        self._emit(f"={self._command_id}\n")
-        self._streamed = True
+        self._emit(f"{self._prefix}={self._command_id}\n")  # the last analysis ends first
+        self._prefix, self._streamed = "", True
 
     def _stop_analysis(self) -> str:
         """Stop a running lz-analyze; the blank line that ends its response, or ''."""

@@ -113,6 +113,16 @@ def test_lz_genmove_analyze_streams_then_plays():
     assert engine.position.move_number == 2 and after.startswith("= ")
 
 
+def test_genmove_analyze_after_a_running_analysis_ends_that_one_first():
+    """Lizzie stops its lz-analyze by sending lz-genmove_analyze: the blank line that ends the
+    analysis must come before the new response's '=' (the fuzz test found it after)."""
+    engine = make(Scripted(moves=[V("E5")], candidates=[E5]))
+    analysed, generated = run(engine, "1 lz-analyze b 1", "2 lz-genmove_analyze b 10",
+                              pause=0.15)
+    assert analysed.startswith("=1\ninfo move E5 ") and "play" not in analysed
+    assert generated.split("\n") == ["=2", analysis.info_line([E5], 9), "play E5"]
+
+
 def test_genmove_analyze_colour_is_optional_for_leela_zero_only():
     engine = make(Scripted(moves=[V("D4")]))
     assert fails(engine, "genmove_analyze 10") == "invalid color"

@@ -59,6 +59,20 @@ def _arg(rng: random.Random) -> str:
     return rng.choice(FILES)
 
 
+def _analyze_args(rng: random.Random) -> list[str]:
+    """Leela Zero's analyze arguments (KataGo's GTP_Extensions.md), well and badly formed."""
+    words = []
+    for _ in range(rng.randint(0, 4)):
+        pick = rng.random()
+        if pick < 0.4:
+            words += [rng.choice(["avoid", "allow"]), rng.choice(COLORS),
+                      ",".join(_vertex(rng) for _ in range(rng.randint(0, 3))),
+                      rng.choice(["1", "2", "20", "0", "-1", *EXTREMES[:6]])][:rng.randint(1, 4)]
+        else:
+            words.append(rng.choice(["b", "w", "interval", "minmoves", _clock(rng)]))
+    return words
+
+
 def _valid_ish(rng: random.Random) -> str:
     name = rng.choice([c for c in COMMANDS if c != "quit"])
     args = {
@@ -73,8 +87,10 @@ def _valid_ish(rng: random.Random) -> str:
         "kgs-time_settings": lambda: [rng.choice(WORDS[3:7])] + [
             _clock(rng) for _ in range(rng.choice([0, 1, 3, 3]))],
         "komi": lambda: [rng.choice(["6.5", "-7.5", "1000", "1000.5"] + EXTREMES)],
-        "lz-analyze": lambda: [rng.choice(["b", "w", "interval", "minmoves", _clock(rng)])
-                               for _ in range(rng.randint(0, 3))],
+        "lz-analyze": lambda: _analyze_args(rng),
+        "analyze": lambda: _analyze_args(rng),
+        "lz-genmove_analyze": lambda: _analyze_args(rng),
+        "genmove_analyze": lambda: _analyze_args(rng),
         "loadsgf": lambda: [rng.choice(FILES)] + ([str(rng.randint(0, 50))] * rng.randint(0, 1)),
         "printsgf": lambda: [rng.choice(FILES)] * rng.randint(0, 1),
     }.get(name, lambda: [_arg(rng) for _ in range(rng.randint(0, 3))])()
