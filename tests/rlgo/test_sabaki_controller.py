@@ -1,7 +1,8 @@
 """rlgo's GTP engine driven by Sabaki's own GTP library (@sabaki/gtp, run with node).
 
 This is the controller code the Sabaki GUI runs: its start-up queries, its board sync (setup
-stones as consecutive plays of one colour), genmove, and lz-analyze stopped by new input.
+stones as consecutive plays of one colour), genmove, lz-analyze stopped by new input, and
+Sabaki's own analyze / genmove_analyze.
 """
 
 from __future__ import annotations
@@ -33,3 +34,12 @@ def test_sabaki_controller_drives_the_engine():
     assert seen["analysis_lines"] >= 1
     assert seen["first_analysis"].startswith("info move ") and " winrate " in seen["first_analysis"]
     assert seen["bad_move_error"] is True
+    # Sabaki's analyze/genmove_analyze (engine-analysis-integration.md): float win rates
+    assert seen["analyze_lines"] >= 1
+    first = seen["first_analyze"].split(" ")
+    assert first[:2] == ["info", "move"] and "." in first[first.index("winrate") + 1]
+    assert not seen["genmove_analyze_error"] and seen["genmove_analyze_lines"] >= 1
+    played = seen["genmove_analyze_last"].split(" ")
+    assert played[0] == "play" and played[1] not in ("resign", "pass")
+    assert seen["board_after"].count("X") == 4  # genmove_analyze played its move
+    assert int(seen["version"].split(" ")[0].split(".")[1]) >= 15  # what Lizzie checks

@@ -1,6 +1,7 @@
 // Plays the part of Sabaki against a GTP engine, with Sabaki's own GTP library:
 // the start-up queries, a board sync (setup stones as consecutive same-colour plays),
-// genmove, and lz-analyze interrupted by the next command, as Sabaki's analysis mode does.
+// genmove, lz-analyze interrupted by the next command, as Sabaki's analysis mode does, and
+// Sabaki's own analyze / genmove_analyze.
 // Usage: node drive.js ENGINE [ARGS...]; prints one JSON object with what was seen.
 const {Controller, ControllerStateTracker, Command} = require('@sabaki/gtp')
 
@@ -42,6 +43,25 @@ async function main() {
   await analysis
   seen.analysis_lines = lines.length
   seen.first_analysis = lines[0] || ''
+  // Sabaki's own analysis commands (docs/guides/engine-analysis-integration.md):
+  // analyze <color> <interval>, stopped by the next command, here genmove_analyze, whose
+  // response ends with 'play <vertex>'
+  const sabakiLines = []
+  const sabakiAnalysis = controller.sendCommand({name: 'analyze', args: ['B', '20']}, evt => {
+    if (evt.line.startsWith('info')) sabakiLines.push(evt.line)
+  })
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  const generatedLines = []
+  const generated = await controller.sendCommand(
+    {name: 'genmove_analyze', args: ['B', '10']},
+    evt => { if (evt.line.startsWith('info')) generatedLines.push(evt.line) })
+  await sabakiAnalysis
+  seen.analyze_lines = sabakiLines.length
+  seen.first_analyze = sabakiLines[0] || ''
+  seen.genmove_analyze_error = generated.error
+  seen.genmove_analyze_lines = generatedLines.length
+  seen.genmove_analyze_last = generated.content.split('\n').pop()
+  seen.board_after = await ask('showboard')
   const response = await controller.sendCommand({name: 'play', args: ['B', 'Z99']})
   seen.bad_move_error = response.error
   await controller.stop()
