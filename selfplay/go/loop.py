@@ -16,10 +16,10 @@ RUN/ladder.csv (Elo with its interval), RUN/ladder.png, and a broadcast to the a
 gate is a row of RUN/gates.csv.
 
 The starting network (version 0) is `initial_weights`, else the shipped play net for the board
-size, else `bootstrap`: AlphaGo's route (the SL policy's priors with rollouts, "sl"), the
-network-free engine ("rollouts"), or a random play net ("scratch"). A network's file meta
-carries its lifetime version and Elo, so a run that starts from a committed best continues its
-ladder.
+size, else (or with initial_weights "none") `bootstrap`: AlphaGo's route (the SL policy's
+priors with rollouts, "sl"), the network-free engine ("rollouts"), or a random play net
+("scratch"). A network's file meta carries its lifetime version and Elo, so a run that starts
+from a committed best continues its ladder.
 
 Checkpoints every `checkpoint_every` games, and after each promotion, hold the learner, the
 counters (the best network's file among them), the shard-choice RNG and, with `save_replay`, a
@@ -84,7 +84,8 @@ class SelfPlayConfig:
     mix: float = 0.0               # lambda: the rollouts' share of a leaf's value
     heavy_playouts: bool = True
     # the network
-    initial_weights: str = ""      # "": the shipped play net for the size, else `bootstrap`
+    initial_weights: str = ""      # a play net file; "": the shipped one for the size if any;
+                                   # "none" (or no play net): start from `bootstrap`
     bootstrap: str = "sl"          # version 0 without a play net: sl | rollouts | scratch
     layers: int = 4                # residual blocks of a new play net
     filters: int = 32
@@ -176,7 +177,10 @@ def initial_network(config: SelfPlayConfig) -> tuple[dict[str, Any] | None, dict
         network_payload,
     )
 
-    path = config.initial_weights or default_weights("play", config.size)
+    if config.initial_weights == "none":  # start the bootstrap way, whatever ships
+        path = None
+    else:
+        path = config.initial_weights or default_weights("play", config.size)
     if path:
         net = load_network(path, "play", config.size)
         return network_payload(net), dict(net.meta)
