@@ -19,8 +19,8 @@ from envs.errors import UserError, quoted
 from envs.go.errors import GoError
 
 from . import __version__
+from .commands import analysis, gate, go_data, go_rl, go_rollout, gtp, match, play
 from .commands import atari as atari_commands
-from .commands import gate, go_data, go_rl, go_rollout, gtp, match, play
 from .commands import selfplay as selfplay_commands
 from .config import load_config, shipped_configs
 
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_go_show)
     play.register(go)
     gtp.register(go)
+    analysis.register(go)
     match.register(go)
     gate.register(go)
     selfplay_commands.register(go)
