@@ -1,10 +1,12 @@
 """The play net behind the MCTS Evaluator protocol: priors and values from one forward pass.
 
-PlayNetEvaluator answers a batch of leaves with the play net's (networks.PlayNet) policy head as
-the priors and its value head as the values, mixed with one fast rollout per leaf by lambda as
-in AlphaGo, V = (1 - lambda) v + lambda z (lambda = 0: the net alone, AlphaGo Zero's way; no
-rollouts are run then). The rollouts run in a background thread while this one runs the net
-(compiled playouts and torch both release the GIL), so on two cores they overlap.
+PlayNetEvaluator answers a batch of leaves with the play net's (networks.PlayNet) policy head
+as the priors and its value head as the values, mixed with one fast rollout per leaf by lambda
+as in AlphaGo, V = (1 - lambda) v + lambda z (lambda = 0: the net alone, AlphaGo Zero's way; no
+rollouts are run then). Its ownership and score heads come with every evaluation, mixed by the
+same lambda with the rollouts' final owners and margins, for analysis. The rollouts run in a
+background thread while this one runs the net (compiled playouts and torch both release the
+GIL), so on two cores they overlap.
 
 `outputs()` gives the rest of what the net says about a position (ownership and score margin)
 for analysis. Values are for the player to move, as MCTS expects (tree.py).
@@ -58,11 +60,20 @@ class PlayNetEvaluator:
         if self._background is not None:
             rolling = self._background.submit(self.rollouts.evaluate, positions)
         out = self.outputs(positions)
+        ownership, score = out["ownership"], out["score"]
         if rolling is None:
-            return Evaluation(out["priors"], out["value"])
+            return Evaluation(out["priors"], out["value"], None, ownership, score)
         rolled = rolling.result()
-        values = (1.0 - self.mix) * out["value"] + self.mix * rolled.values
-        return Evaluation(out["priors"], values.astype(np.float32), rolled.tails)
+        values = self._mixed(out["value"], rolled.values)
+        if rolled.ownership is not None:
+            ownership = self._mixed(ownership, rolled.ownership)
+        if rolled.score is not None:
+            score = self._mixed(score, rolled.score)
+        return Evaluation(out["priors"], values, rolled.tails, ownership, score)
+
+    def _mixed(self, net: np.ndarray, rolled: np.ndarray) -> np.ndarray:
+        """(1 - lambda) net + lambda rolled, float32: values, ownership and score alike."""
+        return ((1.0 - self.mix) * net + self.mix * rolled).astype(np.float32)
 
     def outputs(self, positions: Sequence[Position]) -> dict[str, np.ndarray]:
         """The net's view of B positions, for the player to move at each:

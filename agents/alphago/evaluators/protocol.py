@@ -1,12 +1,12 @@
 """What MCTS asks of an evaluator, and the one optional part it may offer.
 
-Every evaluator is an `Evaluator`: evaluate() scores a batch of leaves (priors and values, and
-for RAVE the moves its rollouts played). An evaluator that can also give better priors than
-evaluate()'s at a higher price (a policy network) is a `PriorSource` as well: MCTS asks its
-priors() for the nodes visited MCTSConfig.policy_threshold times, as AlphaGo asked its policy
-net only where the search kept coming back. Both are declared here so the search never guesses
-at an evaluator's methods; this module imports neither torch nor the search.
-"""
+Every evaluator is an `Evaluator`: evaluate() scores a batch of leaves (priors and values, for
+RAVE the moves its rollouts played, and for analysis each leaf's expected ownership and score).
+An evaluator that can also give better priors than evaluate()'s at a higher price (a policy
+network) is a `PriorSource` as well: MCTS asks its priors() for the nodes visited
+MCTSConfig.policy_threshold times, as AlphaGo asked its policy net only where the search kept
+coming back. Both are declared here so the search never guesses at an evaluator's methods; this
+module imports neither torch nor the search. """
 
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ class Evaluation(NamedTuple):
     priors: float32 [B, size*size + 1], move probabilities (pass last); illegal moves ignored.
     values: float32 [B], the expected outcome for each position's player to move, in [-1, 1].
     tails:  optional, for RAVE: per position the moves its rollout played (int32, -1 = pass).
+    ownership: optional, for analysis: float32 [B, size*size] in [-1, 1], each position's
+            expected final owner of every point for its player to move (+1: the mover's).
+    score:  optional, for analysis: float32 [B], the expected final area margin in points for
+            each position's player to move, komi included.
+    The search does not steer by ownership or score; it averages them for the frontends that
+    draw territory and score leads (MCTS.ownership, MoveInfo.score_lead).
     """
 
     priors: np.ndarray
     values: np.ndarray
     tails: Sequence[np.ndarray] | None = None
+    ownership: np.ndarray | None = None
+    score: np.ndarray | None = None
 
 
 class Evaluator(Protocol):

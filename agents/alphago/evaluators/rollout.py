@@ -5,7 +5,9 @@ plain random ones, or the trained linear softmax policy of playouts.linear, as o
 the leaf's priors are playouts.mogo's heuristic ones (or uniform); the batch is shared out to
 threads that run compiled code without the GIL, so a search on two cores
 evaluates two leaves at a time. The value of a leaf is the playout's result for its player to
-move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE.
+move (+1 win, -1 loss, 0 draw), and the playout's moves come back for RAVE. The final board's
+owners and area margin, which the scoring computes anyway, come back too (from the leaf's
+mover's view) as the Evaluation's ownership and score: analysis draws territory with them.
 """
 
 from __future__ import annotations
@@ -23,11 +25,27 @@ from envs.go import Position, kernels
 from envs.go import playout as P
 
 
+@nb.njit(cache=True, inline="always")
+def final_result(board, nbr, komi, owner, own_sum, mover, values_out, owners_out, margins_out,
+                 b):
+    """Score row b's final board for `mover`: values_out[b] +1/-1/0, owners_out[b] [n] +1 where
+    the mover owns a point, -1 where the opponent does, 0 for neutral points, margins_out[b]
+    the mover's area margin (komi included)."""
+    score = P.area_score(board, nbr, komi, owner, own_sum)
+    margin = score if mover == 1 else -score
+    margins_out[b] = margin
+    values_out[b] = 0.0 if margin == 0.0 else (1.0 if margin > 0.0 else -1.0)
+    for p in range(board.shape[0]):
+        c = owner[p]
+        owners_out[b, p] = 0.0 if c == 0 else (1.0 if c == mover else -1.0)
+
+
 @nb.njit(cache=True, nogil=True)
 def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns, lo,
-             hi, values_out, moves_out, lengths_out):
+             hi, values_out, moves_out, lengths_out, owners_out, margins_out):
     """One playout for each row b in [lo, hi) of `boards` [B, n]; values_out[b] is the result
-    for to_play[b]. Releases the GIL, so threads can run disjoint ranges at once."""
+    for to_play[b], owners_out[b] [n] and margins_out[b] the final ownership and margin from
+    its view (final_result). Releases the GIL, so threads can run disjoint ranges at once."""
     n = boards.shape[1]
     max_moves = moves_out.shape[1]
     board, head, link, libs, gsize, empty, where, owner, own_sum = P.work_arrays(n)
@@ -42,19 +60,14 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
             played = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty, where,
                                       n_empty, to_play[b], ko[b], rng, max_moves, moves_out[b])
         lengths_out[b] = min(played, max_moves)
-        score = P.area_score(board, nbr, komi, owner, own_sum)
-        if score == 0.0:
-            values_out[b] = 0.0
-        elif (score > 0.0) == (to_play[b] == 1):
-            values_out[b] = 1.0
-        else:
-            values_out[b] = -1.0
+        final_result(board, nbr, komi, owner, own_sum, to_play[b], values_out, owners_out,
+                     margins_out, b)
 
 
 @nb.njit(cache=True, nogil=True)
 def linear_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, nbr8,
                     pattern_gamma, response_gamma, flag_gamma, lo, hi, values_out, moves_out,
-                    lengths_out):
+                    lengths_out, owners_out, margins_out):
     """rollouts() with the trained linear softmax policy (a linear.RolloutPolicy's tables).
     A kernel of its own: a linear branch inside rollouts() cost the heavy playouts 7%."""
     n = boards.shape[1]
@@ -67,9 +80,8 @@ def linear_rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states,
                                        rng_states[b: b + 1], max_moves, moves_out[b],
                                        pattern_gamma, response_gamma, flag_gamma)
         lengths_out[b] = min(played, max_moves)
-        score = P.area_score(board, nbr, komi, owner, own_sum)
-        values_out[b] = 0.0 if score == 0.0 else (1.0 if (score > 0.0) == (to_play[b] == 1)
-                                                  else -1.0)
+        final_result(board, nbr, komi, owner, own_sum, to_play[b], values_out, owners_out,
+                     margins_out, b)
 
 
 class RolloutEvaluator:
@@ -110,6 +122,8 @@ class RolloutEvaluator:
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)
         lengths = np.empty(batch, np.int64)
+        owners = np.empty((batch, n), np.float32)
+        margins = np.empty(batch, np.float32)
         kernel = rollouts
         args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
                 self._rngs[:batch], self.heavy, mogo.pattern_table())
@@ -118,7 +132,7 @@ class RolloutEvaluator:
             kernel = linear_rollouts
             args = (*args[:8], linear.neighbour8_table(size), weights.pattern_gamma,
                     weights.response_gamma, weights.flag_gamma)
-        outs = (values, moves, lengths)
+        outs = (values, moves, lengths, owners, margins)
         if self._pool is None or batch == 1:
             kernel(*args, 0, batch, *outs)
         else:
@@ -137,7 +151,7 @@ class RolloutEvaluator:
         else:
             priors[:, n] = 0.1
         tails = [moves[i, : lengths[i]] for i in range(batch)]
-        return Evaluation(priors, values, tails)
+        return Evaluation(priors, values, tails, owners, margins)
 
 
 def _last_point(position: Position) -> int:

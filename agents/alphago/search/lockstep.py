@@ -80,13 +80,16 @@ def search_together(searches: Sequence[MCTS], positions: Sequence[Position],
 
 def split_evaluation(evaluation: Evaluation, sizes: Sequence[int]) -> list[Evaluation]:
     """Cut an Evaluation of sum(sizes) rows into consecutive parts of `sizes` rows (priors
-    [size_k, A], values [size_k], tails the matching slice when present)."""
+    [size_k, A], values [size_k]; tails, ownership [size_k, n] and score [size_k] the matching
+    slices when present)."""
     total = sum(sizes)
     if len(evaluation.values) != total or len(evaluation.priors) != total:
         raise ValueError(f"the evaluation has {len(evaluation.values)} rows, the parts "
                          f"{total}")
     bounds = np.cumsum([0, *sizes])
-    tails = evaluation.tails
+    tails, ownership, score = evaluation.tails, evaluation.ownership, evaluation.score
     return [Evaluation(evaluation.priors[a:b], evaluation.values[a:b],
-                       None if tails is None else list(tails[a:b]))
+                       None if tails is None else list(tails[a:b]),
+                       None if ownership is None else ownership[a:b],
+                       None if score is None else score[a:b])
             for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]

@@ -21,6 +21,7 @@ import numpy as np
 
 from agents.alphago.evaluators.protocol import Evaluation, Evaluator, PriorSource
 from agents.alphago.search import tree as T
+from agents.alphago.search.leafstats import LeafStats
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.checks import check_ranges
 from envs.go import PASS, RESIGN, Position, winner_of
@@ -85,6 +86,7 @@ class MCTS:
         self._scratch: dict[int, np.ndarray] = {}
         self._root_pending = False  # begin() left the root's evaluation to the first round
         self._pending: _Round | None = None  # gathered and not yet finished
+        self._stats = LeafStats()  # the leaves' ownership and scores under this root
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -137,8 +139,17 @@ class MCTS:
             spread = 1.96 * math.sqrt(max(winrate * (1 - winrate), 1e-4) / n)
             infos.append(MoveInfo(move=int(tree.move[e]), visits=int(n), winrate=winrate,
                                   prior=float(tree.P[e]), lcb=max(0.0, winrate - spread),
-                                  pv=tuple(self._pv(e))))
+                                  pv=tuple(self._pv(e)), score_lead=self._stats.score_lead(e)))
         return infos
+
+    def ownership(self) -> np.ndarray | None:
+        """float32 [size*size]: the average ownership of the leaves evaluated under the current
+        root (+1 Black owns a point, -1 White); None when the evaluator gives none."""
+        return self._stats.ownership()
+
+    def ownership_stdev(self) -> np.ndarray | None:
+        """float32 [size*size]: the leaves' spread around ownership(); None as it."""
+        return self._stats.ownership_stdev()
 
     def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
         """Turn the root statistics into a move: temperature or most visits, sensible passing
@@ -240,6 +251,8 @@ class MCTS:
             self._root_pending = False
             self._expand(self.root, pending.leaves[0], evaluation.priors[0])
             self._refine_root()
+            self._stats.add(evaluation.ownership, None, [pending.leaves[0].to_play],
+                            pending.leaves[0].to_play, None)
             return 0
         for i, (path_nodes, path_edges, depth) in enumerate(pending.paths):
             node, leaf = pending.nodes[i], pending.leaves[i]
@@ -256,6 +269,11 @@ class MCTS:
                      tree.N, tree.W, tree.visits)
         if pending.paths and self._policy is not None:
             self._refine_due(pending.paths)
+        if pending.paths and (evaluation.ownership is not None or evaluation.score is not None):
+            self._stats.add(evaluation.ownership, evaluation.score,
+                            [leaf.to_play for leaf in pending.leaves],
+                            self.positions[self.root].to_play,
+                            [int(edges[0]) for _, edges, _ in pending.paths])
         return pending.batch
 
     def _evaluate_round(self, batch: int) -> int:
@@ -313,7 +331,9 @@ class MCTS:
                 or self.tree.n_edges > self.config.max_edges // 2):
             self.tree.reset()
             self.positions.clear()
-            node = self._new_node(position)
+            node, self.root = self._new_node(position), -1
+        if node != self.root:
+            self._stats.reset()
         self.root = node
         self.positions[node] = position  # the caller's object carries the true game history
         self._root_pending = self.tree.count[node] == 0 and not self.tree.terminal[node]

@@ -28,9 +28,12 @@ class SearchLimits:
 
 @dataclass(frozen=True)
 class MoveInfo:
-    """One candidate move as analysis shows it (Leela Zero's lz-analyze fields).
+    """One candidate move as analysis shows it (Leela Zero's lz-analyze fields, KataGo's
+    scoreLead).
 
-    winrate, prior and lcb are probabilities for the player to move, in [0, 1]."""
+    winrate, prior and lcb are probabilities for the player to move, in [0, 1]. score_lead is
+    that player's expected final area margin in points after the move, komi included (the
+    average of the search's leaves under it), None when the evaluator gives no score."""
 
     move: int
     visits: int
@@ -38,6 +41,7 @@ class MoveInfo:
     prior: float
     lcb: float
     pv: tuple[int, ...] = ()
+    score_lead: float | None = None
 
 
 @dataclass(frozen=True)
