@@ -21,7 +21,7 @@ import sys
 
 from ..analysis_engine import AnalysisEngine
 from ..analysis_query import PERSPECTIVES
-from ..players import build_player, search_config
+from ..players import DEFAULT_KIND, build_player, search_config
 from . import positive_float, positive_int
 from .gtp import add_network_arguments, add_threads_option, network_options
 
@@ -31,7 +31,7 @@ KINDS = ("alphago", "mcts", "zero")  # players with a search to report (random h
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The analysis options (the GTP engine's player options, and the reporting side)."""
-    parser.add_argument("--player", choices=KINDS, default="alphago",
+    parser.add_argument("--player", choices=KINDS, default=DEFAULT_KIND,
                         help="which search analyses (default alphago: the networks when "
                              "weights exist for the board size, else mcts)")
     budget = parser.add_mutually_exclusive_group()
