@@ -17,9 +17,10 @@ from rlgo.commands import DEVICES
 ROOT = Path(__file__).resolve().parents[2]
 # the commands that train or run a network: each takes --device
 DEVICE_COMMANDS = ("go gtp", "go play", "go train-sl", "go train-rl", "go train-value",
-                   "go train-rollout", "go selfplay", "go gate", "atari train", "atari eval")
-QUIET_COMMANDS = ("go gtp", "go match", "go gate", "go selfplay", "go gen-data", "go dataset",
-                  "go train-sl", "go train-rl", "go train-value", "go train-rollout",
+                   "go train-rollout", "go selfplay", "go gate", "go analysis", "atari train",
+                   "atari eval")
+QUIET_COMMANDS = ("go gtp", "go analysis", "go match", "go gate", "go selfplay", "go gen-data",
+                  "go dataset", "go train-sl", "go train-rl", "go train-value", "go train-rollout",
                   "atari train", "atari eval")
 
 
