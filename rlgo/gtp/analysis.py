@@ -22,9 +22,10 @@ interval one line is printed:
 
 (every candidate on one line; win rate, prior and lcb for the side to move, in 1/10000 for the
 lz- commands, as floats in [0, 1] for Sabaki's, which its engine-analysis-integration.md
-allows). Any new input line stops the search; the blank line that ends the response comes
-before the answer to that line. No scoreLead: no player reports a score estimate per
-candidate yet.
+allows). Sabaki's lines add `scoreLead` (that side's expected margin in points) after the win
+rate when the search has one (MoveInfo.score_lead); Leela Zero's format has none. Any new
+input line stops the search; the blank line that ends the response comes before the answer to
+that line. kata.py formats kata-analyze's lines for the same machinery (`line`).
 """
 
 from __future__ import annotations
@@ -130,13 +131,15 @@ def _count(text: str, name: str) -> int:
 def info_line(candidates: list[MoveInfo], size: int, floats: bool = False) -> str:
     """One report (no trailing newline), Leela Zero's format or, with `floats`, win rates in
     [0, 1]; '' without candidates."""
-    rate = _fraction if floats else _permyriad
+    rate = fraction if floats else _permyriad
     parts = []
     for order, info in enumerate(candidates):
         pv = info.pv or (info.move,)
+        score = f"scoreLead {info.score_lead:.2f} " if floats and info.score_lead is not None \
+            else ""
         parts.append(
             f"info move {to_gtp(info.move, size)} visits {int(info.visits)} "
-            f"winrate {rate(info.winrate)} prior {rate(info.prior)} "
+            f"winrate {rate(info.winrate)} {score}prior {rate(info.prior)} "
             f"lcb {rate(info.lcb)} order {order} pv "
             + " ".join(to_gtp(m, size) for m in pv))
     return " ".join(parts)
@@ -146,18 +149,24 @@ def _permyriad(p: float) -> int:
     return min(10000, max(0, int(round(float(p) * 10000))))
 
 
-def _fraction(p: float) -> str:
+def fraction(p: float) -> str:
+    """A probability as Sabaki's and KataGo's lines show it: '0.5312'."""
     return f"{_permyriad(p) / 10000:.4f}"
 
 
+Format = Callable[[list[MoveInfo]], str]  # the shown candidates -> one report, '' for none
+
+
 def reporter(emit: Callable[[str], None], position: Position, restriction: Restriction,
-             floats: bool) -> Callable[[list[MoveInfo]], None]:
-    """A `report` callback that writes the permitted candidates as one info line."""
+             floats: bool, line: Format | None = None) -> Callable[[list[MoveInfo]], None]:
+    """A `report` callback that writes the permitted candidates as one info line (info_line's,
+    or `line`'s: kata-analyze's)."""
     def report(candidates: list[MoveInfo]) -> None:
         shown = restriction.filter(list(candidates), position.to_play)
-        line = info_line(shown, position.rules.size, floats)
-        if line:
-            emit(line + "\n")
+        text = line(shown) if line is not None else info_line(shown, position.rules.size,
+                                                              floats)
+        if text:
+            emit(text + "\n")
     return report
 
 
@@ -166,7 +175,8 @@ class Analysis:
 
     def __init__(self, player: Player, position: Position, interval: float,
                  emit: Callable[[str], None], log: Callable[[str], None],
-                 restriction: Restriction = Restriction(), floats: bool = False):
+                 restriction: Restriction = Restriction(), floats: bool = False,
+                 line: Format | None = None):
         self._player = player
         self._position = position
         self._interval = interval
@@ -174,7 +184,7 @@ class Analysis:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._closed = False
-        self._write = reporter(emit, position, restriction, floats)
+        self._write = reporter(emit, position, restriction, floats, line)
         self._thread = threading.Thread(target=self._run, name="lz-analyze", daemon=True)
 
     def start(self) -> None:

@@ -396,6 +396,7 @@ COMMANDS = (
     "set_free_handicap", "play", "genmove", "reg_genmove", "kgs-genmove_cleanup", "undo",
     "showboard", "final_score", "final_status_list", "time_settings", "kgs-time_settings",
     "time_left", "loadsgf", "printsgf", "lz-analyze", "lz-genmove_analyze", "analyze",
-    "genmove_analyze", "gogui-analyze_commands", "rlgo-candidates",
+    "genmove_analyze", "kata-analyze", "gogui-analyze_commands", "rlgo-candidates",
+    "rlgo-ownership",
 )
-ANALYZE = ("lz-analyze", "analyze")  # answered '=' at once; the analysis runs until new input
+ANALYZE = ("lz-analyze", "analyze", "kata-analyze")  # '=' at once; run until new input

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.alphago.search.mcts import MCTS
 from agents.alphago.search.timing import KGS_ARITY, MAX_SECONDS, MAX_STONES
 from envs.go import BLACK, RESIGN, WHITE, Position, groups, to_gtp, without_stones
+from envs.go.playout import make_rng, ownership
 
-from . import analysis, records
+from . import analysis, kata, records
 from .protocol import GtpFailure, expect, to_color, to_float, to_int
 
 BLACK_OR_WHITE = {BLACK: "black", WHITE: "white"}
 TIME_RANGE = f"time out of range (0 to {MAX_SECONDS} seconds)"
 STONES_RANGE = f"stones out of range (0 to {MAX_STONES})"
 MAX_MOVE_NUMBER = 1_000_000  # loadsgf's move number; a longer record is no game
+OWNERSHIP_PLAYOUTS = 200  # rlgo-ownership's random playouts for a player without a search
 
 
 def _seconds(text: str) -> float:
@@ -123,13 +126,22 @@ class SessionCommands:
         return self._analyze(analysis.parse_args(args, self.position.to_play, self.rules.size,
                                                  color_required=True), floats=True)
 
-    def _analyze(self, parsed: analysis.AnalyzeArgs, floats: bool) -> str:
+    def cmd_kata_analyze(self, args) -> str:
+        """kata-analyze [COLOR] [INTERVAL] [ownership true|false] [ownershipStdev true|false]
+        [maxmoves N] (KataGo's GTP_Extensions.md; kata.py): scoreLead per candidate and the
+        search's ownership."""
+        parsed = kata.parse_args(args, self.position.to_play, self.rules.size)
+        return self._analyze(parsed.base, floats=True, kata_args=parsed)
+
+    def _analyze(self, parsed: analysis.AnalyzeArgs, floats: bool,
+                 kata_args: kata.KataArgs | None = None) -> str:
         view = self.position
         if parsed.color != view.to_play:
             view = view.with_stones(to_play=parsed.color)
+        line = None if kata_args is None else kata.kata_format(self.player, view, kata_args)
         self._pending_analysis = analysis.Analysis(self.player, view, parsed.interval,
                                                    self._emit, self._log, parsed.restriction,
-                                                   floats)
+                                                   floats, line)
         return ""
 
     def cmd_lz_genmove_analyze(self, args) -> str:
@@ -168,11 +180,33 @@ class SessionCommands:
         lines.append(f"TEXT {self.player.name} would play {to_gtp(decision.move, size)}")
         return "\n".join(lines)
 
+    def cmd_rlgo_ownership(self, args) -> str:
+        """GoGui gfx: the expected territory as INFLUENCE (+1 Black, -1 White), from a search
+        within the engine's limits (MCTS.ownership), or from random playouts for a player
+        without one; TEXT names the source and the best move's score lead."""
+        color = self._color_arg(args)
+        view = self.position if color == self.position.to_play else \
+            self.position.with_stones(to_play=color)
+        mcts, owned, text = getattr(self.player, "mcts", None), None, ""
+        if isinstance(mcts, MCTS):
+            candidates = mcts.search(view, self._limits(view, color))
+            owned = mcts.ownership()
+            text = f"ownership of {mcts.simulations} simulations"
+            best = candidates[0] if candidates else None
+            if best is not None and best.score_lead is not None:
+                text += (f"; after {to_gtp(best.move, self.rules.size)} "
+                         f"{BLACK_OR_WHITE[color]} leads by {best.score_lead:.1f}")
+        if owned is None:
+            owned = ownership(view, OWNERSHIP_PLAYOUTS, make_rng(view.hash & 0xFFFFFFFF))
+            text = f"ownership of {OWNERSHIP_PLAYOUTS} random playouts"
+        return f"{kata.influence(owned, self.rules.size)}\nTEXT {text}"
+
 
 # GoGui's analyze menu (type/label/command; %c is the colour to move). GoGui waits for each
 # response to end, so the streaming lz-analyze is not offered here.
 GOGUI_ANALYZE = (
     "gfx/Candidate Moves/rlgo-candidates %c",
+    "gfx/Ownership/rlgo-ownership %c",
     "plist/Dead Stones/final_status_list dead",
     "plist/Alive Stones/final_status_list alive",
     "string/Final Score/final_score",

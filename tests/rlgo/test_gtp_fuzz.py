@@ -73,6 +73,17 @@ def _analyze_args(rng: random.Random) -> list[str]:
     return words
 
 
+def _kata_args(rng: random.Random) -> list[str]:
+    """kata-analyze's: Leela Zero's plus its ownership/ownershipStdev/maxmoves pairs (KataGo's
+    GTP_Extensions.md), values well and badly formed, pairs cut short."""
+    words = _analyze_args(rng)
+    for _ in range(rng.randint(0, 3)):
+        key = rng.choice(["ownership", "ownershipStdev", "maxmoves"])
+        value = rng.choice(["true", "false", "TRUE", "1", "3", "-2", *EXTREMES[:4]])
+        words.insert(rng.randint(0, len(words)), f"{key} {value}"[:rng.choice([99, 99, 9])])
+    return words
+
+
 def _valid_ish(rng: random.Random) -> str:
     name = rng.choice([c for c in COMMANDS if c != "quit"])
     args = {
@@ -91,6 +102,7 @@ def _valid_ish(rng: random.Random) -> str:
         "analyze": lambda: _analyze_args(rng),
         "lz-genmove_analyze": lambda: _analyze_args(rng),
         "genmove_analyze": lambda: _analyze_args(rng),
+        "kata-analyze": lambda: _kata_args(rng),
         "loadsgf": lambda: [rng.choice(FILES)] + ([str(rng.randint(0, 50))] * rng.randint(0, 1)),
         "printsgf": lambda: [rng.choice(FILES)] * rng.randint(0, 1),
     }.get(name, lambda: [_arg(rng) for _ in range(rng.randint(0, 3))])()
