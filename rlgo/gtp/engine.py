@@ -205,10 +205,11 @@ class GtpEngine(SessionCommands):
         # Lizzie parses the first word of this answer as Leela Zero's version and warns that it
         # "requires version 0.15 or later" when the number after the first dot is below 15
         # (Leela Zero answers '0.17'). KataGo gets past that by its name, which Lizzie knows
-        # (name 'KataGo' then switches Lizzie to kata-analyze, which we must not claim). So the
-        # first word is the level of Leela Zero's GTP extensions we answer (lz-analyze with
-        # avoid/allow, lz-genmove_analyze: 0.17's) and the rest is rlgo's own version; GUIs that
-        # show `name version` show both, and SGF records (AP) keep rlgo's version alone.
+        # (name 'KataGo' switches Lizzie to KataGo's whole command set, which we must not claim
+        # though kata-analyze is answered). So the first word is the level of Leela Zero's GTP
+        # extensions we answer (lz-analyze with avoid/allow, lz-genmove_analyze: 0.17's) and the
+        # rest is rlgo's own version; GUIs that show `name version` show both, and SGF records
+        # (AP) keep rlgo's version alone.
         return f"{LEELA_ZERO_LEVEL} (Leela Zero GTP extensions; {self.name} {self.version})"
 
     def cmd_known_command(self, args) -> str:
