@@ -13,6 +13,7 @@ from agents.alphago.evaluators.playnet import PlayNetEvaluator
 from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.networks import NetSpec, build_network
+from agents.alphago.playouts import linear
 from agents.alphago.search.lockstep import search_together, split_evaluation
 from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.player import SearchLimits
@@ -31,9 +32,10 @@ def _black_wall(to_play: int) -> Position:
     return Position.new(Rules(size=SIZE, komi=KOMI)).with_stones(black=black, to_play=to_play)
 
 
-@pytest.mark.parametrize("heavy", [True, False])
-def test_rollouts_report_final_owners_and_margin_for_the_mover(heavy):
-    evaluator = RolloutEvaluator(seed=3, heavy=heavy, threads=2)
+@pytest.mark.parametrize("kind", ["heavy", "light", "linear"])
+def test_rollouts_report_final_owners_and_margin_for_the_mover(kind):
+    evaluator = RolloutEvaluator(seed=3, heavy=kind == "heavy", threads=2, linear_policy=(
+        linear.RolloutPolicy.zeros() if kind == "linear" else None))
     out = evaluator.evaluate([_black_wall(BLACK), _black_wall(WHITE)] * 3)
     assert out.ownership.shape == (6, SIZE * SIZE) and out.ownership.dtype == np.float32
     assert out.score.dtype == np.float32
