@@ -98,14 +98,13 @@ class NetworkEvaluator:
             valuing = self._background.submit(self._run, self.value_net, value_x)
         priors = self._priors(positions, policy_x)
         v = valuing.result() if valuing is not None else None
-        tails = None
-        if rolling is not None:
-            rolled = rolling.result()
-            z, tails = rolled.values, rolled.tails
-            values = z if v is None else (1.0 - self.mix) * v + self.mix * z
-        else:
-            values = v
-        return Evaluation(priors, np.asarray(values, np.float32), tails)
+        if rolling is None:
+            return Evaluation(priors, np.asarray(v, np.float32))
+        rolled = rolling.result()  # its ownership and score: the value net has neither
+        z = rolled.values
+        values = z if v is None else (1.0 - self.mix) * v + self.mix * z
+        return Evaluation(priors, np.asarray(values, np.float32), rolled.tails, rolled.ownership,
+                          rolled.score)
 
     def priors(self, positions: Sequence[Position]) -> np.ndarray:
         """The policy net's priors alone (what MCTS's policy_threshold asks for)."""
