@@ -57,7 +57,12 @@ def _cmd_go_show(args: argparse.Namespace) -> int:
     from envs.errors import quoted
     from envs.go.sgf import load_sgf_file, position_from_record
 
-    record = load_sgf_file(args.sgf)  # a regular file of sane size; errors quote it safely
+    if args.game < 1:
+        raise GoError(f"--game must be 1 or more, got {args.game}")
+    record = load_sgf_file(args.sgf, args.game)  # a regular file of sane size; errors quote it
+    if record.games_in_file > 1:  # say so: a collection must not silently show one game
+        print(f"{quoted(args.sgf, 300)} holds {record.games_in_file} games; showing game "
+              f"{args.game} (--game N for another)", file=sys.stderr)
     if args.move is not None:
         if args.move < 0:
             raise GoError(f"--move must be 0 or more, got {args.move}")
@@ -135,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = _command(go, "show", "print the board of an SGF game record and its Tromp-Taylor "
                     "area score")
     show.add_argument("sgf", help="an .sgf file")
+    show.add_argument("--game", type=int, default=1, metavar="N",
+                      help="which game of a file holding several (a collection), from 1")
     show.add_argument("--move", type=int, default=None,
                       help="show the position after this many moves (default: the end)")
     show.set_defaults(func=_cmd_go_show)

@@ -38,10 +38,11 @@ from sgfmill import sgf, sgf_grammar
 from envs.atomic import atomic_write_bytes
 from envs.errors import quoted
 
-from .coords import MAX_SIZE, MIN_SIZE, RESIGN, from_sgf, to_gtp, to_sgf
+from .coords import MAX_SIZE, MIN_SIZE, RESIGN, to_gtp, to_sgf
 from .errors import GoError, IllegalMove, SgfError
 from .position import Position
 from .rules import BLACK, WHITE, Rules
+from .sgf_tree import Variation, node_comment, node_move, read_variation, write_variation
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ class GameRecord:
     handicap:     HA, informational; the stones themselves are in black_setup.
     ruleset:      RU as written, kept so it is written back unchanged.
     extra:        other root properties, as raw SGF values (escapes kept).
-    move_comments: C[] of the move nodes, by index into `moves` (written; not read back).
+    move_comments: C[] of the main line's move nodes, by index into `moves` (a comment on a
+                  node without a move is not kept).
+    variations:   side branches, variations[i] the alternatives to moves[i] (sgf_tree.py).
+    games_in_file: how many games the file or text held (a collection holds several);
+                  not part of the game, so not compared and not written.
     """
 
     rules: Rules = field(default_factory=Rules)
@@ -102,6 +107,8 @@ class GameRecord:
     ruleset: str | None = None
     extra: dict[str, list[str]] = field(default_factory=dict)
     move_comments: dict[int, str] = field(default_factory=dict)
+    variations: dict[int, list[Variation]] = field(default_factory=dict)
+    games_in_file: int = field(default=1, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -110,18 +117,68 @@ class GameRecord:
 
 # ---- reading ------------------------------------------------------------------------------------
 
-def read_sgf(data: bytes | str) -> GameRecord:
-    """Parse the first game of an SGF file (its main line; variations are ignored).
+def read_sgf(data: bytes | str, game: int = 1) -> GameRecord:
+    """Parse game number `game` (from 1) of an SGF file or collection: its main line, move
+    comments and side branches; record.games_in_file says how many games the file holds.
 
     bytes are decoded by the file's CA (default ISO-8859-1, as the SGF spec says); a str is
-    taken as already decoded. Raises SgfError for anything unreadable. Does not replay: see
-    position_from_record."""
+    taken as already decoded. Raises SgfError for anything unreadable, or when there is no
+    game `game`. Does not replay: see position_from_record."""
+    trees, encoding = _collection(data)
+    if not 1 <= game <= len(trees):
+        raise SgfError(f"no game {game}: the file holds {_games(len(trees))}")
+    return _guarded(trees[game - 1], encoding, len(trees))
+
+
+def read_sgf_collection(data: bytes | str) -> list[GameRecord | SgfError]:
+    """Every game of an SGF collection, in file order: each its record, or the SgfError that
+    game raised, so a corpus reader can keep the good games and count the bad. SgfError
+    when the text is no SGF at all."""
+    trees, encoding = _collection(data)
+    games: list[GameRecord | SgfError] = []
+    for tree in trees:
+        try:
+            games.append(_guarded(tree, encoding, len(trees)))
+        except SgfError as err:
+            games.append(err)
+    return games
+
+
+def read_sgf_games(data: bytes | str) -> list[GameRecord]:
+    """Every game of an SGF collection; SgfError (naming the game) if any is unreadable."""
+    games = read_sgf_collection(data)
+    for number, game in enumerate(games, 1):
+        if isinstance(game, SgfError):
+            raise SgfError(f"game {number} of {len(games)}: {game}") if len(games) > 1 else game
+    return games  # type: ignore[return-value]  # no SgfError left
+
+
+def _games(count: int) -> str:
+    return "1 game" if count == 1 else f"{count} games"
+
+
+def _collection(data: bytes | str) -> tuple[list[sgf_grammar.Coarse_game_tree], str | None]:
+    """The file's game trees (coarse: properties still raw) and the encoding a str implies."""
+    encoding = None
+    if isinstance(data, str):
+        data, encoding = data.encode("utf-8"), "UTF-8"
     try:
-        return _read(data)
+        return sgf_grammar.parse_sgf_collection(data), encoding
+    except ValueError as err:
+        raise SgfError(f"not an SGF game: {_printable(err)}") from None
+
+
+def _guarded(tree: sgf_grammar.Coarse_game_tree, encoding: str | None,
+             count: int) -> GameRecord:
+    """_read, with every library error turned into SgfError."""
+    try:
+        record = _read(tree, encoding)
     except SgfError:
         raise
-    except (GoError, ValueError, KeyError, IndexError, TypeError) as err:
+    except (GoError, ValueError, KeyError, IndexError, TypeError, RecursionError) as err:
         raise SgfError(f"malformed SGF: {_printable(err)}") from err
+    record.games_in_file = count
+    return record
 
 
 def _printable(err: Exception, limit: int = 200) -> str:
@@ -132,14 +189,7 @@ def _printable(err: Exception, limit: int = 200) -> str:
     return text[:limit] + "..." if len(text) > limit else text
 
 
-def _read(data: bytes | str) -> GameRecord:
-    encoding = None
-    if isinstance(data, str):
-        data, encoding = data.encode("utf-8"), "UTF-8"
-    try:
-        tree = sgf_grammar.parse_sgf_game(data)
-    except ValueError as err:
-        raise SgfError(f"not an SGF game: {err}") from None
+def _read(tree: sgf_grammar.Coarse_game_tree, encoding: str | None) -> GameRecord:
     root_props = tree.sequence[0]
     game_type = root_props.get("GM", [b"1"])[0].strip()
     if game_type != b"1":
@@ -192,22 +242,25 @@ def _read(data: bytes | str) -> GameRecord:
         raise SgfError(f"bad handicap HA {quoted(handicap_text)}")
     handicap = int(handicap_text)
 
-    moves = []
-    for depth, node in enumerate(game.main_sequence_iter()):
+    moves: list[tuple[int, int]] = []
+    comments: dict[int, str] = {}
+    variations: dict[int, list[Variation]] = {}
+    node: sgf.Tree_node | None = root
+    depth = 0
+    while node is not None:  # the main line: each node's first child
         if depth and node.has_setup_stones():
             raise SgfError(f"setup stones (AB/AW/AE) after move {len(moves)} are not supported")
-        if node.has_property("B") and node.has_property("W"):
-            raise SgfError(f"one node holds both B and W after move {len(moves)}")
-        letter, raw = node.get_raw_move()
-        if letter is None:
-            continue
-        color = BLACK if letter == "b" else WHITE
-        point = raw.decode("latin-1").strip()
-        try:
-            moves.append((color, from_sgf(point, size)))
-        except GoError:
-            raise SgfError(f"move {len(moves) + 1} {letter.upper()} {quoted(point)} is no "
-                           f"point of the {size}x{size} board") from None
+        played = node_move(node, size, f"at move {len(moves) + 1}")
+        if played is not None:
+            moves.append(played)
+            comment = node_comment(node)
+            if comment is not None:
+                comments[len(moves) - 1] = comment
+        children = list(node)
+        if len(children) > 1:
+            branches = [read_variation(other, size) for other in children[1:]]
+            variations.setdefault(len(moves), []).extend(branches)
+        node, depth = (children[0] if children else None), depth + 1
 
     extra = {prop: [v.decode(root.get_encoding(), "replace") for v in root.get_raw_list(prop)]
              for prop in root.properties()
@@ -215,13 +268,15 @@ def _read(data: bytes | str) -> GameRecord:
     return GameRecord(rules=rules, moves=moves, black_setup=black, white_setup=white,
                       first_player={"b": BLACK, "w": WHITE}.get(first), handicap=handicap,
                       result=text("RE") or None, player_black=text("PB"),
-                      player_white=text("PW"), date=text("DT"), ruleset=ruleset, extra=extra)
+                      player_white=text("PW"), date=text("DT"), ruleset=ruleset, extra=extra,
+                      move_comments=comments, variations=variations)
 
 
 # ---- writing ------------------------------------------------------------------------------------
 
 def write_sgf(record: GameRecord) -> bytes:
-    """The record as UTF-8 SGF (FF[4]); passes are written B[] / W[]."""
+    """The record as UTF-8 SGF (FF[4]), comments and side branches included; passes are
+    written B[] / W[]."""
     size = record.size
     game = sgf.Sgf_game(size)
     root = game.get_root()
@@ -251,10 +306,14 @@ def write_sgf(record: GameRecord) -> bytes:
     for index, (color, move) in enumerate(record.moves):
         if move == RESIGN:
             continue  # SGF has no resign move; RE says B+R / W+R
-        node = node.new_child()
+        parent, node = node, node.new_child()
         node.set_raw(_COLOR_LETTER[color], to_sgf(move, size).encode("ascii"))
         if index in record.move_comments:
             node.set("C", record.move_comments[index])
+        for branch in record.variations.get(index, []):
+            write_variation(parent, branch, size)  # after the main line's child
+    for branch in record.variations.get(len(record.moves), []):
+        write_variation(node, branch, size)  # a branch off the last move: the only child
     return game.serialise()
 
 
@@ -338,13 +397,35 @@ def read_sgf_bytes(path: str | os.PathLike) -> bytes:
     return data
 
 
-def load_sgf_file(path: str | os.PathLike) -> GameRecord:
-    """read_sgf on a file read by read_sgf_bytes; an SgfError names the file."""
+def load_sgf_file(path: str | os.PathLike, game: int = 1) -> GameRecord:
+    """read_sgf on a file read by read_sgf_bytes (game `game` of a collection, the first by
+    default; record.games_in_file says how many there are); an SgfError names the file."""
     data = read_sgf_bytes(path)
     try:
-        return read_sgf(data)
+        return read_sgf(data, game)
     except SgfError as err:
         raise SgfError(f"{_shown_path(path)}: {err}") from err
+
+
+def load_sgf_games(path: str | os.PathLike) -> list[GameRecord]:
+    """Every game of the file (a collection holds several); SgfError naming the file if any
+    game is unreadable. load_sgf_collection keeps the good games of a partly broken file."""
+    data = read_sgf_bytes(path)
+    try:
+        return read_sgf_games(data)
+    except SgfError as err:
+        raise SgfError(f"{_shown_path(path)}: {err}") from err
+
+
+def load_sgf_collection(path: str | os.PathLike) -> list[GameRecord | SgfError]:
+    """read_sgf_collection on the file: each game's record or its error (naming the file)."""
+    data = read_sgf_bytes(path)
+    try:
+        games = read_sgf_collection(data)
+    except SgfError as err:
+        raise SgfError(f"{_shown_path(path)}: {err}") from err
+    return [SgfError(f"{_shown_path(path)}: game {n}: {g}") if isinstance(g, SgfError) else g
+            for n, g in enumerate(games, 1)]
 
 
 def _shown_path(path: str | os.PathLike) -> str:

@@ -2,10 +2,13 @@
 
     rlgo go dataset runs/alphago/teacher9 --out runs/alphago/data9 --planes alphago
 
-Every .sgf file under the input directory (recursively, sorted by path) is one game; its id
-is its index in that order. Games go to the validation split by a hash of their path
-relative to the input directory (sha1, so the split is the same on every machine and
-does not move when other files are added), the rest to train: no game is in both.
+Every game of every .sgf file under the input directory (recursively, sorted by path) is
+used: a collection file, `(;...)(;...)`, gives each of its games, named "PATH#N" (N from 1)
+in meta's files list; a one-game file is named PATH. A game's id is its index in that list.
+Games go to the validation split by a hash of their file's path relative to the input
+directory (sha1, so the split is the same on every machine and does not move when other
+files are added; all games of a collection land in the same split), the rest to train: no
+game is in both.
 
 Format (other tools rely on it):
 
@@ -13,8 +16,10 @@ Format (other tools rely on it):
                      "komi" (of the first game; "komis": every komi seen), "val_fraction",
                      "counts": {"train_positions", "val_positions", "train_games",
                      "val_games", "skipped_files", "other_size_games", "train_shards",
-                     "val_shards"},
-                     "sources": {"dir", "files": [path of game id 0, 1, ...]}}
+                     "val_shards", "sgf_files", "multi_game_files"},
+                     "sources": {"dir", "files": [name of game id 0, 1, ...]}}
+    skipped_files counts each file that cannot be read and each game that cannot be
+    replayed (for one-game files, the files skipped); multi_game_files the collections.
     DIR/train/shard-00000.npz, DIR/val/shard-00000.npz, ...   (np.savez_compressed,
                      about `shard_positions` positions each, whole games per shard)
 
@@ -30,8 +35,9 @@ Arrays of a shard, N positions, one per move played (S = board size, n = S*S):
     game       int32 [N]           game id (index into meta["sources"]["files"])
 
 A move played out of turn (setup-like sequences) is played but not kept as a sample, since
-the planes describe the position for the player to move. A file that cannot be read or
-replayed is skipped and counted; games of another board size are counted and left out.
+the planes describe the position for the player to move. A file that cannot be read, or a
+game that cannot be replayed, is skipped and counted; games of another board size are
+counted and left out. Only each game's main line is used, not its variations.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from agents.alphago.nets.features import features, num_planes
 from envs.atomic import atomic_file
 from envs.errors import UserError
 from envs.go import BLACK, PASS, Position, winner_from_result
-from envs.go.sgf import load_sgf_file
+from envs.go.sgf import GameRecord, load_sgf_collection
 
 FORMAT = "rlgo-go-dataset-1"
 SPLITS = ("train", "val")
@@ -59,16 +65,27 @@ FIELDS = ("planes", "move", "board", "to_play", "ko", "last_move", "outcome", "g
 
 
 def is_validation(name: str, val_fraction: float) -> bool:
-    """Whether the game at relative path `name` is held out (a stable hash of the name)."""
+    """Whether the games of the file at relative path `name` are held out (a stable hash of
+    the name)."""
     digest = hashlib.sha1(name.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < val_fraction
 
 
-def game_arrays(path: str, game: int, size: int, planes: str) -> dict[str, Any]:
-    """One game's samples as the shard arrays (see the module docstring) plus its "komi"
-    and "id", or {"skip": reason} with reason "broken" or "size"."""
+def file_arrays(path: str, size: int, planes: str) -> list[dict[str, Any]]:
+    """record_arrays for every game of the file, in order; [{"skip": "broken"}] for a file
+    that cannot be read at all (it then counts as one broken game)."""
     try:
-        record = load_sgf_file(path)
+        games = load_sgf_collection(path)
+    except Exception:  # any way a file can be broken: skip it and count it
+        return [{"skip": "broken"}]
+    return [{"skip": "broken"} if isinstance(record, Exception) else
+            record_arrays(record, size, planes) for record in games]
+
+
+def record_arrays(record: GameRecord, size: int, planes: str) -> dict[str, Any]:
+    """One game's samples as the shard arrays (see the module docstring, all but "game")
+    plus its "komi", or {"skip": reason} with reason "broken" or "size"."""
+    try:
         if record.size != size:
             return {"skip": "size"}
         position = Position.new(record.rules).with_stones(
@@ -100,13 +117,12 @@ def game_arrays(path: str, game: int, size: int, planes: str) -> dict[str, Any]:
         "ko": np.asarray(rows["ko"], np.int16),
         "last_move": np.asarray(rows["last_move"], np.int16),
         "outcome": np.asarray(rows["outcome"], np.int8),
-        "game": np.full(count, game, np.int32),
-        "komi": record.rules.komi, "id": game,
+        "komi": record.rules.komi,
     }
 
 
-def _job(args: tuple[str, int, int, str]) -> dict[str, Any]:
-    return game_arrays(*args)
+def _job(args: tuple[str, int, str]) -> list[dict[str, Any]]:
+    return file_arrays(*args)
 
 
 class DatasetError(UserError, ValueError):
@@ -165,22 +181,33 @@ def build_dataset(sgf_dir: str | Path, out: str | Path, planes: str = "alphago",
     writers = {s: _ShardWriter(out / s, shard_positions) for s in SPLITS}
     skipped = {"broken": 0, "size": 0}
     komis: set[float] = set()
-    jobs = [(str(p), i, size, planes) for i, p in enumerate(files)]
+    game_names: list[str] = []  # by game id
+    multi = multi_games = 0
+    jobs = [(str(p), size, planes) for p in files]
     start = next_report = time.monotonic()
-    for done, arrays in enumerate(_results(jobs, workers), 1):
-        if "skip" in arrays:
-            skipped[arrays["skip"]] += 1
-        else:
+    for done, (name, games) in enumerate(zip(names, _results(jobs, workers), strict=True), 1):
+        if len(games) > 1:
+            multi, multi_games = multi + 1, multi_games + len(games)
+        split = "val" if is_validation(name, val_fraction) else "train"
+        for number, arrays in enumerate(games, 1):
+            game_id = len(game_names)
+            game_names.append(f"{name}#{number}" if len(games) > 1 else name)
+            if "skip" in arrays:
+                skipped[arrays["skip"]] += 1
+                continue
             komis.add(float(arrays["komi"]))
-            split = "val" if is_validation(names[arrays["id"]], val_fraction) else "train"
+            arrays["game"] = np.full(len(arrays["move"]), game_id, np.int32)
             writers[split].add(arrays)
         now = time.monotonic()
         if progress is not None and (now >= next_report or done == len(jobs)):
             next_report = now + progress_every
             made = writers["train"].positions + writers["val"].positions
-            progress(f"games {done}/{len(jobs)} | {made} positions | "
+            progress(f"files {done}/{len(jobs)}, games {len(game_names)} | {made} positions | "
                      f"{made / max(now - start, 1e-9):.0f} positions/s | "
                      f"{skipped['broken']} skipped")
+    if progress is not None and multi:
+        progress(f"{multi} of {len(files)} files held several games (collections): "
+                 f"{multi_games} games read from them")
     for writer in writers.values():
         writer.flush()
     meta = {"format": FORMAT, "size": size, "planes": planes, "num_planes": num_planes(planes),
@@ -189,16 +216,17 @@ def build_dataset(sgf_dir: str | Path, out: str | Path, planes: str = "alphago",
             "counts": {**{f"{s}_positions": writers[s].positions for s in SPLITS},
                        **{f"{s}_games": writers[s].games for s in SPLITS},
                        "skipped_files": skipped["broken"], "other_size_games": skipped["size"],
-                       **{f"{s}_shards": writers[s].shards for s in SPLITS}},
-            "sources": {"dir": str(base), "files": names}}
+                       **{f"{s}_shards": writers[s].shards for s in SPLITS},
+                       "sgf_files": len(files), "multi_game_files": multi},
+            "sources": {"dir": str(base), "files": game_names}}
     tmp = out / ".meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1))
     os.replace(tmp, out / "meta.json")
     return meta
 
 
-def _results(jobs: list[tuple[str, int, int, str]], workers: int | None) -> Iterator[dict]:
-    """game_arrays for every job, in order: in this process or a pool of `workers`."""
+def _results(jobs: list[tuple[str, int, str]], workers: int | None) -> Iterator[list[dict]]:
+    """file_arrays for every job, in order: in this process or a pool of `workers`."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) < 2:
         yield from map(_job, jobs)
