@@ -312,8 +312,12 @@ def write_sgf(record: GameRecord) -> bytes:
             node.set("C", record.move_comments[index])
         for branch in record.variations.get(index, []):
             write_variation(parent, branch, size)  # after the main line's child
-    for branch in record.variations.get(len(record.moves), []):
-        write_variation(node, branch, size)  # a branch off the last move: the only child
+    if record.variations.get(len(record.moves)):
+        # branches after the last move: an empty main-line node first, or the first branch
+        # would read back as the main line
+        node.new_child()
+        for branch in record.variations[len(record.moves)]:
+            write_variation(node, branch, size)
     return game.serialise()
 
 

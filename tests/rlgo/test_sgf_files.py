@@ -81,3 +81,23 @@ def test_go_dataset_skips_pipes_devices_and_oversized_files(tmp_path):
     meta = build_dataset(sgf, tmp_path / "data", planes="simple", val_fraction=0.0, workers=1,
                          progress=None)
     assert meta["counts"]["train_games"] == 1 and meta["counts"]["skipped_files"] == 1
+
+
+def test_go_show_says_a_file_holds_several_games_and_shows_any(tmp_path):
+    """A collection: game 1 by default with a note on stderr, --game N for another."""
+    both = tmp_path / "both.sgf"
+    both.write_text("(;GM[1]SZ[9]KM[7];B[ee])\n(;GM[1]SZ[9]KM[7];B[cc];W[gg];B[cg])")
+    first = _show(str(both))
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == (f"{str(both)!r} holds 2 games; showing game 1 (--game N for "
+                            "another)\n")
+    assert first.stdout.splitlines()[-1].startswith("move 1;")
+    second = _show(str(both), "--game", "2")
+    assert second.returncode == 0 and "showing game 2" in second.stderr
+    assert second.stdout.splitlines()[-1].startswith("move 3;")
+    missing = _show(str(both), "--game", "3")
+    assert missing.returncode == 2 and "no game 3: the file holds 2 games" in missing.stderr
+    single = tmp_path / "one.sgf"
+    single.write_text("(;GM[1]SZ[9]KM[7];B[ee])")
+    quiet = _show(str(single))
+    assert quiet.returncode == 0 and quiet.stderr == ""

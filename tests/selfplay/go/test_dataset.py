@@ -93,3 +93,23 @@ def test_dataset_cli(tmp_path, capsys):
                  str(tmp_path / "d2")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rlgo: error:") and err.count("\n") == 1
+
+
+def test_every_game_of_a_collection_is_used(tmp_path):
+    """A file holding several games gives each (named PATH#N); a broken one is counted alone."""
+    sgf = tmp_path / "sgf"
+    _write(sgf, "a-pair.sgf", HAND_GAME + "\n" + "(;GM[1]SZ[9]KM[7]RE[B+R];B[dd];W[ff];B[ec])"
+           + "(;GM[1]SZ[9];B[ee];W[ee])")  # the third game plays onto a stone
+    _write(sgf, "b-single.sgf", HAND_GAME)
+    lines: list[str] = []
+    meta = build_dataset(sgf, tmp_path / "data", planes="simple", val_fraction=0.0,
+                         workers=1, progress=lines.append)
+    counts = meta["counts"]
+    assert counts["train_games"] == 3 and counts["train_positions"] == 4 + 3 + 4
+    assert counts["skipped_files"] == 1 and counts["multi_game_files"] == 1
+    assert counts["sgf_files"] == 2
+    assert meta["sources"]["files"] == ["a-pair.sgf#1", "a-pair.sgf#2", "a-pair.sgf#3",
+                                        "b-single.sgf"]
+    games = load_shard(shard_paths(tmp_path / "data", "train")[0])["game"]
+    assert games.tolist() == [0] * 4 + [1] * 3 + [3] * 4
+    assert "1 of 2 files held several games (collections): 3 games read from them" in lines
