@@ -4,6 +4,7 @@
                                              # exist for the size, else network-free MCTS
     rlgo go gtp --weights policy.pt --value-weights value.pt --rollout-weights rollout.npz
     rlgo go gtp --player mcts                # always the network-free engine
+    rlgo go gtp --ponder                     # also think while the opponent thinks
     sabaki / gogui / lizzie: add the engine as   rlgo go gtp [options]
 
 Only GTP responses go to stdout; diagnostics go to stderr (--quiet silences them). The
@@ -55,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--name", default="rlgo", help="the name the engine reports")
     parser.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
+    parser.add_argument("--ponder", action="store_true",
+                        help="think on the opponent's time: search in the background after "
+                             "each move until the next command arrives")
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     # the controller talks to us
     engine = GtpEngine(player_factory=factory, rules=rules,
                        limits=SearchLimits(visits=args.visits, seconds=seconds),
-                       name=args.name, log=None if args.quiet else sys.stderr)
+                       name=args.name, log=None if args.quiet else sys.stderr,
+                       ponder=args.ponder)
     return engine.run(sys.stdin, sys.stdout)
 
 

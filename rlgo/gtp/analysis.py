@@ -176,8 +176,10 @@ class Analysis:
     def __init__(self, player: Player, position: Position, interval: float,
                  emit: Callable[[str], None], log: Callable[[str], None],
                  restriction: Restriction = Restriction(), floats: bool = False,
-                 line: Format | None = None):
+                 line: Format | None = None, enough: Callable[[], bool] | None = None):
+        """`enough`, asked at each report: True ends the search early (pondering's cap)."""
         self._player = player
+        self._enough = enough
         self._position = position
         self._interval = interval
         self._log = log
@@ -197,6 +199,8 @@ class Analysis:
             self._log(f"analysis failed: {err!r}")
 
     def _report(self, candidates: list[MoveInfo]) -> None:
+        if self._enough is not None and self._enough():
+            self._stop.set()
         with self._lock:
             if not self._closed:
                 self._write(candidates)

@@ -45,6 +45,7 @@ from envs.go.rules import MAX_KOMI
 from rlgo import __version__
 
 from . import analysis, game
+from .ponder import Ponder
 from .protocol import (
     Command,
     GtpFailure,
@@ -75,12 +76,14 @@ class GtpEngine(SessionCommands):
              the clock's budget (search.timing) sets the seconds instead; `limits.visits`
              and a smaller `limits.seconds` still cap it.
     log:     a text stream for diagnostics (stderr), or None for silence.
+    ponder:  think on the opponent's time (ponder.py): after each command, while the opponent
+             of the colour last generated is to move, until the next input line.
     """
 
     def __init__(self, player: Player | None = None, *, player_factory: PlayerFactory | None = None,
                  rules: Rules | None = None, limits: SearchLimits | None = None,
                  name: str = "rlgo", version: str = __version__, log=sys.stderr,
-                 time_manager: TimeManager | None = None):
+                 time_manager: TimeManager | None = None, ponder: bool = False):
         if (player is None) == (player_factory is None):
             raise ValueError("give exactly one of player and player_factory")
         self.rules = rules or Rules()
@@ -98,6 +101,8 @@ class GtpEngine(SessionCommands):
         self._command_id = ""  # the id of the command being answered (streamed responses)
         self._streamed = False  # the command has written the start of its response itself
         self._prefix = ""  # the blank line that ends a stopped analysis, until written
+        self._ponder = Ponder(self._log) if ponder else None
+        self.engine_color: int | None = None  # the colour of the last generated move
         self._commands: dict[str, Callable[[tuple[str, ...]], str]] = {
             name: getattr(self, "cmd_" + name.replace("-", "_")) for name in COMMANDS}
 
@@ -114,6 +119,7 @@ class GtpEngine(SessionCommands):
                 self._serve(stdin)
         except BrokenPipeError:
             self._stop_analysis()
+            self._stop_pondering()
             self._log("the controller closed our stdout; exiting")
         return 0
 
@@ -125,6 +131,9 @@ class GtpEngine(SessionCommands):
                 self._analysis.start()
             if self.finished:
                 break
+            if self._ponder is not None and self._analysis is None:
+                self._ponder.consider(self.player, self.position, self.engine_color)
+        self._stop_pondering()
         self._emit(self._stop_analysis())
 
     def _emit(self, text: str | None) -> None:
@@ -148,6 +157,7 @@ class GtpEngine(SessionCommands):
         """The response to one input line, or None for a blank or comment line. When the line
         stops a running lz-analyze, the response starts with the blank line that ends it.
         `cut`: the line was too long and this is only its start (answered with an error)."""
+        self._stop_pondering()  # before anything else: the command gets the player at once
         self._prefix = self._stop_analysis()
         command = parse(line)
         if command is None:
@@ -183,6 +193,10 @@ class GtpEngine(SessionCommands):
         """Write '=id' now: the response's lines follow while the command runs."""
         self._emit(f"{self._prefix}={self._command_id}\n")  # the last analysis ends first
         self._prefix, self._streamed = "", True
+
+    def _stop_pondering(self) -> None:
+        if self._ponder is not None:
+            self._ponder.stop()
 
     def _stop_analysis(self) -> str:
         """Stop a running lz-analyze; the blank line that ends its response, or ''."""
@@ -331,6 +345,7 @@ class GtpEngine(SessionCommands):
         With `stream` (lz-genmove_analyze's arguments), info lines are written while the
         player thinks, and its avoid/allow restriction applies."""
         position = self.position
+        self.engine_color = color
         if position.is_game_over() and not cleanup:
             return PASS
         view = position

@@ -190,7 +190,8 @@ def test_fuzzed_input_gets_one_response_per_command(tmp_path):
     (tmp_path / "empty.sgf").write_text("")
     data = b"\n".join(lines)
     # --time caps each genmove (a clock's budget is still computed, so a bad one still shows)
-    run = subprocess.run(gtp_command("--seed", "7", "--time", "0.05"), input=data,
+    # --ponder: every line also stops a background search first (issue 20)
+    run = subprocess.run(gtp_command("--seed", "7", "--time", "0.05", "--ponder"), input=data,
                          capture_output=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr.decode("utf-8", "replace")[-2000:]
     out = run.stdout.decode("utf-8")  # strictly valid UTF-8
