@@ -17,11 +17,17 @@ RU maps to our two rule switches (ko, suicide); scoring is always area in rlgo:
   KataGo's "koSIMPLE...sui1" strings  read literally
 A missing KM means komi 0 (as in old records), not our 7.5.
 
+A file may hold several games (a collection, "(;...)(;...)"): read_sgf and load_sgf_file take
+one (the first by default) and say in record.games_in_file how many there are, so a reader
+can tell the user; read_sgf_games / read_sgf_collection give all (go dataset, read_sgf_dir
+take every game). Main-line move comments are read into move_comments and side branches
+into `variations` (sgf_tree.py), and both are written back; replay follows the main line.
+
 Every reader of SGF files (go show, go dataset, the GUI, GTP loadsgf, read_sgf_dir) goes
-through load_sgf_file, which reads regular files only (a FIFO would block forever, /dev/zero
-never end) and at most MAX_SGF_BYTES. Error messages show the file's own bytes only through
-envs.errors.quoted: escaped and cut, so a record cannot write escape sequences or newlines to
-the user's terminal.
+through read_sgf_bytes (load_sgf_file and its siblings), which reads regular files only (a
+FIFO would block forever, /dev/zero never end) and at most MAX_SGF_BYTES. Error messages
+show the file's own bytes only through envs.errors.quoted: escaped and cut, so a record
+cannot write escape sequences or newlines to the user's terminal.
 """
 
 from __future__ import annotations
@@ -428,8 +434,9 @@ def load_sgf_collection(path: str | os.PathLike) -> list[GameRecord | SgfError]:
         games = read_sgf_collection(data)
     except SgfError as err:
         raise SgfError(f"{_shown_path(path)}: {err}") from err
-    return [SgfError(f"{_shown_path(path)}: game {n}: {g}") if isinstance(g, SgfError) else g
-            for n, g in enumerate(games, 1)]
+    where = [f"game {n}: " if len(games) > 1 else "" for n in range(1, len(games) + 1)]
+    return [SgfError(f"{_shown_path(path)}: {at}{g}") if isinstance(g, SgfError) else g
+            for at, g in zip(where, games, strict=True)]
 
 
 def _shown_path(path: str | os.PathLike) -> str:
@@ -446,27 +453,34 @@ def save_sgf_file(path: str | os.PathLike, record: GameRecord) -> None:
 
 def read_sgf_dir(directory: str | os.PathLike, recursive: bool = True,
                  replay: bool = True) -> tuple[list[GameRecord], int]:
-    """Every .sgf file under `directory` (sorted by path) -> (records, number skipped).
+    """Every game of every .sgf file under `directory` (sorted by path; a collection gives all
+    its games, in order) -> (records, number skipped).
 
-    A file that cannot be read, parsed or (with replay) replayed is skipped with one warning
-    line; nothing in one file can stop the rest from loading."""
+    A file that cannot be read, or a game that cannot be parsed or (with replay) replayed, is
+    skipped with one warning line and counted once; nothing in one file or game can stop the
+    rest from loading."""
     base = Path(directory)
     files = sorted(p for p in (base.rglob("*") if recursive else base.glob("*"))
                    if p.suffix.lower() == ".sgf" and p.is_file())
     records, skipped = [], 0
     for path in files:
         try:
-            record = load_sgf_file(path)  # its errors name the file
+            games = load_sgf_collection(path)  # its errors name the file (and the game)
         except SgfError as err:
-            skipped += 1
-            logger.warning("skipping SGF file %s", err)
-            continue
-        try:
-            if replay:
-                position_from_record(record)
-        except Exception as err:  # skip and count, whatever went wrong
-            skipped += 1
-            logger.warning("skipping SGF file %s: %s", _shown_path(path), _printable(err))
-            continue
-        records.append(record)
+            games = [err]
+        for number, record in enumerate(games, 1):
+            if isinstance(record, SgfError):
+                skipped += 1
+                logger.warning("skipping SGF file %s", record)
+                continue
+            try:
+                if replay:
+                    position_from_record(record)
+            except Exception as err:  # skip and count, whatever went wrong
+                skipped += 1
+                where = f" game {number}" if len(games) > 1 else ""
+                logger.warning("skipping SGF file %s%s: %s", _shown_path(path), where,
+                               _printable(err))
+                continue
+            records.append(record)
     return records, skipped

@@ -20,6 +20,7 @@ from envs.go.sgf import (
     position_from_record,
     read_sgf,
     read_sgf_collection,
+    read_sgf_dir,
     read_sgf_games,
     write_sgf,
 )
@@ -153,3 +154,22 @@ def test_a_professional_record_with_variations_round_trips():
     # everything below the root: every node's move and comment, every branch in its place
     assert _parsed(written)[2] == _parsed(original)[2]
     assert position_from_record(read_sgf(written)).move_number == 266
+
+
+def test_read_sgf_dir_takes_every_game_of_a_collection(tmp_path):
+    (tmp_path / "a.sgf").write_text(GAME_1 + BROKEN + GAME_2)
+    (tmp_path / "b.sgf").write_text(GAME_2)
+    records, skipped = read_sgf_dir(tmp_path)
+    assert [r.player_black for r in records] == ["first", "second", "second"]
+    assert skipped == 1
+
+
+def test_hostile_nesting_is_an_sgf_error():
+    """Forks nested thousands deep (each one a Python call to read) fail as SgfError, never
+    as RecursionError."""
+    deep = "(;GM[1]SZ[9];B[aa]" + "(;W[bb])(;W[cc]" * 3000 + ")" * 3000 + ")"
+    with pytest.raises(SgfError):
+        read_sgf(deep)
+    shallow = "(;GM[1]SZ[9];B[aa]" + "(;W[bb])(;W[cc]" * 50 + ")" * 50 + ")"
+    record = read_sgf(shallow)
+    assert read_sgf(write_sgf(record)) == record
