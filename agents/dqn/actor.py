@@ -8,6 +8,11 @@
   uniform random action with its own probability epsilon_i. Randomness comes from the numpy
   Generator it is given, and the same number of draws is made every call, so a run replays
   exactly from a saved generator state.
+
+Noisy networks: while the network is in training mode the actor resamples its noise before
+every forward pass, i.e. once per acting step (one draw shared by the N environments of that
+step); in eval mode the noisy layers use their mean weights and nothing is drawn. With noise
+doing the exploring, epsilon may be 0 (Rainbow's preset).
 """
 
 from __future__ import annotations
@@ -51,16 +56,19 @@ class EpsilonGreedyActor:
         self.device = torch.device(device)
 
     @torch.no_grad()
+    def _q(self, obs: np.ndarray) -> torch.Tensor:
+        """Q [N, A] on the device; a noisy network in training mode gets new noise first."""
+        if self.network.training and getattr(self.network, "noisy", False):
+            self.network.reset_noise()
+        return self.network(torch.as_tensor(obs, device=self.device))
+
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """argmax_a Q(obs, a): int64 [N] for observations [N, *obs_shape]."""
-        tensor = torch.as_tensor(obs, device=self.device)
-        return self.network(tensor).argmax(dim=1).cpu().numpy().astype(np.int64)
+        return self._q(obs).argmax(dim=1).cpu().numpy().astype(np.int64)
 
-    @torch.no_grad()
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q(obs, .): float32 [N, A] for observations [N, *obs_shape]."""
-        tensor = torch.as_tensor(obs, device=self.device)
-        return self.network(tensor).float().cpu().numpy()
+        return self._q(obs).float().cpu().numpy()
 
     def _explore(self, n: int, epsilon: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of n environments act at random (bool [N]) and their random actions."""

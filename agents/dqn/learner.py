@@ -11,6 +11,13 @@ A batch is a mapping of arrays or tensors:
     obs [B, *obs_shape], action int [B], reward float [B] (n-step return),
     discount float [B] (gamma^m, 0 after termination), next_obs [B, *obs_shape],
     weights float [B] (importance weights; optional).
+
+The network decides the loss: one with a distributional head (`network.distributional`, see
+agents/dqn/networks.py) learns by the C51 cross-entropy, and its per-sample cross-entropies
+are the "TD errors" that come back as priorities; any other by the TD loss of
+LearnerConfig.loss. Noisy networks (`network.noisy`) get new noise in the online and the
+target network at the start of every update (one draw per network for the whole batch, shared
+by its passes over s_t and s_{t+m}).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.dqn.losses import td_loss, td_targets
+from agents.dqn.losses import categorical_loss, categorical_targets, td_loss, td_targets
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +46,7 @@ class LearnerConfig:
     rms_alpha: float = 0.95
     rms_eps: float = 0.01
     rms_centered: bool = True
-    loss: str = "huber"  # huber | mse
+    loss: str = "huber"  # huber | mse (a distributional network: cross-entropy instead)
     double: bool = True
     grad_clip: float | None = 10.0
     target_update: int = 2500  # in updates (Nature: 10k agent steps / 4 steps per update)
@@ -47,9 +54,10 @@ class LearnerConfig:
 
 class UpdateResult:
     """What one update measured: loss, mean Q(s, a), gradient norm (when clipping), and TD
-    errors float32 [B] for priorities. The figures stay on the learner's device until read:
-    reading one waits for the GPU to finish, so a loop that reads them only when it logs lets
-    the GPU run ahead (on the CPU reading costs nothing)."""
+    errors float32 [B] for priorities (a distributional learner's per-sample cross-entropy).
+    The figures stay on the learner's device until read: reading one waits for the GPU to
+    finish, so a loop that reads them only when it logs lets the GPU run ahead (on the CPU
+    reading costs nothing)."""
 
     def __init__(self, loss: torch.Tensor, q_mean: torch.Tensor, td_errors: torch.Tensor,
                  grad_norm: torch.Tensor | None) -> None:
@@ -105,6 +113,8 @@ class DQNLearner:
         self.target.requires_grad_(False)
         self.optimizer = make_optimizer(self.network.parameters(), config)
         self.updates = 0
+        self.distributional = bool(getattr(network, "distributional", False))
+        self.noisy = bool(getattr(network, "noisy", False))
 
     def _tensor(self, value: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
         return torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value,
@@ -119,12 +129,24 @@ class DQNLearner:
         discounts = self._tensor(batch["discount"], torch.float32)
         weights = batch.get("weights")
         weights = None if weights is None else self._tensor(weights, torch.float32)
+        if self.noisy:
+            self.network.reset_noise()
+            self.target.reset_noise()
         with torch.no_grad():
-            next_q_target = self.target(next_obs)
             next_q_online = self.network(next_obs) if self.config.double else None
-            targets = td_targets(rewards, discounts, next_q_target, next_q_online)
-        q = self.network(obs)
-        loss, td_errors = td_loss(q, actions, targets, weights, self.config.loss)
+            if self.distributional:
+                targets = categorical_targets(rewards, discounts,
+                                              self.target.log_probs(next_obs).exp(),
+                                              self.network.support, next_q_online)
+            else:
+                targets = td_targets(rewards, discounts, self.target(next_obs), next_q_online)
+        if self.distributional:
+            log_probs = self.network.log_probs(obs)
+            loss, td_errors = categorical_loss(log_probs, actions, targets, weights)
+            q = (log_probs.detach().exp() * self.network.support).sum(dim=2)
+        else:
+            q = self.network(obs)
+            loss, td_errors = td_loss(q, actions, targets, weights, self.config.loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = None  # without clipping nothing needs the norm: not worth a pass (~2% of it)
