@@ -49,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an SGF game to continue from its end")
     parser.add_argument("--games-dir", default="runs/games", metavar="DIR",
                         help="where s saves games and l finds them (default runs/games)")
+    parser.add_argument("--ponder", action="store_true",
+                        help="the engine thinks on your time from the start (o toggles it)")
+    parser.add_argument("--territory", action="store_true",
+                        help="show the search's territory estimate from the start (e toggles "
+                             "it)")
 
 
 def player_factory(args: argparse.Namespace) -> Callable[[int], Player] | None:
@@ -83,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     game = GameController(_player(args, make_player), settings,
                           SearchLimits(seconds=args.time), games_dir=args.games_dir,
                           make_player=make_player)
+    game.ponder_on, game.territory_on = args.ponder, args.territory
     try:
         if args.load and not game.load_sgf(args.load):
             raise GoError(game.message)

@@ -36,7 +36,6 @@ class Ponder:
     def __init__(self, log: Callable[[str], None]):
         self._log = log
         self._running: Analysis | None = None
-        self._player: Player | None = None
 
     @property
     def running(self) -> bool:
@@ -50,9 +49,8 @@ class Ponder:
         self.stop()
         if engine_color is None or position.to_play == engine_color or position.is_game_over():
             return False
-        self._player = player
         self._running = Analysis(player, position, CHECK_EVERY, _discard, self._log,
-                                 line=_silent, enough=self._tree_full)
+                                 line=_silent, enough=lambda: tree_full(player))
         self._running.start()
         return True
 
@@ -62,13 +60,16 @@ class Ponder:
         if running is not None:
             running.stop()
 
-    def _tree_full(self) -> bool:
-        mcts = getattr(self._player, "mcts", None)
-        if not isinstance(mcts, MCTS):
-            return False
-        tree, config = mcts.tree, mcts.config
-        return (tree.n_nodes >= FULL * (config.max_nodes // 2)
-                or tree.n_edges >= FULL * (config.max_edges // 2))
+
+def tree_full(player: Player) -> bool:
+    """Whether the player's search tree is FULL of the way to MCTS's reset bar (False for a
+    player without an MCTS): a background search should stop there (the GUI's too)."""
+    mcts = getattr(player, "mcts", None)
+    if not isinstance(mcts, MCTS):
+        return False
+    tree, config = mcts.tree, mcts.config
+    return (tree.n_nodes >= FULL * (config.max_nodes // 2)
+            or tree.n_edges >= FULL * (config.max_edges // 2))
 
 
 def _discard(text: str) -> None:

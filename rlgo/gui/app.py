@@ -6,7 +6,8 @@ events (with SDL_VIDEODRIVER=dummy) and call step() themselves, or call handle(e
 
 Mouse: click a point to play (or, when scoring, to mark a group dead or alive), click the
 panel's buttons; right-click "Time" for less time. Keys: p pass, u undo, n new game, s save,
-l load, a analysis, t / T more / less time, Enter accept the score, q or Escape quit.
+l load, a analysis, o pondering (thinking on your time), e territory (the search's
+ownership), t / T more / less time, Enter accept the score, q or Escape quit.
 Review (any time, also after the game or for a loaded one): Left / Right a move back /
 forward (the < Back and Forward > buttons), Home the first position, End the live game.
 """
@@ -146,7 +147,8 @@ class App:
             return
         shift = bool(getattr(event, "mod", 0) & pygame.KMOD_SHIFT)
         actions = {pygame.K_p: "pass", pygame.K_u: "undo", pygame.K_n: "new",
-                   pygame.K_s: "save", pygame.K_l: "load", pygame.K_a: "analysis"}
+                   pygame.K_s: "save", pygame.K_l: "load", pygame.K_a: "analysis",
+                   pygame.K_o: "ponder", pygame.K_e: "territory"}
         if key in (pygame.K_q, pygame.K_ESCAPE):
             self.running = False
         elif enter and game.phase == SCORING:
@@ -205,6 +207,10 @@ class App:
             game.load_sgf()
         elif name == "analysis":
             game.toggle_analysis()
+        elif name == "ponder":
+            game.toggle_ponder()
+        elif name == "territory":
+            game.toggle_territory()
         elif name == "time":
             game.cycle_seconds(1)
         elif name == "back":

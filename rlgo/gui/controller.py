@@ -46,6 +46,7 @@ from envs.go.rules import COLOR_NAMES
 from .. import warmup
 from . import game as files
 from .game import ILLEGAL_MESSAGES, TIME_CHOICES, GameSettings, next_choice, verdict
+from .ponder import PonderMixin
 from .review import ReviewMixin
 from .worker import AnalysisWorker, EngineWorker
 
@@ -60,7 +61,7 @@ class _Job:
     stop: threading.Event  # set when the job is abandoned: a search that can, ends early
 
 
-class GameController(ReviewMixin):
+class GameController(ReviewMixin, PonderMixin):
     """One human against one Player; see the module docstring for the phases.
 
     A player is built for one board size (the networks' input planes are size x size), so
@@ -247,7 +248,7 @@ class GameController(ReviewMixin):
 
     def toggle_analysis(self) -> None:
         self.analysis_on = not self.analysis_on
-        if not self.analysis_on:
+        if not self.searching_on_your_turn:  # pondering or territory may still want it
             self._stop_analysis()
         self.say("Analysis on: the engine's candidate moves are shown on your turn."
                  if self.analysis_on else "Analysis off.")
@@ -338,8 +339,9 @@ class GameController(ReviewMixin):
 
     def poll(self) -> None:
         """Once a frame: collect a finished engine call; start the engine when it is to move;
-        keep analysis running on the human's turn when it is on, or on a reviewed position
-        that has no recorded view; record what it finds."""
+        keep analysis running on the human's turn when it, pondering or the territory overlay
+        is on (ponder.py), or on a reviewed position that has no recorded view; record what
+        it finds."""
         job = self._job
         if job is not None and job.worker.done:
             self._job = None
@@ -356,17 +358,18 @@ class GameController(ReviewMixin):
             _report("analysis", a.error)
             self.say(f"Analysis failed: {a.error}", "error")
             self._analysis = None
-            self.analysis_on = False
+            self.analysis_on = self.ponder_on = self.territory_on = False
             return
-        target = self.analysis_target(self.position if self.analysis_on and self.human_to_move
-                                      else None)
+        live = self.searching_on_your_turn and self.human_to_move
+        target = self.analysis_target(self.position if live else None)
         if a is not None and a.position is not target:
             self._stop_analysis()  # e.g. the live game's analysis while an earlier move shows
             a = None
         if target is not None and self._job is None and (a is None or a.position is not target):
             self._stop_analysis()
             a = self._analysis = AnalysisWorker(self.player, target,
-                                                max_seconds=self.analysis_seconds)
+                                                max_seconds=self.analysis_seconds,
+                                                **self.worker_options())
         if a is not None and a.candidates and a.candidates[0].visits > 0:
             self.note_view(a.position, a.candidates)
 

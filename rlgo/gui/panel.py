@@ -75,6 +75,8 @@ def status_line(game: GameController) -> str:
                 else f"Engine ({COLOR_NAMES[game.engine]}) thinks...")
     if game.engine_failed:
         return "The engine failed"
+    if game.pondering:  # the engine's next move will start from this search (ponder.py)
+        return f"Your move ({COLOR_NAMES[game.human]}), it ponders"
     return f"Your move ({COLOR_NAMES[game.human]})"
 
 
@@ -143,7 +145,7 @@ class PanelView:
             folder = "..." + folder
         self.text(screen, f"Games: {folder}", (x, y), DIM, self.small, width, "footer")
         keys = ("Left/Right, Home, End: the game" if game.reviewing
-                else "keys p u n s l a t q, Left: review")
+                else "keys p u n s l a o e t q, Left: review")
         self.text(screen, keys, (x, y + layout.small_line), DIM, self.small, width, "footer")
 
     def _info(self, screen, layout: Layout, game: GameController) -> None:

@@ -1,5 +1,6 @@
 """Drawing the board: wood, grid, star points, GTP coordinates, shaded stones and the marks on
-them (last move, hover preview, dead stones and territory when scoring, analysis candidates).
+them (last move, hover preview, dead stones and territory when scoring, the search's ownership
+when the territory overlay is on, analysis candidates).
 
 Everything that only changes with the window or board size (the wood and grid, the stone
 images) is drawn once into cached surfaces; a frame blits those and draws the marks. Stones
@@ -23,6 +24,7 @@ LINE = (45, 32, 18)
 BLACK_EDGE, BLACK_LIGHT = (12, 12, 14), (105, 105, 110)
 WHITE_EDGE, WHITE_LIGHT = (188, 186, 178), (255, 255, 255)
 CANDIDATE_BEST, CANDIDATE_OTHER = (40, 120, 220), (40, 170, 110)
+OWNERSHIP_MIN = 0.15  # |ownership| below this is an open point: no square
 
 
 def wood_surface(width: int, height: int, seed: int = 7) -> pygame.Surface:
@@ -146,6 +148,9 @@ class BoardView:
             self._blit_stone(screen, g, p, color, "dead" if dead else "")
             if dead:
                 self._cross(screen, g, p, WHITE_LIGHT if color == BLACK else BLACK_EDGE)
+        owned = game.ownership()
+        if owned is not None and not scoring:
+            self._draw_ownership(screen, g, position.board, owned)
         last = position.last_move
         if last is not None and last >= 0 and position.board[last]:
             ring = WHITE_LIGHT if position.board[last] == BLACK else BLACK_EDGE
@@ -176,6 +181,22 @@ class BoardView:
                 continue  # a living stone is its own marker
             x, y = g.point_xy(p)
             color = BLACK_EDGE if owner[p] == BLACK else WHITE_LIGHT
+            pygame.draw.rect(screen, color, (x - half, y - half, 2 * half, 2 * half))
+
+    def _draw_ownership(self, screen, g: BoardGeometry, board: np.ndarray,
+                        owned: np.ndarray) -> None:
+        """The search's ownership (+1 Black, -1 White) as a square per point, its side growing
+        with the certainty: on empty points, and on stones the other side owns (dead, as the
+        search sees it); nothing under OWNERSHIP_MIN."""
+        most = g.cell * 0.2  # half the side of a sure point's square: under a stone's radius
+        for p in np.flatnonzero(np.abs(owned) >= OWNERSHIP_MIN):
+            p = int(p)
+            owner = BLACK if owned[p] > 0 else WHITE
+            if board[p] == owner:
+                continue  # a stone its own side owns is its own marker
+            half = max(1, round(most * min(1.0, abs(float(owned[p])))))
+            x, y = g.point_xy(p)
+            color = BLACK_EDGE if owner == BLACK else WHITE_LIGHT
             pygame.draw.rect(screen, color, (x - half, y - half, 2 * half, 2 * half))
 
     def _draw_candidates(self, screen, g: BoardGeometry, candidates: list[MoveInfo]) -> None:

@@ -5,7 +5,8 @@ for the controller, which polls `done` once a frame. Nothing ever waits on a wor
 timeout, and the threads are daemons, so closing the window mid-search cannot hang: searches
 are bounded by the per-move time limit, and an abandoned worker's result is simply ignored.
 
-An `AnalysisWorker` runs Player.analyze (the hint / analysis mode) until it is stopped.
+An `AnalysisWorker` runs Player.analyze (the hint / analysis mode, pondering, the territory
+overlay) until it is stopped, and keeps the search's latest candidates and ownership.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from agents.alphago.search.mcts import MCTS
 from agents.alphago.search.player import MoveInfo, Player
 from envs.go import Position
 
@@ -57,12 +61,19 @@ class EngineWorker:
 
 class AnalysisWorker:
     """player.analyze(position) in a daemon thread until stop(); `candidates` holds the latest
-    report (best first) for `position`. Stops by itself after `max_seconds` to spare the CPU."""
+    report (best first) for `position`, and `ownership` the search's (float32 [size*size],
+    +1 Black owns; None for a player without an MCTS or an evaluator without ownership). Stops
+    by itself after `max_seconds` to spare the CPU, or when `enough()` says so at a report.
+    `prepare()` runs first, in the worker's thread (a new game's player.clear())."""
 
     def __init__(self, player: Player, position: Position, interval: float = 0.5,
-                 max_seconds: float | None = 60.0):
+                 max_seconds: float | None = 60.0, prepare: Callable[[], None] | None = None,
+                 enough: Callable[[], bool] | None = None):
         self.position = position
         self.candidates: list[MoveInfo] = []
+        self.ownership: np.ndarray | None = None
+        self._mcts = getattr(player, "mcts", None)
+        self._prepare, self._enough = prepare, enough
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(player, interval),
@@ -76,11 +87,20 @@ class AnalysisWorker:
 
     def _run(self, player: Player, interval: float) -> None:
         try:
+            if self._prepare is not None:
+                self._prepare()
             player.analyze(self.position, self._report, self._stop, interval)
         except BaseException as err:  # shown as a message, never raised in the GUI thread
             self.error = err
 
     def _report(self, candidates: list[MoveInfo]) -> None:
+        """In the search's thread, between its rounds: the tree is consistent here."""
+        if isinstance(self._mcts, MCTS):
+            owned = self._mcts.ownership()
+            if owned is not None:
+                self.ownership = owned.copy()  # one assignment, as candidates
+        if self._enough is not None and self._enough():
+            self._stop.set()
         if candidates or not self.candidates:
             self.candidates = list(candidates)  # one assignment: safe to read from the GUI
 

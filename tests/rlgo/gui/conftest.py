@@ -17,6 +17,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
+WINDOW = (900, 660)  # make_app's window
 
 
 @pytest.fixture
@@ -37,3 +38,27 @@ def shots(tmp_path):
         return path
 
     return save
+
+
+@pytest.fixture
+def make_app(tmp_path, monkeypatch):
+    """make(player, limits=50 visits, **GameSettings) -> an App of WINDOW's size, closed after
+    the test."""
+    from agents.alphago.search.player import SearchLimits
+    from rlgo.gui.app import App
+    from rlgo.gui.controller import GameController
+    from rlgo.gui.game import GameSettings
+
+    # the default games folder, relative, as a user in a clone sees it (and the screenshots show)
+    monkeypatch.chdir(tmp_path)
+    apps = []
+
+    def make(player, limits=None, **settings):
+        limits = limits or SearchLimits(visits=50)
+        game = GameController(player, GameSettings(**settings), limits, analysis_seconds=5)
+        apps.append(App(game, WINDOW))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        app.close()

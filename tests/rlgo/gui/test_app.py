@@ -32,22 +32,6 @@ def V(vertex: str, size: int = 9) -> int:  # noqa: N802
     return from_gtp(vertex, size)
 
 
-@pytest.fixture
-def make_app(tmp_path, monkeypatch):
-    # the default games folder, relative, as a user in a clone sees it (and the screenshots show)
-    monkeypatch.chdir(tmp_path)
-    apps = []
-
-    def make(player, limits=FAST, **settings) -> App:
-        game = GameController(player, GameSettings(**settings), limits, analysis_seconds=5)
-        apps.append(App(game, WINDOW))
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        app.close()
-
-
 def click(app: App, point: int | None = None, pos=None, button: int = 1) -> None:
     pos = app.point_pixel(point) if pos is None else pos
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=button))
