@@ -40,7 +40,14 @@ import torch
 
 from envs.atari.classic import canonical_env_id, make_vec_env
 from selfplay.atari.apex_actor import ActorSpec, ApexActor, ApexLearner, frame_dtype, make_replay
-from selfplay.atari.config import CHANGEABLE_ON_RESUME, DQNConfig, config_dict
+from selfplay.atari.config import (
+    CHANGEABLE_ON_RESUME,
+    DQNConfig,
+    DQNConfigError,
+    config_dict,
+    run_label,
+    run_summary,
+)
 from selfplay.atari.train import (
     CHECKPOINT_FORMAT,
     TrainResult,
@@ -119,6 +126,10 @@ def train_distributed(config: DQNConfig, env_id: str | None, run_dir: str | Path
     on_chunk: called with (agent steps so far, backend) after each chunk (tests kill the
               learner here).
     """
+    if config.distributional:  # the actors' first priorities are |TD| of mean Q-values,
+        # not the C51 cross-entropy the learner's priorities are: the scales would not mix
+        raise DQNConfigError("--distributed does not take distributional: true yet (the "
+                             "actors' priorities are TD errors); train it in one process")
     result, recoveries = run_recovering(
         lambda again: _train(config, env_id, run_dir, settings, again, save_replay, log,
                              backend, on_chunk),
@@ -137,6 +148,7 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
                     changeable=CHANGEABLE_ON_RESUME)
     for line in rundir.change_notes():
         log(line)
+    log(run_summary(env_id, config))
     state = _load_state(rundir, env_id) if resume else None
     probe = make_vec_env(env_id, 1, training=False)
     obs_shape, num_actions = tuple(probe.obs_shape), probe.num_actions
@@ -247,7 +259,8 @@ def _report(run: _Run, config: DQNConfig, env_id: str, rate: float, backend: Bac
     replay = backend.replay_size()
     version = getattr(backend, "version", -1)
     log(progress_line(env_id, run.step, config.total_steps, rate, run.eps_text(),
-                      run.episodes, means, len(run.recent), replay, ready)
+                      run.episodes, means, len(run.recent), replay, ready,
+                      run_label(env_id, config))
         + f" | updates {run.updates:,} | weights v{version}")
     metrics.log(run.step, steps_per_s=rate, episodes=run.episodes, updates=run.updates,
                 replay_size=replay, weights_version=version, actors_replaced=backend.restarts,

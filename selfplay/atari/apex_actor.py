@@ -70,7 +70,9 @@ class ApexActor:
                                 episodic_life=config.episodic_life,
                                 fire_reset=config.fire_reset, clip_rewards=config.clip_rewards)
         obs_shape, self.num_actions = tuple(self.env.obs_shape), self.env.num_actions
-        self.network = build_network(config, obs_shape, self.num_actions, 0).eval()
+        # a noisy network explores by its noise: it acts in training mode, resampled each
+        # step by the policy (agents/dqn/actor.py); any other has no train-only layers
+        self.network = build_network(config, obs_shape, self.num_actions, 0).train(config.noisy)
         self.policy = EpsilonGreedyActor(self.network, self.num_actions,
                                          np.random.default_rng(seeds[0]))
         self.epsilon = float(apex_epsilons(spec.num_actors)[actor_id % spec.num_actors])

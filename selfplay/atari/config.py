@@ -2,7 +2,17 @@
 
 Counts are in agent steps (one action in one environment; an Atari agent step is 4 frames).
 The defaults are the Nature DQN hyperparameters (configs/atari/dqn_nature.yaml spells them
-out); the improvements (double, dueling, n_step, prioritized) are switches.
+out); Rainbow's six parts (double, dueling, n_step, prioritized, distributional, noisy) are
+switches (configs/atari/rainbow.yaml and der_100k.yaml turn them all on).
+
+Protocols: how the games are shown, named so that every report can say which was used.
+    nature   Mnih et al. 2015: minimal action set, a lost life is terminal for learning, no
+             sticky actions (up to noop_max no-ops at each start)
+    machado  Machado et al. 2018: sticky actions (repeat probability 0.25), the full set of 18
+             actions, no life-loss signal (only game over ends an episode)
+    custom   the three keys sticky_actions, full_action_space, episodic_life as given
+The three keys default to the protocol's values; naming one that contradicts the protocol is
+an error. Without `protocol` it is inferred from them (none given: nature).
 """
 
 from __future__ import annotations
@@ -13,8 +23,17 @@ from typing import Any, Literal
 
 import torch
 
+from agents.dqn import build_q_network
+from envs.atari.classic import is_classic
 from envs.checks import check_ranges
 from envs.errors import UserError
+
+# protocol -> the values it gives sticky_actions, full_action_space, episodic_life
+PROTOCOLS: dict[str, dict[str, bool]] = {
+    "nature": {"sticky_actions": False, "full_action_space": False, "episodic_life": True},
+    "machado": {"sticky_actions": True, "full_action_space": True, "episodic_life": False},
+}
+PROTOCOL_KEYS = ("sticky_actions", "full_action_space", "episodic_life")
 
 
 class DQNConfigError(UserError, ValueError):
@@ -65,7 +84,13 @@ class DQNConfig:
     prioritized: bool = False
     loss: Literal["huber", "mse"] = "huber"
     grad_clip: float | None = 10.0
-    network: Literal["auto", "nature_cnn", "mlp"] = "auto"
+    distributional: bool = False  # C51 head (Bellemare et al. 2017); the loss is then its own
+    atoms: int = 51
+    v_min: float = -10.0
+    v_max: float = 10.0
+    noisy: bool = False  # noisy linear layers in the head (Fortunato et al. 2018)
+    noisy_sigma0: float = 0.5
+    network: Literal["auto", "nature_cnn", "der_cnn", "mlp"] = "auto"
     mlp_hidden: tuple[int, ...] = (128, 128)
     eps_start: float = 1.0
     eps_end: float = 0.1
@@ -77,9 +102,10 @@ class DQNConfig:
     log_every: int = 10_000
     num_envs: int = 1
     noop_max: int = 30
-    sticky_actions: bool = False
-    full_action_space: bool = False
-    episodic_life: bool = True  # training only
+    protocol: Literal["nature", "machado", "custom"] | None = None  # None: from the 3 below
+    sticky_actions: bool | None = None  # None: the protocol's
+    full_action_space: bool | None = None  # None: the protocol's
+    episodic_life: bool | None = None  # training only; None: the protocol's
     fire_reset: bool = True  # training only
     clip_rewards: bool = True  # training only
     seed: int = 0
@@ -88,18 +114,84 @@ class DQNConfig:
     replay: ReplayConfig = dataclasses.field(default_factory=ReplayConfig)
 
     def __post_init__(self) -> None:
+        self._resolve_protocol()
         check_ranges(self, at_least_1=("total_steps", "batch_size", "n_step", "target_update",
                                        "train_every", "checkpoint_every", "log_every",
                                        "num_envs", "eval_episodes"),
                      at_least_0=("learning_starts", "eps_decay_steps", "eval_every", "noop_max",
                                  "torch_threads", "seed"),
-                     positive=("lr", "adam_eps", "grad_clip", "gamma"),
+                     positive=("lr", "adam_eps", "grad_clip", "gamma", "noisy_sigma0"),
                      probability=("eps_start", "eps_end", "eval_eps", "gamma"))
         if not all(width >= 1 for width in self.mlp_hidden):
             raise ValueError(f"mlp_hidden widths must be at least 1, got {self.mlp_hidden}")
         if self.replay.capacity < self.batch_size:
             raise ValueError(f"replay.capacity {self.replay.capacity} is below batch_size "
                              f"{self.batch_size}")
+        if self.atoms < 2:
+            raise ValueError(f"atoms must be at least 2, got {self.atoms}")
+        if not self.v_min < self.v_max:
+            raise ValueError(f"v_min ({self.v_min}) must be below v_max ({self.v_max})")
+
+    def _resolve_protocol(self) -> None:
+        """Fill protocol and its three keys from each other (see the module docstring)."""
+        given = {key: getattr(self, key) for key in PROTOCOL_KEYS
+                 if getattr(self, key) is not None}
+        protocol = self.protocol
+        if protocol is None:
+            values = {**PROTOCOLS["nature"], **given}
+            protocol = next((name for name, preset in PROTOCOLS.items() if preset == values),
+                            "custom")
+        preset = PROTOCOLS.get(protocol, PROTOCOLS["nature"])
+        for key, value in given.items():
+            if protocol != "custom" and value != preset[key]:
+                raise ValueError(f"protocol {protocol} sets {key} to {str(preset[key]).lower()}"
+                                 f", not {str(value).lower()}; drop {key} or set protocol: "
+                                 f"custom")
+        object.__setattr__(self, "protocol", protocol)
+        for key in PROTOCOL_KEYS:
+            object.__setattr__(self, key, given.get(key, preset[key]))
+
+
+def protocol_text(config: DQNConfig) -> str:
+    """The protocol for reports: 'nature', 'machado', or 'custom (sticky actions, ...)'."""
+    if config.protocol != "custom":
+        return str(config.protocol)
+    parts = ["sticky actions 0.25" if config.sticky_actions else "no sticky actions",
+             "full action set" if config.full_action_space else "minimal action set",
+             "life loss terminal" if config.episodic_life else "no life-loss signal"]
+    return f"custom ({', '.join(parts)})"
+
+
+def rainbow_parts(config: DQNConfig) -> str:
+    """Which of Rainbow's six parts a run uses, e.g. 'double+dueling+prioritized+3-step'."""
+    parts = [name for name, on in (("double", config.double), ("dueling", config.dueling),
+                                   ("prioritized", config.prioritized),
+                                   (f"{config.n_step}-step", config.n_step > 1),
+                                   (f"c51({config.atoms})", config.distributional),
+                                   ("noisy", config.noisy)) if on]
+    return "+".join(parts) or "dqn"
+
+
+def run_label(env_id: str, config: DQNConfig) -> str:
+    """What the log lines start with: the env, and for Atari games the protocol ('Pong |
+    nature'); classic-control tasks have no emulator protocol."""
+    return env_id if is_classic(env_id) else f"{env_id} | {protocol_text(config)}"
+
+
+def run_summary(env_id: str, config: DQNConfig) -> str:
+    """The line a run starts with: agent parts and protocol."""
+    protocol = "" if is_classic(env_id) else f", protocol {protocol_text(config)}"
+    return f"[{env_id}] agent {rainbow_parts(config)}{protocol}"
+
+
+def make_network(config: DQNConfig, obs_shape, num_actions: int) -> torch.nn.Module:
+    """The Q-network the config describes, for observations `obs_shape` [k, *frame] (what
+    training builds and a checkpoint's weights load into). ValueError on a mismatch such as
+    a CNN for vector observations."""
+    return build_q_network(obs_shape, num_actions, config.network, config.dueling,
+                           config.mlp_hidden, distributional=config.distributional,
+                           atoms=config.atoms, v_min=config.v_min, v_max=config.v_max,
+                           noisy=config.noisy, noisy_sigma0=config.noisy_sigma0)
 
 
 def config_dict(config: DQNConfig) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from agents.dqn import (
     EpsilonGreedyActor,
     LearnerConfig,
     LinearSchedule,
-    build_q_network,
 )
 from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
 from selfplay.atari.config import (
@@ -51,7 +50,10 @@ from selfplay.atari.config import (
     DQNConfigError,
     config_dict,
     cpu_threads,
+    make_network,
     resolve_device,
+    run_label,
+    run_summary,
 )
 from selfplay.atari.evaluate import play_episodes
 from selfplay.replay import PrioritizedSampler, UniformSampler, available_memory, format_bytes
@@ -86,8 +88,7 @@ def build_network(config: DQNConfig, obs_shape, num_actions: int, seed: int) -> 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
-            return build_q_network(obs_shape, num_actions, config.network, config.dueling,
-                                   config.mlp_hidden)
+            return make_network(config, obs_shape, num_actions)
         except ValueError as err:
             raise DQNConfigError(f"network: {err}") from None
 
@@ -99,29 +100,38 @@ def known_means(**series) -> dict[str, float]:
 
 
 def progress_line(env_id: str, step: int, total: int, rate: float, eps: str, episodes: int,
-                  means: dict[str, float], games: int, replay: int, learning_at: int) -> str:
+                  means: dict[str, float], games: int, replay: int, learning_at: int,
+                  label: str | None = None) -> str:
     """The periodic one-line status (single-process and Ape-X runs print the same): `means`
     from known_means (return_mean over the last `games` games, loss, q_mean); until they are
-    known it says what they wait for, the first game's end and a replay of `learning_at`."""
+    known it says what they wait for, the first game's end and a replay of `learning_at`.
+    `label` (run_label: the env and its protocol) replaces env_id in the brackets."""
     score = (f"return {means['return_mean']:.2f} (last {games})" if "return_mean" in means
              else "return - (no game ended yet)")
     fit = (f"loss {means['loss']:.4f} | q {means['q_mean']:.3f}" if "loss" in means
            else f"loss - | q - (learning starts at replay {learning_at:,})")
-    return (f"[{env_id}] step {step:,}/{total:,} ({100 * step / total:.1f}%) | {rate:,.0f} "
-            f"steps/s | eps {eps} | episodes {episodes:,} | {score} | {fit} | replay "
+    return (f"[{label or env_id}] step {step:,}/{total:,} ({100 * step / total:.1f}%) | "
+            f"{rate:,.0f} steps/s | eps {eps} | episodes {episodes:,} | {score} | {fit} | replay "
             f"{replay:,}")
 
 
 def evaluate_now(network: torch.nn.Module, env_id: str, config: DQNConfig, step: int,
                  device: torch.device, log: Callable[[str], None]) -> tuple[float, float]:
     """Play config.eval_episodes games under the evaluation protocol; log and return (mean,
-    std). The seed comes from the run's seed and the step, so evaluations are repeatable."""
+    std). The seed comes from the run's seed and the step, so evaluations are repeatable.
+    The network plays in eval mode (noisy layers without noise) and goes back to the mode it
+    was in."""
     seed = int(np.random.SeedSequence([config.seed, step]).generate_state(1)[0] % 2**31)
-    scores = play_episodes(network, env_id, config, config.eval_episodes, config.eval_eps,
-                           seed, device)
+    training = network.training
+    network.eval()
+    try:
+        scores = play_episodes(network, env_id, config, config.eval_episodes, config.eval_eps,
+                               seed, device)
+    finally:
+        network.train(training)
     mean, std = float(np.mean(scores)), float(np.std(scores))
-    log(f"[{env_id}] eval at step {step:,}: {mean:.2f} +- {std:.2f} over {len(scores)} "
-        f"episodes (eps {config.eval_eps})")
+    log(f"[{run_label(env_id, config)}] eval at step {step:,}: {mean:.2f} +- {std:.2f} over "
+        f"{len(scores)} episodes (eps {config.eval_eps})")
     return mean, std
 
 
@@ -143,6 +153,7 @@ class Trainer:
                              changeable=CHANGEABLE_ON_RESUME)
         for line in self.rundir.change_notes():
             log(line)
+        log(run_summary(env_id, config))
         seeds = np.random.SeedSequence(config.seed).spawn(4)
         self.actor_rng = np.random.default_rng(seeds[0])
         sampler_rng = np.random.default_rng(seeds[1])
@@ -291,7 +302,8 @@ class Trainer:
                             q_mean=[u.q_mean for u in updates])
         self.log(progress_line(self.env_id, self.step, self.config.total_steps, rate,
                                f"{eps:.3f}", self.episodes, means, len(self.recent),
-                               len(self.replay), self.ready_size))
+                               len(self.replay), self.ready_size,
+                               run_label(self.env_id, self.config)))
         self.metrics.log(self.step, steps_per_s=rate, epsilon=eps, episodes=self.episodes,
                          updates=self.learner.updates, replay_size=len(self.replay), **means)
 
