@@ -1,4 +1,4 @@
-"""`rlgo atari train` and `rlgo atari eval`: DQN on Atari games (and CartPole), one process.
+"""`rlgo atari train|eval|report|watch`: DQN on Atari games (and CartPole), one process.
 
     rlgo atari train --env Pong                                   # Nature DQN settings
     rlgo atari train --env Breakout --set double=true --set dueling=true --set n_step=3
@@ -7,12 +7,15 @@
     rlgo atari train --env Pong --distributed --actors 8          # Ape-X on embedded Ray
     rlgo atari train --env Pong --distributed --address auto      # ... on a `ray start` cluster
     rlgo atari eval --checkpoint runs/atari/pong --episodes 30 --video pong.mp4
+    rlgo atari report runs/atari/pong-s* runs/atari/breakout-s* --png curves.png
+    rlgo atari watch --checkpoint runs/atari/pong --episodes 3 --video pong.mp4
 
 Without --config, Atari games use the shipped config atari/dqn_nature and classic-control
 tasks atari/cartpole (rlgo.config.shipped_config: configs/ in a clone, package data in a
 wheel). With --resume, the run directory's own config.yaml is the default, so
-`--run-dir DIR --resume` is enough. `register(atari_subparsers)` adds both commands to the
-rlgo CLI.
+`--run-dir DIR --resume` is enough. `eval` keeps its scores as JSON (RUN/eval-STEP.json unless
+--json names a file); `report` pools such records over games and seeds (rliable's intervals:
+the optional extra `report`). `register(atari_subparsers)` adds the commands to the rlgo CLI.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ from .placement import add_placement_options, placed, placement_flags
 
 TRAIN_HELP = "train a DQN agent on an Atari game or CartPole (one process, or Ape-X on Ray)"
 EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up to 30 no-ops"
+REPORT_HELP = ("pool eval records over games and seeds: mean, median and IQM of human-normalised "
+               "scores with 95% stratified bootstrap intervals (rliable), learning curves")
+WATCH_HELP = "watch a DQN checkpoint play its Atari game in a window (pygame)"
+# one frame an agent step, 4 emulator frames at 60 Hz: selfplay.atari.evaluate.VIDEO_FPS, not
+# imported here so that building the parser does not import torch
+WATCH_FPS = 15
 
 
 def _probability(text: str) -> float:
@@ -97,6 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     from selfplay.atari import evaluate
+    from selfplay.atari.evaluate import default_json_path, write_eval_json
 
     result = evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video,
                       args.seed, args.device, log=_silent if args.quiet else print,
@@ -104,6 +114,38 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.quiet:  # the result alone
         print(f"{result.env_id}: {len(result.scores)} episodes: mean {result.mean:.2f}, "
               f"std {result.std:.2f}")
+    path = write_eval_json(result, args.json or default_json_path(result))
+    if not args.quiet:
+        print(f"record: {path}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import json
+
+    from selfplay.atari.report import build_report, format_report, load_records, plot_curves
+
+    records = load_records(args.records)
+    report = build_report(records, reps=args.reps, seed=args.seed)
+    for line in format_report(report):
+        print(line)
+    if args.png:
+        plot_curves(records, args.png)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+        print(f"report: {args.json}")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from ..gui.atari_watch import watch
+
+    # a network playing 15 steps a second needs no accelerator: no --device, cuda when there
+    result = watch(args.checkpoint, args.episodes, args.fps, args.eps, args.seed, "auto",
+                   args.video, args.max_steps)
+    if result.stopped:
+        print(f"stopped after {len(result.scores)} whole games")
     return 0
 
 
@@ -112,7 +154,8 @@ def _silent(line: str) -> None:
 
 
 def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """Add `train` and `eval` to the `rlgo atari` subcommands."""
+    """Add `train`, `eval`, `report` and `watch` to the `rlgo atari` subcommands; returns the
+    train and eval parsers."""
     train = atari_subparsers.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
     train.add_argument("--env", help="game ('Pong', 'ALE/Pong-v5', 'SpaceInvaders') or "
                        "'CartPole-v1'; default: the config's env")
@@ -162,5 +205,46 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.add_argument("--points", action="store_true",
                           help="also print each game's points in order (+ won, - lost) and "
                                "how often a point is lost after a won one and after a lost one")
+    evaluate.add_argument("--json", metavar="FILE",
+                          help="where the record of the scores goes, for `rlgo atari report` "
+                               "(default RUN/eval-STEP.json, beside the checkpoint's run)")
     evaluate.set_defaults(func=run_eval)
+    _register_report(atari_subparsers)
+    _register_watch(atari_subparsers)
     return train, evaluate
+
+
+def _register_report(atari_subparsers) -> None:
+    report = atari_subparsers.add_parser("report", help=REPORT_HELP, description=REPORT_HELP)
+    report.add_argument("records", nargs="+", metavar="RUN_OR_JSON",
+                        help="eval records: JSON files of `rlgo atari eval`, or run "
+                             "directories (each its newest eval-*.json and its metrics.csv)")
+    report.add_argument("--png", metavar="FILE",
+                        help="also draw the learning curves (a panel a game, a line a seed)")
+    report.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    report.add_argument("--reps", type=positive_int, default=10_000,
+                        help="bootstrap resamples (default 10000)")
+    report.add_argument("--seed", type=int, default=0,
+                        help="random seed of the bootstrap (default 0)")
+    report.set_defaults(func=run_report)
+
+
+def _register_watch(atari_subparsers) -> None:
+    watch = atari_subparsers.add_parser("watch", help=WATCH_HELP, description=WATCH_HELP)
+    watch.add_argument("--checkpoint", required=True, metavar="PATH",
+                       help="a checkpoint file, or a run directory (its newest checkpoint); "
+                            "any checkpoint plays, trained or not")
+    watch.add_argument("--episodes", type=positive_int, default=1,
+                       help="whole games to play (default 1)")
+    watch.add_argument("--fps", type=float, default=WATCH_FPS,
+                       help=f"agent steps shown a second (default {WATCH_FPS}: the game's own "
+                            "speed; 0: as fast as the network plays)")
+    watch.add_argument("--eps", type=_probability, default=0.05,
+                       help="probability of a random action (default 0.05)")
+    watch.add_argument("--video", metavar="FILE",
+                       help="also write what is shown to FILE: .mp4 is H.264 (plays in "
+                            "browsers), .avi Motion JPEG, .gif needs imageio")
+    watch.add_argument("--max-steps", type=positive_int, metavar="N",
+                       help="stop each game after N agent steps (default: whole games)")
+    watch.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    watch.set_defaults(func=run_watch)

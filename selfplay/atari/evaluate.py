@@ -5,8 +5,12 @@ reward clipping), whole games (losing a life does not end an episode), epsilon 0
 no-ops at the start, and at most 108k frames per game (27k agent steps, 30 minutes of play at
 60 Hz: the cap of most later papers; the Nature paper stopped games at 5 minutes). Sticky
 actions and the full action set follow the training config. The summary gives the mean and
-standard deviation over games and, for games in envs.atari.NATURE_SCORES, the human-normalised
-score (agent - random) / (human - random) against the DQN Nature paper's human baseline.
+standard deviation over games and, for the 57 games of envs.atari.baselines, the
+human-normalised score (agent - random) / (human - random).
+
+`write_eval_json` keeps one evaluation as a JSON file (by default RUN/eval-STEP.json): the
+game, the training seed, the protocol, the agent steps, every game's score: what
+selfplay.atari.report aggregates over games and seeds.
 
 Episodes run on up to 8 environments at once; environment e plays games e, e + N, ... so the
 set of games does not favour short ones.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,15 +33,10 @@ import numpy as np
 import torch
 
 from agents.dqn import EpsilonGreedyActor, build_q_network
-from envs.atari import (
-    HUMAN_BASELINE_SET,
-    NATURE_SCORES,
-    AtariSettings,
-    human_normalized,
-    make_reference_env,
-    resolve_game,
-)
+from envs.atari import AtariSettings, make_reference_env, resolve_game
+from envs.atari.baselines import ATARI_57, BASELINE_SOURCE, human_normalized_score
 from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
+from envs.atomic import atomic_file
 from selfplay.atari.config import (
     DQNConfig,
     DQNConfigError,
@@ -52,13 +52,56 @@ VIDEO_FPS = 15  # one frame per agent step (4 emulator frames at 60 Hz)
 
 @dataclasses.dataclass
 class EvalResult:
-    """Scores of whole games, their mean/std, and the human-normalised mean (or None)."""
+    """Scores of whole games, their mean/std, and the human-normalised mean (or None); the
+    rest says which agent played how, for the JSON record."""
 
     env_id: str
     scores: list[float]
     mean: float
     std: float
     human_normalized: float | None
+    eps: float = 0.05
+    eval_seed: int = 0
+    seed: int | None = None  # the training run's seed
+    protocol: str = "nature"
+    agent_steps: int | None = None
+    checkpoint: str = ""
+
+    def to_json(self) -> dict:
+        """The record `rlgo atari report` reads (format 1)."""
+        game = None if is_classic(self.env_id) else resolve_game(self.env_id)
+        random_score, human_score = ATARI_57.get(game, (None, None))
+        return {"format": 1, "env_id": self.env_id, "game": game or self.env_id,
+                "seed": self.seed, "eval_seed": self.eval_seed, "protocol": self.protocol,
+                "agent_steps": self.agent_steps, "eps": self.eps, "episodes": len(self.scores),
+                "returns": self.scores, "mean": self.mean, "std": self.std,
+                "human_normalized": self.human_normalized, "random_score": random_score,
+                "human_score": human_score, "baseline_source": BASELINE_SOURCE,
+                "checkpoint": self.checkpoint}
+
+
+def run_directory(checkpoint: str | Path) -> Path:
+    """The run directory of a checkpoint path: the path itself for a directory, RUN for
+    RUN/checkpoints/ckpt-N.pt, else the file's folder."""
+    path = Path(checkpoint)
+    if path.is_dir():
+        return path
+    return path.parent.parent if path.parent.name == "checkpoints" else path.parent
+
+
+def write_eval_json(result: EvalResult, path: str | Path) -> Path:
+    """Write `result.to_json()` to `path` atomically (a killed eval leaves no half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as f:
+        f.write((json.dumps(result.to_json(), indent=1) + "\n").encode())
+    return path
+
+
+def default_json_path(result: EvalResult) -> Path:
+    """RUN/eval-STEP.json: where `rlgo atari eval` keeps its record unless told otherwise."""
+    step = result.agent_steps if result.agent_steps is not None else 0
+    return run_directory(result.checkpoint) / f"eval-{step:012d}.json"
 
 
 def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, episodes: int,
@@ -150,18 +193,22 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
     finally:
         torch.set_num_threads(before)
     mean, std = float(np.mean(scores)), float(np.std(scores))
-    normalized = None if is_classic(env_id) else human_normalized(resolve_game(env_id), mean)
+    normalized = None if is_classic(env_id) else human_normalized_score(resolve_game(env_id),
+                                                                         mean)
     log(f"{env_id}: {len(scores)} episodes, eps {eps}: mean {mean:.2f}, std {std:.2f}, "
         f"min {min(scores):.1f}, max {max(scores):.1f}")
     if normalized is not None:
-        random_score, human_score = NATURE_SCORES[resolve_game(env_id)]
+        random_score, human_score = ATARI_57[resolve_game(env_id)]
         log(f"human-normalised score: {100 * normalized:.1f}% (random {random_score}, human "
-            f"{human_score}; baseline set: {HUMAN_BASELINE_SET})")
+            f"{human_score}; {BASELINE_SOURCE})")
     if points:
         log(point_streaks(games))
     if video is not None:
         record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
-    return EvalResult(env_id, scores, mean, std, normalized)
+    return EvalResult(env_id, scores, mean, std, normalized, eps=eps, eval_seed=seed,
+                      seed=getattr(config, "seed", None),
+                      protocol=str(getattr(config, "protocol", "nature")),
+                      agent_steps=state.get("step"), checkpoint=str(checkpoint))
 
 
 def point_streaks(games: list[str]) -> str:
@@ -201,7 +248,7 @@ def record_video(network: torch.nn.Module, env_id: str, config: DQNConfig, eps: 
     if is_classic(env_id):
         log(f"no video: recording is for Atari games ({env_id} renders through pygame)")
         return False
-    writer = _open_writer(path, log)
+    writer = open_video_writer(path, log)
     if writer is None:
         return False
     settings = AtariSettings.evaluation(noop_max=config.noop_max,
@@ -227,7 +274,7 @@ def record_video(network: torch.nn.Module, env_id: str, config: DQNConfig, eps: 
     return True
 
 
-def _open_writer(path: Path, log: Callable[[str], None]):
+def open_video_writer(path: Path, log: Callable[[str], None]):
     """A function taking RGB frames [H, W, 3] (None closes), or None after a message. The
     file is opened on the first frame, whose size it takes."""
     suffix = path.suffix.lower()

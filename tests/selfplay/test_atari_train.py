@@ -334,7 +334,7 @@ def test_cli_eval_plays_whole_pong_games(pong_run, capsys):
                  "--device", "cpu", "--points"]) == 0
     out = capsys.readouterr().out
     assert "Pong: 2 episodes, eps 1.0" in out and "human-normalised score" in out
-    assert "DQN Nature 2015" in out
+    assert "Wang et al. 2016" in out  # the baseline set: envs.atari.baselines
     # a line per game as it ends (a strong agent's 30 games take minutes), then the summary
     lines = [line.split(": ")[1].split() for line in out.splitlines() if line.startswith("game ")]
     games = [float(line[0]) for line in lines]
