@@ -322,17 +322,18 @@ class GameController(ReviewMixin, PonderMixin):
             self.say(f"No saved games in {self.games_dir}/ (save one with s).", "error")
             return False
         try:
-            position, handicap = files.load_game(path)
+            position, handicap, games = files.load_game(path)
         except (OSError, GoError) as err:
             self.say(f"Could not load: {err}", "error")  # the error names the file
             return False
         if not self.set_position(position):
             return False
         self.settings = dataclasses.replace(self.settings, handicap=handicap)
+        which = f", the first of its {games} games" if games > 1 else ""
         if self.phase == PLAY:
-            self.say(f"Loaded {path} ({position.move_number} moves): play on.")
+            self.say(f"Loaded {path}{which} ({position.move_number} moves): play on.")
         elif self.phase == OVER:
-            self.say(f"Loaded {path}: {self.result}.", "result")
+            self.say(f"Loaded {path}{which}: {self.result}.", "result")
         return True
 
     # ---- the engine ----------------------------------------------------------------------------

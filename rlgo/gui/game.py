@@ -100,9 +100,10 @@ def latest_game(directory: Path) -> Path | None:
     return files[-1] if files else None
 
 
-def load_game(path: Path) -> tuple[Position, int]:
-    """(the game's final position, its handicap). A recorded resignation (RE[W+R]) is played
-    as a RESIGN, so the game loads as over. SgfError naming the file."""
+def load_game(path: Path) -> tuple[Position, int, int]:
+    """(the game's final position, its handicap, the games the file holds: the first is
+    loaded). A recorded resignation (RE[W+R]) is played as a RESIGN, so the game loads as
+    over. SgfError naming the file."""
     record = load_sgf_file(path)  # a regular file of sane size; its errors name the file
     try:
         position = position_from_record(record)
@@ -111,4 +112,4 @@ def load_game(path: Path) -> tuple[Position, int]:
     result = (record.result or "").upper()
     if result.endswith("+R") and result[:1] in ("B", "W") and position.winner is None:
         position = position.play(RESIGN, WHITE if result[0] == "B" else BLACK)
-    return position, record.handicap
+    return position, record.handicap, record.games_in_file

@@ -227,6 +227,14 @@ def test_load_resigned_game_and_errors(tmp_path):
     assert game.result == "W+R"  # the game on the board is untouched
 
 
+def test_a_collection_loads_its_first_game_and_says_so(tmp_path):
+    game = game_with(RandomPlayer(), tmp_path)
+    (tmp_path / "two.sgf").write_text("(;GM[1]SZ[9]KM[7.5];B[ee];W[cc])(;GM[1]SZ[9];B[dd])")
+    assert game.load_sgf(tmp_path / "two.sgf")
+    assert game.position.move_number == 2
+    assert "the first of its 2 games" in game.message
+
+
 def test_engine_errors_are_messages(tmp_path):
     game = game_with(ScriptedPlayer(error=RuntimeError("engine crashed")), tmp_path)
     game.click(V("E5"))
