@@ -197,6 +197,9 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
                                                                          mean)
     log(f"{env_id}: {len(scores)} episodes, eps {eps}: mean {mean:.2f}, std {std:.2f}, "
         f"min {min(scores):.1f}, max {max(scores):.1f}")
+    protocol = str(getattr(config, "protocol", "nature"))
+    log(f"protocol: {protocol}; agent steps {state.get('step')}, training seed "
+        f"{getattr(config, 'seed', None)}")
     if normalized is not None:
         random_score, human_score = ATARI_57[resolve_game(env_id)]
         log(f"human-normalised score: {100 * normalized:.1f}% (random {random_score}, human "
@@ -207,7 +210,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
         record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
     return EvalResult(env_id, scores, mean, std, normalized, eps=eps, eval_seed=seed,
                       seed=getattr(config, "seed", None),
-                      protocol=str(getattr(config, "protocol", "nature")),
+                      protocol=protocol,
                       agent_steps=state.get("step"), checkpoint=str(checkpoint))
 
 

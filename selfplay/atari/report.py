@@ -262,6 +262,9 @@ def plot_curves(records: list[EvalRecord], path: str | Path,
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
+    protocols = ", ".join(sorted({r.protocol for r in records}))
+    fig.suptitle(f"protocol {protocols}: lines the training episodes' return, dots evaluations "
+                 "during training", fontsize="small")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,12 @@ def test_the_report_refuses_mixed_protocols_and_says_what_it_left_out(rliable, t
         load_records([tmp_path])
 
 
+def test_without_rliable_the_report_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rliable", None)  # what a missing package looks like
+    with pytest.raises(ReportError, match=r"pip install 'rlgo\[report\]'"):
+        aggregate(FIXED, reps=10)
+
+
 PONG = DQNConfig(total_steps=40, learning_starts=40, batch_size=4, train_every=8,
                  target_update=80, optimizer="adam", lr=1e-4, eps_decay_steps=400, eval_every=0,
                  checkpoint_every=40, log_every=20, num_envs=2, seed=5, device="cpu",
@@ -136,7 +143,7 @@ def test_eval_writes_the_json_record_that_the_report_reads(rliable, tmp_path, ca
     run = tmp_path / "run"
     train(dataclasses.replace(PONG), "Pong", run, log=lambda line: None)
     assert main(["atari", "eval", "--checkpoint", str(run), "--episodes", "1", "--eps", "1",
-                 "--device", "cpu", "--quiet"]) == 0
+                 "--device", "cpu"]) == 0
     record = json.loads((run / "eval-000000000040.json").read_text())
     assert {k: record[k] for k in ("game", "seed", "protocol", "agent_steps", "episodes",
                                    "eps")} == {"game": "pong", "seed": 5, "protocol": "nature",
@@ -150,5 +157,6 @@ def test_eval_writes_the_json_record_that_the_report_reads(rliable, tmp_path, ca
     report = json.loads(out.read_text())
     assert report["games"]["pong"]["mean_return"] == record["mean"]
     assert (tmp_path / "c.png").is_file()
-    assert "pong" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "protocol: nature; agent steps 40, training seed 5" in out and "pong" in out
     assert main(["atari", "report", str(tmp_path / "nothing")]) == 2
