@@ -209,8 +209,7 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
     if video is not None:
         record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
     return EvalResult(env_id, scores, mean, std, normalized, eps=eps, eval_seed=seed,
-                      seed=getattr(config, "seed", None),
-                      protocol=protocol,
+                      seed=getattr(config, "seed", None), protocol=protocol,
                       agent_steps=state.get("step"), checkpoint=str(checkpoint))
 
 
