@@ -8,26 +8,21 @@ game into its ROM id. numpy and ale-py only: no torch here.
 
 from __future__ import annotations
 
-from envs.atari.games import (
-    HUMAN_BASELINE_SET,
-    NATURE_SCORES,
-    UnknownEnvError,
-    display_name,
-    human_normalized,
-    resolve_game,
-)
+from envs.atari.baselines import ATARI_57, BASELINE_SOURCE, baseline, human_normalized_score
+from envs.atari.games import UnknownEnvError, display_name, resolve_game
 from envs.atari.vector import AtariSettings, AtariStep, AtariVecEnv, make_reference_env
 
 __all__ = [
-    "HUMAN_BASELINE_SET",
-    "NATURE_SCORES",
+    "ATARI_57",
+    "BASELINE_SOURCE",
     "AtariSettings",
     "AtariStep",
     "AtariVecEnv",
     "UnknownEnvError",
     "bundled_games",
+    "baseline",
     "display_name",
-    "human_normalized",
+    "human_normalized_score",
     "make_reference_env",
     "resolve_game",
 ]

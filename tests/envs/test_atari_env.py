@@ -13,8 +13,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.atari import AtariSettings, AtariVecEnv, make_reference_env
-from envs.atari.games import UnknownEnvError, human_normalized, resolve_game
+from envs.atari import (
+    AtariSettings,
+    AtariVecEnv,
+    UnknownEnvError,
+    human_normalized_score,
+    make_reference_env,
+    resolve_game,
+)
 
 
 class _LowLevelReset(gym.Wrapper):
@@ -162,6 +168,6 @@ def test_unknown_env_id_lists_close_matches():
 
 
 def test_human_normalised_scores():
-    assert human_normalized("pong", 9.3) == pytest.approx(1.0)
-    assert human_normalized("pong", -20.7) == pytest.approx(0.0)
-    assert human_normalized("adventure", 1.0) is None
+    assert human_normalized_score("pong", 14.6) == pytest.approx(1.0)  # Wang et al. 2016's
+    assert human_normalized_score("pong", -20.7) == pytest.approx(0.0)
+    assert human_normalized_score("adventure", 1.0) is None
