@@ -38,6 +38,30 @@ def parse_color(text: str) -> int:
     raise GoError(f"invalid color {text!r} (expected b, black, w or white)")
 
 
+KO_RULES = ("positional", "simple")
+SCORINGS = ("area", "territory")
+# The rule sets a user can name (CLI --rules, SGF RU): (scoring, ko, suicide). Situational
+# superko (AGA, New Zealand) is played as positional superko, which differs from it only in
+# rare cycles where a player passes; Korean is played as Japanese.
+RULE_SETS = {
+    "chinese": ("area", "positional", False),
+    "japanese": ("territory", "simple", False),
+    "korean": ("territory", "simple", False),
+    "aga": ("area", "positional", False),
+    "new-zealand": ("area", "positional", True),
+    "tromp-taylor": ("area", "positional", True),
+}
+
+
+def rule_set(name: str) -> tuple[str, str, bool]:
+    """(scoring, ko, suicide) of a named rule set; '_' and '-' are alike ('new_zealand' is
+    KGS's spelling), case is ignored. GoError naming the known sets otherwise."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in RULE_SETS:
+        raise GoError(f"unknown rules {name!r} (known: {', '.join(RULE_SETS)})")
+    return RULE_SETS[key]
+
+
 @dataclass(frozen=True)
 class Rules:
     """How a game is played and scored.
@@ -49,18 +73,28 @@ class Rules:
              what GNU Go enforces).
     suicide: whether a move that leaves its own group without liberties is allowed (the group
              is then removed). Illegal by default, as in Chinese and Japanese rules.
-    Scoring is always Tromp-Taylor area: stones plus empty regions that reach only one colour.
+    scoring: "area" (Tromp-Taylor: stones plus empty regions that reach only one colour) or
+             "territory" (Japanese: empty regions plus prisoners, dead stones among them, and
+             no territory in seki; see scoring.py). Position.score() and the search always
+             count area, as engines playing territory rules commonly search; a finished game
+             is counted by scoring.final_score, which follows this field.
     """
 
     size: int = 19
     komi: float = DEFAULT_KOMI
     ko: str = "positional"
     suicide: bool = False
+    scoring: str = "area"
 
     def __post_init__(self):
         check_size(self.size)
-        if self.ko not in ("positional", "simple"):
+        if self.ko not in KO_RULES:
             raise GoError(f"ko rule must be 'positional' or 'simple', got {self.ko!r}")
+        if self.scoring not in SCORINGS:
+            raise GoError(f"scoring must be 'area' or 'territory', got {self.scoring!r}")
+        if not isinstance(self.suicide, (bool, np.bool_)):
+            raise GoError(f"suicide must be true or false, got {self.suicide!r}")
+        object.__setattr__(self, "suicide", bool(self.suicide))
         try:
             komi = float(self.komi)
         except (TypeError, ValueError):
