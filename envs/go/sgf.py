@@ -9,12 +9,14 @@ Points convert through coords.py (SGF row 'a' is the top, as our row 0); sgfmill
 col) pairs count rows from the bottom, and are used only for AB/AW point lists (which may be
 compressed, "aa:cc") and turned around at once.
 
-RU maps to our two rule switches (ko, suicide); scoring is always area in rlgo:
-  Chinese, AGA, BGA, unknown, none   positional superko, no suicide (the default Rules)
-  Japanese, Korean                    simple ko, no suicide (they have no superko, and a
-                                      record with a long-cycle repetition must still replay)
-  NZ, Tromp-Taylor, GOE, Ing          positional superko, suicide allowed
-  KataGo's "koSIMPLE...sui1" strings  read literally
+RU maps to Rules' (scoring, ko, suicide):
+  Chinese, AGA, BGA, unknown, none   area, positional superko, no suicide (the default Rules)
+  Japanese, Korean                    territory, simple ko, no suicide (they have no superko,
+                                      and a record with a long-cycle repetition must replay)
+  NZ, Tromp-Taylor, GOE, Ing          area, positional superko, suicide allowed
+  KataGo's "koSIMPLEscoreTERRITORY..sui1" strings  read literally (tax and button ignored)
+A record's RU is written back as it was when it reads back as the same rules; otherwise
+Chinese, Japanese, Tromp-Taylor or KataGo's string for the other combinations.
 A missing KM means komi 0 (as in old records), not our 7.5.
 
 A file may hold several games (a collection, "(;...)(;...)"): read_sgf and load_sgf_file take
@@ -48,6 +50,7 @@ from .coords import MAX_SIZE, MIN_SIZE, RESIGN, to_gtp, to_sgf
 from .errors import GoError, IllegalMove, SgfError
 from .position import Position
 from .rules import BLACK, WHITE, Rules
+from .scoring import final_result
 from .sgf_tree import Variation, node_comment, node_move, read_variation, write_variation
 
 logger = logging.getLogger(__name__)
@@ -59,28 +62,36 @@ _COLOR_LETTER = {BLACK: "B", WHITE: "W"}
 _HANDLED = {"FF", "GM", "CA", "SZ", "KM", "RU", "HA", "AB", "AW", "AE", "PL", "B", "W", "RE",
             "PB", "PW", "DT"}
 
-# normalised RU text -> (ko, suicide)
+# normalised RU text -> (scoring, ko, suicide)
+_AREA, _TT, _JP = ("area", "positional", False), ("area", "positional", True), \
+    ("territory", "simple", False)
 _RULESETS = {
-    "chinese": ("positional", False), "cn": ("positional", False),
-    "aga": ("positional", False), "bga": ("positional", False),
-    "japanese": ("simple", False), "jp": ("simple", False), "korean": ("simple", False),
-    "nz": ("positional", True), "newzealand": ("positional", True),
-    "tromptaylor": ("positional", True),
-    "tt": ("positional", True), "goe": ("positional", True), "ing": ("positional", True),
+    "chinese": _AREA, "cn": _AREA, "aga": _AREA, "bga": _AREA, "french": _AREA,
+    "japanese": _JP, "jp": _JP, "korean": _JP,
+    "nz": _TT, "newzealand": _TT, "tromptaylor": _TT, "tt": _TT, "goe": _TT, "ing": _TT,
 }
-# what write_sgf puts in RU for each rule pair; read back, each gives the same pair
-_RU_NAMES = {("positional", False): "Chinese", ("positional", True): "Tromp-Taylor",
-             ("simple", False): "koSIMPLEscoreAREAtaxNONEsui0",
-             ("simple", True): "koSIMPLEscoreAREAtaxNONEsui1"}
+# what write_sgf puts in RU for each rule triple; read back, each gives the same triple
+_RU_NAMES = {_AREA: "Chinese", _TT: "Tromp-Taylor", _JP: "Japanese"}
 
 
-def _ruleset(text: str | None) -> tuple[str, bool]:
-    """RU text -> (ko, suicide); the default rules for anything unknown."""
+def _ru_name(rules: Rules) -> str:
+    """The RU text for `rules`: a common name, else KataGo's spelled-out form."""
+    triple = (rules.scoring, rules.ko, rules.suicide)
+    if triple in _RU_NAMES:
+        return _RU_NAMES[triple]
+    tax = "SEKI" if rules.scoring == "territory" else "NONE"
+    return (f"ko{rules.ko.upper()}score{rules.scoring.upper()}tax{tax}"
+            f"sui{int(rules.suicide)}")
+
+
+def _ruleset(text: str | None) -> tuple[str, str, bool]:
+    """RU text -> (scoring, ko, suicide); the default rules for anything unknown."""
     key = re.sub(r"[^a-z0-9]", "", (text or "").lower())
     if key.startswith("ko") and "sui" in key:  # KataGo: koPOSITIONALscoreAREAtaxNONEsui1
         ko = "simple" if key.startswith("kosimple") else "positional"
-        return ko, "sui1" in key
-    return _RULESETS.get(key, ("positional", False))
+        scoring = "territory" if "scoreterritory" in key else "area"
+        return scoring, ko, "sui1" in key
+    return _RULESETS.get(key, _AREA)
 
 
 @dataclass
@@ -225,8 +236,8 @@ def _read(tree: sgf_grammar.Coarse_game_tree, encoding: str | None) -> GameRecor
     except ValueError:
         raise SgfError(f"bad komi KM {quoted(komi_text)}") from None
     ruleset = text("RU")
-    ko, suicide = _ruleset(ruleset)
-    rules = Rules(size=size, komi=komi, ko=ko, suicide=suicide)
+    scoring, ko, suicide = _ruleset(ruleset)
+    rules = Rules(size=size, komi=komi, ko=ko, suicide=suicide, scoring=scoring)
 
     def value(prop: str, default=None):
         """sgfmill's parsed value; its ValueError says nothing, so name the property."""
@@ -288,11 +299,11 @@ def write_sgf(record: GameRecord) -> bytes:
     root = game.get_root()
     try:
         root.set("KM", record.rules.komi)
-        rule_pair = (record.rules.ko, record.rules.suicide)
-        if record.ruleset is not None and _ruleset(record.ruleset) == rule_pair:
+        rule_triple = (record.rules.scoring, record.rules.ko, record.rules.suicide)
+        if record.ruleset is not None and _ruleset(record.ruleset) == rule_triple:
             root.set("RU", record.ruleset)
-        elif record.ruleset is not None or rule_pair != _ruleset(None):
-            root.set("RU", _RU_NAMES[rule_pair])  # no RU reads as the default rules
+        elif record.ruleset is not None or rule_triple != _ruleset(None):
+            root.set("RU", _ru_name(record.rules))  # no RU reads as the default rules
         if record.handicap:
             root.set("HA", record.handicap)
         root.set_setup_stones([_sgfmill_point(p, size) for p in record.black_setup],
@@ -365,20 +376,21 @@ def record_from_position(position: Position, result: str | None = None,
                          date: str | None = None) -> GameRecord:
     """The game that led to `position`, from its root (setup stones included).
 
-    result defaults to position.result() once the game is over (two passes or resignation)."""
+    result defaults to the count under the game's rules (scoring.final_result, every stone
+    alive) once the game is over (two passes or resignation)."""
     root = position.root()
     black = [int(p) for p in (root.board == BLACK).nonzero()[0]]
     white = [int(p) for p in (root.board == WHITE).nonzero()[0]]
     handicap = len(black) if black and not white and root.to_play == WHITE else 0
     if result is None and position.is_game_over():
-        result = position.result()
+        result = final_result(position)
     return GameRecord(
         rules=position.rules, moves=[(c, m) for c, m in position.moves() if m != RESIGN],
         black_setup=black, white_setup=white,
         first_player=root.to_play if (black or white or root.to_play == WHITE) else None,
         handicap=handicap if handicap >= 2 else 0, result=result, player_black=player_black,
         player_white=player_white, date=date,
-        ruleset=_RU_NAMES[(position.rules.ko, position.rules.suicide)])
+        ruleset=_ru_name(position.rules))
 
 
 # ---- files --------------------------------------------------------------------------------------

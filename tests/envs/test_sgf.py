@@ -13,7 +13,7 @@ import pytest
 from envs.go.coords import PASS, from_gtp, from_sgf
 from envs.go.errors import GoError, SgfError
 from envs.go.position import Position
-from envs.go.rules import BLACK, WHITE, Rules, fixed_handicap
+from envs.go.rules import BLACK, RULE_SETS, WHITE, Rules, fixed_handicap
 from envs.go.sgf import (
     MAX_SGF_BYTES,
     GameRecord,
@@ -138,7 +138,8 @@ AB[cc][gg]AW[ce:de]XY[private]
 
 def test_hand_written_file():
     record = read_sgf(HAND_WRITTEN)
-    assert record.rules == Rules(size=9, komi=5.5, ko="simple", suicide=False)
+    assert record.rules == Rules(size=9, komi=5.5, ko="simple", suicide=False,
+                                 scoring="territory")
     assert record.ruleset == "Japanese"
     assert (record.handicap, record.first_player) == (2, WHITE)
     assert record.player_black == "Black ] player"
@@ -172,20 +173,39 @@ def test_defaults_when_properties_are_missing():
     assert record.first_player is None
 
 
-@pytest.mark.parametrize(("ru", "ko", "suicide"), [
-    ("Chinese", "positional", False), ("AGA", "positional", False),
-    ("Japanese", "simple", False), ("korean", "simple", False), ("NZ", "positional", True),
-    ("Tromp-Taylor", "positional", True), ("GOE", "positional", True),
-    ("koSIMPLEscoreAREAtaxNONEsui1", "simple", True),
-    ("koPOSITIONALscoreTERRITORYtaxSEKIsui0", "positional", False),
-    ("something else", "positional", False), (None, "positional", False),
+@pytest.mark.parametrize(("ru", "scoring", "ko", "suicide"), [
+    ("Chinese", "area", "positional", False), ("AGA", "area", "positional", False),
+    ("Japanese", "territory", "simple", False), ("korean", "territory", "simple", False),
+    ("NZ", "area", "positional", True), ("Tromp-Taylor", "area", "positional", True),
+    ("GOE", "area", "positional", True),
+    ("koSIMPLEscoreAREAtaxNONEsui1", "area", "simple", True),
+    ("koPOSITIONALscoreTERRITORYtaxSEKIsui0", "territory", "positional", False),
+    ("something else", "area", "positional", False), (None, "area", "positional", False),
 ])
-def test_ruleset_mapping(ru, ko, suicide):
+def test_ruleset_mapping(ru, scoring, ko, suicide):
     text = f"(;SZ[9]KM[7]{'' if ru is None else f'RU[{ru}]'};B[ee])"
     record = read_sgf(text)
-    assert (record.rules.ko, record.rules.suicide) == (ko, suicide)
+    assert (record.rules.scoring, record.rules.ko, record.rules.suicide) == (scoring, ko, suicide)
     assert record.ruleset == ru
     assert read_sgf(write_sgf(record)).ruleset == ru  # written back unchanged
+
+
+@pytest.mark.parametrize("name", sorted(RULE_SETS))
+@pytest.mark.parametrize("ko", ["positional", "simple"])
+def test_every_rule_set_round_trips_from_a_position(name, ko):
+    """A game played under a rule set (with either ko rule) is written with an RU that reads
+    back as the same rules: a common name where one fits, else KataGo's spelled-out string."""
+    scoring, _, suicide = RULE_SETS[name]
+    rules = Rules(size=9, komi=6.5, ko=ko, suicide=suicide, scoring=scoring)
+    record = record_from_position(Position.new(rules).play(from_gtp("E5", 9)))
+    back = read_sgf(write_sgf(record))
+    assert back.rules == rules
+    assert position_from_record(back).rules == rules  # the record's rules are the game's
+    expected = {("area", "positional", False): "Chinese",
+                ("area", "positional", True): "Tromp-Taylor",
+                ("territory", "simple", False): "Japanese"}.get((scoring, ko, suicide))
+    assert back.ruleset == (expected or back.ruleset)
+    assert back.ruleset.startswith("ko") or expected
 
 
 def test_ruleset_written_for_rules_without_a_name():
