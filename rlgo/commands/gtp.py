@@ -5,10 +5,12 @@
     rlgo go gtp --weights policy.pt --value-weights value.pt --rollout-weights rollout.npz
     rlgo go gtp --player mcts                # always the network-free engine
     rlgo go gtp --ponder                     # also think while the opponent thinks
+    rlgo go gtp --rules japanese --komi 6.5  # final_score counts territory and prisoners
     sabaki / gogui / lizzie: add the engine as   rlgo go gtp [options]
 
 Only GTP responses go to stdout; diagnostics go to stderr (--quiet silences them). The
-defaults (--size, --komi, --ko) apply until the controller sends boardsize/komi. Per move the
+defaults (--size, --komi, --rules, --ko) apply until the controller sends boardsize/komi or
+kgs-rules/kata-set-rules. Per move the
 player gets --visits or --time; once the controller sends time_settings or time_left, the
 clock decides the seconds (capped by --time when given). `register(go_subparsers)` adds the
 command to the rlgo CLI.
@@ -22,6 +24,7 @@ import sys
 
 from agents.alphago.search.player import SearchLimits
 from envs.go import Rules
+from envs.go.rules import RULE_SETS, rule_set
 
 from ..config import ConfigError
 from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
@@ -35,8 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The gtp options."""
     parser.add_argument("--size", type=int, default=9, help="initial board size (default 9)")
     add_komi_option(parser, "initial komi")
-    parser.add_argument("--ko", choices=("positional", "simple"), default="positional",
-                        help="ko rule: positional superko (default) or simple ko")
+    add_rules_options(parser)
     parser.add_argument("--player", choices=player_kinds(), default=DEFAULT_KIND,
                         help=f"which player chooses the moves (default {DEFAULT_KIND}: the "
                              "networks when weights exist for the board size, else mcts)")
@@ -59,6 +61,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ponder", action="store_true",
                         help="think on the opponent's time: search in the background after "
                              "each move until the next command arrives")
+
+
+def add_rules_options(parser: argparse.ArgumentParser) -> None:
+    """--rules and --ko: the rule set (scoring, ko, suicide) and a ko rule that overrides it."""
+    parser.add_argument("--rules", choices=tuple(RULE_SETS), default="chinese",
+                        help="rule set (default chinese: area scoring, positional superko, no "
+                             "suicide; japanese/korean: territory scoring, simple ko; "
+                             "new-zealand/tromp-taylor: suicide allowed). The search always "
+                             "plays area scoring; final_score counts by the rule set")
+    parser.add_argument("--ko", choices=("positional", "simple"), default=None,
+                        help="ko rule: positional superko or simple ko (default: the rule "
+                             "set's)")
+
+
+def rules_from_args(args: argparse.Namespace, komi: float) -> Rules:
+    """The Rules that --size, --rules and --ko name, with `komi`."""
+    scoring, ko, suicide = rule_set(args.rules)
+    return Rules(size=args.size, komi=komi, ko=args.ko or ko, suicide=suicide, scoring=scoring)
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve GTP on stdin/stdout until quit or EOF."""
     from ..gtp import GtpEngine
 
-    rules = Rules(size=args.size, komi=args.komi, ko=args.ko)
+    rules = rules_from_args(args, args.komi)
     options = {}
     if args.player in ("mcts", "alphago", "zero"):
         options = {"config": search_config(args.player, args.config, args.overrides),

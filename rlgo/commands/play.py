@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the colour you play (default black)")
     parser.add_argument("--komi", type=float, default=None,
                         help=f"komi (default {DEFAULT_KOMI:g}; 0.5 in handicap games)")
+    parser.add_argument("--ko", choices=("positional", "simple"), default="positional",
+                        help="ko rule: positional superko (default) or simple ko")
     parser.add_argument("--handicap", type=int, default=0, metavar="N",
                         help="fixed handicap stones for Black (2-9; default none)")
     parser.add_argument("--time", type=positive_float, default=2.0, metavar="S",
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     komi = args.komi if args.komi is not None else (0.5 if args.handicap else DEFAULT_KOMI)
     settings = GameSettings(size=args.size, human=parse_color(args.color), komi=komi,
-                            handicap=args.handicap)
+                            handicap=args.handicap, ko=args.ko)
     settings.start()  # GoError now for an impossible size or handicap
     make_player = player_factory(args)
     game = GameController(_player(args, make_player), settings,

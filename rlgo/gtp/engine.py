@@ -5,7 +5,8 @@ blank or comment line), so every command is testable without pipes; `run(stdin, 
 loop around it. The game is one Position: its chain of parents is the undo history. The player
 decides moves and dead stones; everything else (rules, clocks, handicap, records) lives here.
 This module holds the loop, the set-up and the move commands; session.py the scoring, clock,
-record and analysis commands; protocol.py the framing.
+record and analysis commands; rulesets.py kgs-rules and kata-set-rules; protocol.py the
+framing.
 
 Robustness is the point: controllers kill engines that print junk to stdout or die on odd input.
 So only responses go to stdout, each flushed; logs go to `log` (stderr); every failure is one
@@ -18,6 +19,7 @@ going.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import time
 import traceback
@@ -59,6 +61,7 @@ from .protocol import (
     to_int,
     to_vertex,
 )
+from .rulesets import RulesCommands
 from .session import SessionCommands
 
 PlayerFactory = Callable[[int], Player]  # board size -> player
@@ -66,7 +69,7 @@ LEELA_ZERO_LEVEL = "0.17"  # the Leela Zero whose GTP extensions we answer (see 
 DEFAULT_RESIGN_THRESHOLD = 0.1  # for a player without an MCTS config (presets' usual value)
 
 
-class GtpEngine(SessionCommands):
+class GtpEngine(SessionCommands, RulesCommands):
     """A GTP v2 engine around a Player.
 
     player / player_factory: the Player, or a function of the board size that builds one (it is
@@ -243,7 +246,7 @@ class GtpEngine(SessionCommands):
         expect(args, 1, "boardsize not an integer")
         size = to_int(args[0], "boardsize not an integer", MIN_SIZE, MAX_SIZE,
                       "unacceptable size")
-        rules = Rules(size, self.rules.komi, self.rules.ko, self.rules.suicide)
+        rules = dataclasses.replace(self.rules, size=size)
         if size != self.rules.size and self._factory is not None:
             self.player = self._factory(size)
         self.rules = rules
@@ -262,7 +265,7 @@ class GtpEngine(SessionCommands):
     def cmd_komi(self, args) -> str:
         expect(args, 1, "komi not a float")
         komi = to_float(args[0], "komi not a float", -MAX_KOMI, MAX_KOMI)
-        self.rules = Rules(self.rules.size, komi, self.rules.ko, self.rules.suicide)
+        self.rules = dataclasses.replace(self.rules, komi=komi)
         self.position = game.replay(self.position, self.rules)
         return ""
 
@@ -413,6 +416,6 @@ COMMANDS = (
     "showboard", "final_score", "final_status_list", "time_settings", "kgs-time_settings",
     "time_left", "loadsgf", "printsgf", "lz-analyze", "lz-genmove_analyze", "analyze",
     "genmove_analyze", "kata-analyze", "gogui-analyze_commands", "rlgo-candidates",
-    "rlgo-ownership",
+    "rlgo-ownership", "kgs-rules", "kata-set-rules", "kata-set-rule", "kata-get-rules",
 )
 ANALYZE = ("lz-analyze", "analyze", "kata-analyze")  # '=' at once; run until new input

@@ -10,8 +10,9 @@ import numpy as np
 
 from agents.alphago.search.mcts import MCTS
 from agents.alphago.search.timing import KGS_ARITY, MAX_SECONDS, MAX_STONES
-from envs.go import BLACK, RESIGN, WHITE, Position, groups, to_gtp, without_stones
+from envs.go import BLACK, RESIGN, WHITE, Position, groups, to_gtp
 from envs.go.playout import make_rng, ownership
+from envs.go.scoring import dead_from_ownership, final_result, seki_stones
 
 from . import analysis, kata, records
 from .protocol import GtpFailure, expect, to_color, to_float, to_int
@@ -39,26 +40,46 @@ class SessionCommands:
     # ---- the end of the game -------------------------------------------------------------------
 
     def _dead_stones(self, position: Position) -> np.ndarray:
-        """The player's dead stones for `position`, asked once per position (so final_score
-        and final_status_list agree)."""
+        """The dead stones of `position`, decided once per position (so final_score and
+        final_status_list agree): under territory rules, where each dead stone is a prisoner
+        as well as a point of territory, the stones the player's search gives to the opponent
+        (MCTS.ownership) when it has one; else the player's own dead_stones."""
         if self._dead_cache is None or self._dead_cache[0] is not position:
-            dead = np.asarray(self.player.dead_stones(position), dtype=np.int64)
+            dead = None
+            if position.rules.scoring == "territory":
+                dead = self._search_dead_stones(position)
+            if dead is None:
+                dead = np.asarray(self.player.dead_stones(position), dtype=np.int64)
             self._dead_cache = (position, dead)
         return self._dead_cache[1]
 
+    def _search_dead_stones(self, position: Position) -> np.ndarray | None:
+        mcts = getattr(self.player, "mcts", None)
+        if not isinstance(mcts, MCTS):
+            return None
+        view = position.with_stones() if position.is_game_over() else position
+        mcts.search(view, self.limits)
+        owned = mcts.ownership()
+        return None if owned is None else dead_from_ownership(position, owned)
+
     def cmd_final_score(self, args) -> str:
-        return without_stones(self.position, self._dead_stones(self.position)).result()
+        """The count under the rules' scoring (area, or territory with prisoners), the dead
+        stones taken off."""
+        return final_result(self.position, self._dead_stones(self.position))
 
     def cmd_final_status_list(self, args) -> str:
         expect(args, 1, "invalid status")
         status = args[0].lower()
         if status not in ("alive", "dead", "seki"):
             raise GtpFailure("invalid status")
+        dead_stones = self._dead_stones(self.position)
+        dead = set(dead_stones.tolist())
+        seki = set(seki_stones(self.position, dead_stones).tolist())
+        stones = np.flatnonzero(self.position.board).tolist()
         if status == "seki":
-            return ""
-        dead = set(self._dead_stones(self.position).tolist())
-        stones = np.flatnonzero(self.position.board)
-        chosen = [p for p in stones.tolist() if (p in dead) == (status == "dead")]
+            chosen = [p for p in stones if p in seki]
+        else:
+            chosen = [p for p in stones if (p in dead) == (status == "dead") and p not in seki]
         size = self.rules.size
         return "\n".join(" ".join(to_gtp(p, size) for p in chain)
                          for chain in groups(self.position, chosen))
