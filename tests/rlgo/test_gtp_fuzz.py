@@ -84,6 +84,19 @@ def _kata_args(rng: random.Random) -> list[str]:
     return words
 
 
+RULE_NAMES = ["chinese", "japanese", "aga", "new_zealand", "korean", "tromp-taylor",
+              "stone-scoring", "aga-button", "chinese-kgs", "NZ", "ing", ""]
+RULE_JSON = ['{"ko":"SIMPLE","scoring":"TERRITORY","tax":"SEKI"}', '{"suicide":true}',
+             '{"hasButton":true}', '{"ko":"SUPER"}', '{"tax":"ALL"}', '[1,2]', '{"ko":',
+             '{"whiteHandicapBonus":"N-1","ko":"SITUATIONAL"}', '{"suicide":"1"}', '"chinese"',
+             "{" * 3000, '{"komi":7}']
+
+
+def _rules_args(rng: random.Random) -> list[str]:
+    """kata-set-rules' shorthand or JSON (KataGo's GTP_Extensions.md), well and badly formed."""
+    return [rng.choice(RULE_NAMES + RULE_JSON)]
+
+
 def _valid_ish(rng: random.Random) -> str:
     name = rng.choice([c for c in COMMANDS if c != "quit"])
     args = {
@@ -103,6 +116,11 @@ def _valid_ish(rng: random.Random) -> str:
         "lz-genmove_analyze": lambda: _analyze_args(rng),
         "genmove_analyze": lambda: _analyze_args(rng),
         "kata-analyze": lambda: _kata_args(rng),
+        "kgs-rules": lambda: [rng.choice(RULE_NAMES)],
+        "kata-set-rules": lambda: _rules_args(rng),
+        "kata-set-rule": lambda: [rng.choice(["ko", "scoring", "tax", "suicide", "hasButton",
+                                              "whiteHandicapBonus", "button"]),
+                                  rng.choice(["SIMPLE", "TERRITORY", "SEKI", "true", "N", "x"])],
         "loadsgf": lambda: [rng.choice(FILES)] + ([str(rng.randint(0, 50))] * rng.randint(0, 1)),
         "printsgf": lambda: [rng.choice(FILES)] * rng.randint(0, 1),
     }.get(name, lambda: [_arg(rng) for _ in range(rng.randint(0, 3))])()
