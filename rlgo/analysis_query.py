@@ -7,14 +7,18 @@ includePolicy, initialStones, initialPlayer, moves, overrideSettings (reportAnal
 maxTime, wideRootNoise) and sometimes avoidMoves and reportDuringSearchEvery.
 
 What rlgo cannot honestly answer is an error naming the field (`QueryError`), never a guess:
-territory scoring (japanese, korean, a rules object with scoring TERRITORY), a tax, a button
-(hasButton), and non-square boards. What it can answer approximately is a warning, as KataGo
-warns when its net does not know a rule: situational superko is played as positional superko,
-and fields rlgo ignores (priority, rootPolicyTemperature, includeMovesOwnership, ...) are named
-in one warning, the way KataGo's warnUnusedFields does. The handicap bonus of the rules
-(whiteHandicapBonus N or N-1: Chinese and AGA give White a point per handicap stone) is added to
-the komi the search scores with; the handicap is the number of Black initial stones when White
-has none and there are at least two.
+stone scoring (tax ALL), a tax under area scoring, a button (hasButton, aga-button), and
+non-square boards. What it can answer approximately is a warning, as KataGo warns when its
+net does not know a rule: situational superko is played as positional superko; territory
+rules (japanese, korean, scoring TERRITORY) are played with their ko and suicide rules while
+the search plays and scores by area, so scoreLead is the area margin, which in an even game
+is the territory margin to within a point (each side's stones on the board differ by the
+moves and captures that prisoners count: the classic area/territory equivalence; seki and
+handicap stones shift it); and fields rlgo ignores (priority, rootPolicyTemperature,
+includeMovesOwnership, ...) are named in one warning, the way KataGo's warnUnusedFields does.
+The handicap bonus of the rules (whiteHandicapBonus N or N-1: Chinese and AGA give White a
+point per handicap stone) is added to the komi the search scores with; the handicap is the
+number of Black initial stones when White has none and there are at least two.
 """
 
 from __future__ import annotations
@@ -28,19 +32,26 @@ from envs.go import BLACK, DEFAULT_KOMI, WHITE, GoError, IllegalMove, Position, 
 from envs.go.coords import from_gtp, from_rowcol
 
 PERSPECTIVES = ("BLACK", "WHITE", "SIDETOMOVE")
-# KataGo's rule shorthands that are area scoring, as (ko, suicide, whiteHandicapBonus)
-AREA_RULES = {
-    "tromp-taylor": ("POSITIONAL", True, "0"),
-    "chinese": ("POSITIONAL", False, "N"),
-    "chinese-ogs": ("POSITIONAL", False, "N"),
-    "chinese-kgs": ("POSITIONAL", False, "N"),
-    "aga": ("SITUATIONAL", False, "N-1"),
-    "bga": ("SITUATIONAL", False, "N-1"),
-    "french": ("SITUATIONAL", False, "N-1"),
-    "new-zealand": ("SITUATIONAL", True, "0"),
-    "nz": ("SITUATIONAL", True, "0"),
+# KataGo's rule shorthands rlgo plays, as (scoring, ko, suicide, whiteHandicapBonus)
+RULES = {
+    "tromp-taylor": ("AREA", "POSITIONAL", True, "0"),
+    "chinese": ("AREA", "POSITIONAL", False, "N"),
+    "chinese-ogs": ("AREA", "POSITIONAL", False, "N"),
+    "chinese-kgs": ("AREA", "POSITIONAL", False, "N"),
+    "aga": ("AREA", "SITUATIONAL", False, "N-1"),
+    "bga": ("AREA", "SITUATIONAL", False, "N-1"),
+    "french": ("AREA", "SITUATIONAL", False, "N-1"),
+    "new-zealand": ("AREA", "SITUATIONAL", True, "0"),
+    "nz": ("AREA", "SITUATIONAL", True, "0"),
+    "japanese": ("TERRITORY", "SIMPLE", False, "0"),
+    "jp": ("TERRITORY", "SIMPLE", False, "0"),
+    "korean": ("TERRITORY", "SIMPLE", False, "0"),
+    "ko": ("TERRITORY", "SIMPLE", False, "0"),
 }
-TERRITORY_RULES = ("japanese", "korean", "jp", "ko", "aga-button", "stone-scoring")
+REFUSED_RULES = {"stone-scoring": "stone scoring (tax ALL)",
+                 "aga-button": "button Go (hasButton)"}
+TERRITORY_WARNING = ("territory rules: the search plays and scores by area; scoreLead is the "
+                     "area margin (the territory margin to within a point in an even game)")
 KNOWN = {"id", "moves", "initialStones", "initialPlayer", "rules", "komi", "whiteHandicapBonus",
          "boardXSize", "boardYSize", "analyzeTurns", "maxVisits", "includeOwnership",
          "includePolicy", "avoidMoves", "allowMoves", "overrideSettings",
@@ -132,25 +143,24 @@ def _bool(query: dict, name: str) -> bool:
     return value
 
 
-def parse_rules(value: Any, warnings: list[tuple[str, str]]) -> tuple[str, bool, str]:
-    """KataGo's `rules` (a shorthand or a rules object) -> (rlgo ko rule, suicide,
-    whiteHandicapBonus). QueryError("rules") for what area scoring cannot play."""
+def parse_rules(value: Any, warnings: list[tuple[str, str]]) -> tuple[str, str, bool, str]:
+    """KataGo's `rules` (a shorthand or a rules object) -> (rlgo scoring, ko rule, suicide,
+    whiteHandicapBonus). QueryError("rules") for what rlgo cannot play."""
     if isinstance(value, str):
-        key = value.strip().lower()
-        if key in TERRITORY_RULES:
-            raise QueryError(f"rules {value!r} use territory scoring; rlgo scores by area only "
-                             "(use chinese or tromp-taylor)", "rules")
-        if key not in AREA_RULES:
-            raise QueryError(f"unknown rules {value!r} (rlgo plays: "
-                             f"{', '.join(AREA_RULES)})", "rules")
-        ko, suicide, bonus = AREA_RULES[key]
+        key = value.strip().lower().replace("_", "-")
+        if key in REFUSED_RULES:
+            raise QueryError(f"rules {value!r}: {REFUSED_RULES[key]} is not supported", "rules")
+        if key not in RULES:
+            raise QueryError(f"unknown rules {value!r} (rlgo plays: {', '.join(RULES)})",
+                             "rules")
+        scoring, ko, suicide, bonus = RULES[key]
     elif isinstance(value, dict):
         scoring = str(value.get("scoring", "AREA")).upper()
-        if scoring != "AREA":
-            raise QueryError(f"scoring {scoring} is not supported: rlgo scores by area only",
-                             "rules")
-        if str(value.get("tax", "NONE")).upper() != "NONE":
-            raise QueryError("a tax is not supported (area scoring has none)", "rules")
+        if scoring not in ("AREA", "TERRITORY"):
+            raise QueryError(f"unknown scoring {value.get('scoring')!r}", "rules")
+        tax = str(value.get("tax", "NONE")).upper()
+        if tax == "ALL" or (scoring == "AREA" and tax != "NONE"):
+            raise QueryError(f"tax {tax} is not supported with {scoring} scoring", "rules")
         if value.get("hasButton", False):
             raise QueryError("hasButton is not supported", "rules")
         ko = str(value.get("ko", "POSITIONAL")).upper()
@@ -165,7 +175,9 @@ def parse_rules(value: Any, warnings: list[tuple[str, str]]) -> tuple[str, bool,
     if ko == "SITUATIONAL":
         warnings.append(("situational superko is played as positional superko", "rules"))
         ko = "POSITIONAL"
-    return ko.lower(), suicide, bonus
+    if scoring == "TERRITORY":
+        warnings.append((TERRITORY_WARNING, "rules"))
+    return scoring.lower(), ko.lower(), suicide, bonus
 
 
 def _handicap_bonus(bonus: str, stones: list[tuple[int, int]]) -> int:
@@ -216,7 +228,7 @@ def parse_query(query: dict, default_perspective: str) -> Query:
         raise QueryError("non-square boards are not supported (boardYSize must equal "
                          "boardXSize)", "boardYSize")
     result = Query(id=qid, size=size, turns=[])
-    ko, suicide, bonus = parse_rules(query["rules"], result.warnings)
+    scoring, ko, suicide, bonus = parse_rules(query["rules"], result.warnings)
     komi = query.get("komi", DEFAULT_KOMI)
     if (isinstance(komi, bool) or not isinstance(komi, int | float) or not math.isfinite(komi)
             or komi * 2 != int(komi * 2) or abs(komi) > 150):
@@ -225,7 +237,7 @@ def parse_query(query: dict, default_perspective: str) -> Query:
     stones = _stones(query.get("initialStones", []), size, "initialStones")
     bonus = str(query.get("whiteHandicapBonus", bonus))
     rules = Rules(size=size, komi=float(komi) + _handicap_bonus(bonus, stones), ko=ko,
-                  suicide=suicide)
+                  suicide=suicide, scoring=scoring)
     moves = _stones(query["moves"], size, "moves")
     first = moves[0][0] if moves else BLACK
     if "initialPlayer" in query:

@@ -95,7 +95,7 @@ def test_bad_queries_are_error_lines_and_the_engine_keeps_running():
         "{not json", b"\xff\xfe{", "[1, 2]",
         {"moves": [], "rules": "chinese", "boardXSize": 9, "boardYSize": 9},
         {**good, "id": "rect", "boardYSize": 13},
-        {**good, "id": "jp", "rules": "japanese"},
+        {**good, "id": "jp", "rules": "stone-scoring"},
         {**good, "id": "ill", "moves": [["B", "E5"], ["W", "E5"]]},
         {**good, "id": "off", "moves": [["B", "J10"]]},
         {**good, "id": "turn", "analyzeTurns": [5]},
@@ -194,7 +194,17 @@ def test_parse_query_rules_and_handicap_komi():
     obj = {"ko": "SIMPLE", "scoring": "AREA", "tax": "NONE", "suicide": False,
            "whiteHandicapBonus": "0"}
     assert parse_query({**base, "rules": obj}, "BLACK").turns[0][1].rules.ko == "simple"
-    for bad in ({**obj, "scoring": "TERRITORY"}, {**obj, "hasButton": True}, "korean", 7):
+    # territory rules are played (their ko and suicide; the count is Japanese) while the
+    # search scores by area, which a warning on the rules field says
+    japanese = parse_query({**base, "rules": "japanese"}, "BLACK")
+    rules = japanese.turns[0][1].rules
+    assert (rules.scoring, rules.ko, rules.komi) == ("territory", "simple", 0.5)  # no bonus
+    assert [f for _, f in japanese.warnings] == ["rules"]
+    territory = parse_query({**base, "rules": {**obj, "scoring": "TERRITORY", "tax": "SEKI"}},
+                            "BLACK")
+    assert territory.turns[0][1].rules.scoring == "territory"
+    for bad in ({**obj, "tax": "ALL"}, {**obj, "tax": "SEKI"}, {**obj, "hasButton": True},
+                "stone-scoring", "aga-button", "ing", 7):
         with pytest.raises(QueryError) as err:
             parse_query({**base, "rules": bad}, "BLACK")
         assert err.value.field == "rules"
