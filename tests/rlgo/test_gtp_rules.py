@@ -174,3 +174,18 @@ def test_cli_rules_flag():
     assert rules_from_args(args, 7.5) == Rules(9, 7.5, "positional", True, "area")
     with pytest.raises(GoError):
         Rules(9, scoring="japanese")
+
+
+def test_loadsgf_takes_the_records_rules_and_printsgf_writes_them(tmp_path):
+    path = tmp_path / "jp.sgf"
+    path.write_text("(;GM[1]FF[4]SZ[9]KM[6.5]RU[Japanese];B[ee];W[cc])")
+    engine = make()
+    assert ask(engine, f"loadsgf {path}") == "black"
+    got = _rules(engine)
+    assert (got["scoring"], got["ko"], got["tax"]) == ("TERRITORY", "SIMPLE", "SEKI")
+    assert "RU[Japanese]" in ask(engine, "printsgf")
+    ask(engine, "kata-set-rules new-zealand")
+    assert "RU[Tromp-Taylor]" in ask(engine, "printsgf")  # NZ's rules, as rlgo plays them
+    path.write_text("(;GM[1]FF[4]SZ[9]KM[7]RU[NZ];B[ee])")
+    ask(engine, f"loadsgf {path}")
+    assert (engine.rules.scoring, engine.rules.suicide) == ("area", True)
