@@ -49,6 +49,7 @@ import numpy as np
 from agents.alphago.search.player import MoveInfo, SearchLimits
 from envs.go import BLACK, PASS, WHITE, Position, to_gtp
 from envs.go.errors import UserError
+from envs.go.scoring import final_score
 
 from . import __version__
 from .analysis_query import Query, QueryError, parse_query
@@ -216,8 +217,8 @@ class AnalysisEngine:
             root["winrate"] = sum(m["winrate"] * m["visits"] for m in moves) / visits
             if all("scoreLead" in m for m in moves):
                 root["scoreLead"] = sum(m["scoreLead"] * m["visits"] for m in moves) / visits
-        elif position.is_game_over():  # nothing to search: the area count decides
-            score = position.score() * (1 if side == BLACK else -1)
+        elif position.is_game_over():  # nothing to search: the rules' count decides
+            score = final_score(position) * (1 if side == BLACK else -1)
             root.update(winrate=float(score > 0) if score else 0.5, scoreLead=score)
         answer: dict[str, Any] = {"id": query.id, "isDuringSearch": during,
                                   "turnNumber": job.turn, "moveInfos": moves, "rootInfo": root}

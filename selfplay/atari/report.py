@@ -93,7 +93,7 @@ def load_records(paths: Iterable[str | Path]) -> list[EvalRecord]:
     return records
 
 
-def group(records: list[EvalRecord]) -> dict[str, dict[object, EvalRecord]]:
+def group_records(records: list[EvalRecord]) -> dict[str, dict[object, EvalRecord]]:
     """game -> seed -> record; of two records of one game and seed the one of more agent steps
     stays. A record without a seed is its own seed (its file name)."""
     games: dict[str, dict[object, EvalRecord]] = {}
@@ -173,7 +173,7 @@ def build_report(records: list[EvalRecord], reps: int = 10_000, seed: int = 0) -
     if len(protocols) > 1:
         raise ReportError(f"records of several protocols ({', '.join(protocols)}) cannot be "
                           "pooled: report each on its own")
-    by_game = group(records)
+    by_game = group_records(records)
     games = {}
     for game, seeds in by_game.items():
         runs = _ordered(seeds)
@@ -239,7 +239,7 @@ def plot_curves(records: list[EvalRecord], path: str | Path,
     from matplotlib.figure import Figure
 
     by_game = {game: [r for r in _ordered(seeds) if r.run_dir is not None]
-               for game, seeds in group(records).items()}
+               for game, seeds in group_records(records).items()}
     by_game = {game: runs for game, runs in by_game.items() if runs}
     if not by_game:
         log("no learning curves: no record comes from a run directory with a metrics.csv")
