@@ -296,9 +296,6 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
             ladder.add(dataclasses.replace(first, version=counters.best_version,
                                            elo=float(meta.get("elo", 0.0))))
     best = Best(counters.best_version, initial, counters.best_network)
-    if progress is not None:
-        progress(f"self-play: the actors play v{best.version}: "
-                 f"{best.file and run.path / best.file or _bootstrap_name(config)}")
     backend = backend or make_backend(config.runtime, config.seed, config.games_per_call)
     metrics = run.metrics(resume_step=counters.games)
     session = time.monotonic()
@@ -315,6 +312,9 @@ def _run(config: SelfPlayConfig, run_dir: str | Path, resume: bool,
             if state.get("replay"):
                 backend.load_replay(run.path / state["replay"])
         backend.broadcast(best.version, best.payload)
+        if progress is not None:  # once the runtime is up: a failed start stays one line
+            progress(f"self-play: the actors play v{best.version}: "
+                     f"{best.file and run.path / best.file or _bootstrap_name(config)}")
         status = _Status(counters, config.progress_every)
         versions: set[int] = set()
 
