@@ -55,7 +55,8 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_go_show(args: argparse.Namespace) -> int:
     from envs.errors import quoted
-    from envs.go.sgf import load_sgf_file, position_from_record
+    from envs.go.sgf import position_from_record
+    from envs.go.sgf_files import load_sgf_file
 
     if args.game < 1:
         raise GoError(f"--game must be 1 or more, got {args.game}")

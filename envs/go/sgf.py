@@ -24,26 +24,17 @@ one (the first by default) and say in record.games_in_file how many there are, s
 can tell the user; read_sgf_games / read_sgf_collection give all (go dataset, read_sgf_dir
 take every game). Main-line move comments are read into move_comments and side branches
 into `variations` (sgf_tree.py), and both are written back; replay follows the main line.
-
-Every reader of SGF files (go show, go dataset, the GUI, GTP loadsgf, read_sgf_dir) goes
-through read_sgf_bytes (load_sgf_file and its siblings), which reads regular files only (a
-FIFO would block forever, /dev/zero never end) and at most MAX_SGF_BYTES. Error messages
-show the file's own bytes only through envs.errors.quoted: escaped and cut, so a record
-cannot write escape sequences or newlines to the user's terminal.
+Files on disk (safe reading, atomic writing, folders): sgf_files.py.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sgfmill import sgf, sgf_grammar
 
-from envs.atomic import atomic_write_bytes
 from envs.errors import quoted
 
 from .coords import MAX_SIZE, MIN_SIZE, RESIGN, to_gtp, to_sgf
@@ -54,9 +45,6 @@ from .scoring import final_result
 from .sgf_tree import Variation, node_comment, node_move, read_variation, write_variation
 
 logger = logging.getLogger(__name__)
-
-# A game record is kilobytes; even a large commented collection is a few MB.
-MAX_SGF_BYTES = 8 << 20
 
 _COLOR_LETTER = {BLACK: "B", WHITE: "W"}
 _HANDLED = {"FF", "GM", "CA", "SZ", "KM", "RU", "HA", "AB", "AW", "AE", "PL", "B", "W", "RE",
@@ -182,7 +170,7 @@ def _collection(data: bytes | str) -> tuple[list[sgf_grammar.Coarse_game_tree], 
     try:
         return sgf_grammar.parse_sgf_collection(data), encoding
     except ValueError as err:
-        raise SgfError(f"not an SGF game: {_printable(err)}") from None
+        raise SgfError(f"not an SGF game: {error_text(err)}") from None
 
 
 def _guarded(tree: sgf_grammar.Coarse_game_tree, encoding: str | None,
@@ -193,12 +181,12 @@ def _guarded(tree: sgf_grammar.Coarse_game_tree, encoding: str | None,
     except SgfError:
         raise
     except (GoError, ValueError, KeyError, IndexError, TypeError, RecursionError) as err:
-        raise SgfError(f"malformed SGF: {_printable(err)}") from err
+        raise SgfError(f"malformed SGF: {error_text(err)}") from err
     record.games_in_file = count
     return record
 
 
-def _printable(err: Exception, limit: int = 200) -> str:
+def error_text(err: Exception, limit: int = 200) -> str:
     """A library's error text with anything unprintable escaped, cut to `limit` characters:
     such texts may embed bytes of the file."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(err))
@@ -391,108 +379,3 @@ def record_from_position(position: Position, result: str | None = None,
         handicap=handicap if handicap >= 2 else 0, result=result, player_black=player_black,
         player_white=player_white, date=date,
         ruleset=_ru_name(position.rules))
-
-
-# ---- files --------------------------------------------------------------------------------------
-
-def read_sgf_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of the file at `path`, which must be a regular file of at most MAX_SGF_BYTES;
-    SgfError (naming the file) otherwise, or when it cannot be read.
-
-    The file is opened non-blocking, so a FIFO cannot hang the open, and checked through the
-    open descriptor, so nothing can be swapped in between the check and the read."""
-    shown = _shown_path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise SgfError(f"{shown}: not a regular file")
-            with os.fdopen(fd, "rb", closefd=False) as file:
-                data = file.read(MAX_SGF_BYTES + 1)
-        finally:
-            os.close(fd)
-    except OSError as err:
-        raise SgfError(f"{shown}: {err.strerror or _printable(err)}") from None
-    if len(data) > MAX_SGF_BYTES:
-        raise SgfError(f"{shown}: larger than {MAX_SGF_BYTES >> 20} MB, the limit for an SGF "
-                       "file")
-    return data
-
-
-def load_sgf_file(path: str | os.PathLike, game: int = 1) -> GameRecord:
-    """read_sgf on a file read by read_sgf_bytes (game `game` of a collection, the first by
-    default; record.games_in_file says how many there are); an SgfError names the file."""
-    data = read_sgf_bytes(path)
-    try:
-        return read_sgf(data, game)
-    except SgfError as err:
-        raise SgfError(f"{_shown_path(path)}: {err}") from err
-
-
-def load_sgf_games(path: str | os.PathLike) -> list[GameRecord]:
-    """Every game of the file (a collection holds several); SgfError naming the file if any
-    game is unreadable. load_sgf_collection keeps the good games of a partly broken file."""
-    data = read_sgf_bytes(path)
-    try:
-        return read_sgf_games(data)
-    except SgfError as err:
-        raise SgfError(f"{_shown_path(path)}: {err}") from err
-
-
-def load_sgf_collection(path: str | os.PathLike) -> list[GameRecord | SgfError]:
-    """read_sgf_collection on the file: each game's record or its error (naming the file)."""
-    data = read_sgf_bytes(path)
-    try:
-        games = read_sgf_collection(data)
-    except SgfError as err:
-        raise SgfError(f"{_shown_path(path)}: {err}") from err
-    where = [f"game {n}: " if len(games) > 1 else "" for n in range(1, len(games) + 1)]
-    return [SgfError(f"{_shown_path(path)}: {at}{g}") if isinstance(g, SgfError) else g
-            for at, g in zip(where, games, strict=True)]
-
-
-def _shown_path(path: str | os.PathLike) -> str:
-    return quoted(os.fsdecode(path), 300)  # names may hold anything; real paths fit
-
-
-def save_sgf_file(path: str | os.PathLike, record: GameRecord) -> None:
-    """Write atomically (a temporary file in the same directory, then os.replace), so a
-    reader, or a crash mid-write, never sees half a record."""
-    path = Path(path)
-    data = write_sgf(record)
-    atomic_write_bytes(path, data)
-
-
-def read_sgf_dir(directory: str | os.PathLike, recursive: bool = True,
-                 replay: bool = True) -> tuple[list[GameRecord], int]:
-    """Every game of every .sgf file under `directory` (sorted by path; a collection gives all
-    its games, in order) -> (records, number skipped).
-
-    A file that cannot be read, or a game that cannot be parsed or (with replay) replayed, is
-    skipped with one warning line and counted once; nothing in one file or game can stop the
-    rest from loading."""
-    base = Path(directory)
-    files = sorted(p for p in (base.rglob("*") if recursive else base.glob("*"))
-                   if p.suffix.lower() == ".sgf" and p.is_file())
-    records, skipped = [], 0
-    for path in files:
-        try:
-            games = load_sgf_collection(path)  # its errors name the file (and the game)
-        except SgfError as err:
-            games = [err]
-        for number, record in enumerate(games, 1):
-            if isinstance(record, SgfError):
-                skipped += 1
-                logger.warning("skipping SGF file %s", record)
-                continue
-            try:
-                if replay:
-                    position_from_record(record)
-            except Exception as err:  # skip and count, whatever went wrong
-                skipped += 1
-                where = f" game {number}" if len(games) > 1 else ""
-                logger.warning("skipping SGF file %s%s: %s", _shown_path(path), where,
-                               _printable(err))
-                continue
-            records.append(record)
-    return records, skipped

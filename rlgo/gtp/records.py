@@ -11,13 +11,8 @@ import os
 
 from envs.errors import quoted
 from envs.go import GoError, Position
-from envs.go.sgf import (
-    load_sgf_file,
-    position_from_record,
-    record_from_position,
-    save_sgf_file,
-    write_sgf,
-)
+from envs.go.sgf import position_from_record, record_from_position, write_sgf
+from envs.go.sgf_files import load_sgf_file, save_sgf_file
 
 from .protocol import GtpFailure
 

@@ -20,7 +20,8 @@ from envs.go import (
     winner_from_result,
 )
 from envs.go.coords import RESIGN
-from envs.go.sgf import load_sgf_file, position_from_record, record_from_position, save_sgf_file
+from envs.go.sgf import position_from_record, record_from_position
+from envs.go.sgf_files import load_sgf_file, save_sgf_file
 
 TIME_CHOICES = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 SIZES = (9, 13, 19)

@@ -46,7 +46,8 @@ from envs.go.errors import GoError, IllegalMove
 from envs.go.gtp_client import GtpClient, GtpEngineDied, GtpError, GtpTimeout
 from envs.go.position import Position
 from envs.go.rules import BLACK, DEFAULT_KOMI, WHITE, Rules, opponent
-from envs.go.sgf import record_from_position, save_sgf_file
+from envs.go.sgf import record_from_position
+from envs.go.sgf_files import save_sgf_file
 from selfplay.stats import EngineStats, GameSummary, MatchResult, format_result
 
 __all__ = ["GameOutcome", "MatchConfig", "MatchError", "MatchResult", "format_result",

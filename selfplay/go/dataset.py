@@ -57,7 +57,8 @@ from agents.alphago.nets.features import features, num_planes
 from envs.atomic import atomic_file
 from envs.errors import UserError
 from envs.go import BLACK, PASS, Position, winner_from_result
-from envs.go.sgf import GameRecord, load_sgf_collection
+from envs.go.sgf import GameRecord
+from envs.go.sgf_files import load_sgf_collection
 
 FORMAT = "rlgo-go-dataset-1"
 SPLITS = ("train", "val")

@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 
 from envs.go import RESIGN, Rules
-from envs.go.sgf import GameRecord, save_sgf_file
+from envs.go.sgf import GameRecord
+from envs.go.sgf_files import save_sgf_file
 
 GAME_FILE = re.compile(r"game-(\d+)\.sgf$")
 

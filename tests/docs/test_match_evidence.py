@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from envs.go.sgf import load_sgf_file
+from envs.go.sgf_files import load_sgf_file
 from selfplay.stats import EngineStats, GameSummary, MatchResult, format_result
 
 ROOT = Path(__file__).resolve().parents[2]

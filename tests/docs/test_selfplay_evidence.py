@@ -19,7 +19,7 @@ import pytest
 from agents.alphago.nets.networks import default_weights, load_network
 from envs.go.board import winner_from_result
 from envs.go.rules import BLACK, WHITE
-from envs.go.sgf import load_sgf_file
+from envs.go.sgf_files import load_sgf_file
 from selfplay.go.ladder import PROMOTE, Gates, Ladder, gain_interval
 from selfplay.stats import WinRate
 

@@ -14,17 +14,8 @@ from envs.go.coords import PASS, from_gtp, from_sgf
 from envs.go.errors import GoError, SgfError
 from envs.go.position import Position
 from envs.go.rules import BLACK, RULE_SETS, WHITE, Rules, fixed_handicap
-from envs.go.sgf import (
-    MAX_SGF_BYTES,
-    GameRecord,
-    load_sgf_file,
-    position_from_record,
-    read_sgf,
-    read_sgf_dir,
-    record_from_position,
-    save_sgf_file,
-    write_sgf,
-)
+from envs.go.sgf import GameRecord, position_from_record, read_sgf, record_from_position, write_sgf
+from envs.go.sgf_files import MAX_SGF_BYTES, load_sgf_file, read_sgf_dir, save_sgf_file
 from tests.conftest import require
 
 # Debian package goban-original-games: 143 *.sgf and 453 *.mgt (old SGF) professional games.

@@ -14,16 +14,13 @@ from envs.go.coords import PASS, from_sgf
 from envs.go.errors import SgfError
 from envs.go.rules import BLACK, WHITE
 from envs.go.sgf import (
-    load_sgf_collection,
-    load_sgf_file,
-    load_sgf_games,
     position_from_record,
     read_sgf,
     read_sgf_collection,
-    read_sgf_dir,
     read_sgf_games,
     write_sgf,
 )
+from envs.go.sgf_files import load_sgf_collection, load_sgf_file, load_sgf_games, read_sgf_dir
 from envs.go.sgf_tree import Variation
 from tests.conftest import require
 

@@ -59,7 +59,8 @@ def test_atari_games_lists_bundled_roms(capsys):
 
 def test_go_show_prints_a_record_and_its_score(tmp_path, capsys):
     from envs.go import Position, Rules, from_gtp
-    from envs.go.sgf import record_from_position, save_sgf_file
+    from envs.go.sgf import record_from_position
+    from envs.go.sgf_files import save_sgf_file
 
     pos = Position.new(Rules(size=9, komi=7))
     for vertex in ("E5", "C3", "D4", "pass", "pass"):

@@ -22,7 +22,8 @@ import pytest
 
 from agents.alphago.nets.networks import WEIGHTS_DIR
 from envs.go import Position, Rules
-from envs.go.sgf import record_from_position, save_sgf_file
+from envs.go.sgf import record_from_position
+from envs.go.sgf_files import save_sgf_file
 from rlgo.cli import main
 from selfplay.atari import DQNConfig, train
 from selfplay.atari.apex import ApexSettings, train_distributed

@@ -12,7 +12,8 @@ import pygame
 import pytest
 
 from envs.go import WHITE, GoError, Position, Rules, from_gtp
-from envs.go.sgf import record_from_position, save_sgf_file
+from envs.go.sgf import record_from_position
+from envs.go.sgf_files import save_sgf_file
 from rlgo.cli import main
 from rlgo.commands import play
 from rlgo.gui.app import App

@@ -15,7 +15,8 @@ import pytest
 
 from envs.go.gtp_client import GtpClient
 from envs.go.rules import BLACK, WHITE, Rules
-from envs.go.sgf import load_sgf_file, position_from_record
+from envs.go.sgf import position_from_record
+from envs.go.sgf_files import load_sgf_file
 from rlgo.cli import main as rlgo_main
 from selfplay.go.arena import MatchConfig, MatchError, play_game, run_match
 

@@ -26,7 +26,7 @@ from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.networks import NetSpec, build_network, network_payload
 from envs.go import BLACK, WHITE, Position
-from envs.go.sgf import load_sgf_file
+from envs.go.sgf_files import load_sgf_file
 from rlgo.cli import main
 from selfplay.go.actor import GoActorSettings, GoSelfPlayActor, make_replay
 from selfplay.go.gate import gate_match

@@ -50,7 +50,7 @@ def test_a_short_loop_value_head_beats_a_constant_on_held_out_games(tmp_path):
 def _training_outcome_mean(run_path) -> float:
     """The mean outcome for the player to move over the run's games (from their SGF results
     and lengths: Black moves first, so positions alternate colours)."""
-    from envs.go.sgf import load_sgf_file
+    from envs.go.sgf_files import load_sgf_file
 
     total, count = 0.0, 0
     for path in sorted((run_path / "games").glob("game-*.sgf")):

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from envs.go.sgf import load_sgf_file, position_from_record
+from envs.go.sgf import position_from_record
+from envs.go.sgf_files import load_sgf_file
 from selfplay.go.arena import MatchConfig, run_match
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from envs.go import DEFAULT_KOMI
-from envs.go.sgf import load_sgf_file, position_from_record
+from envs.go.sgf import position_from_record
+from envs.go.sgf_files import load_sgf_file
 from rlgo.cli import main
 from selfplay.go.teacher import (
     TEACHER_RUNTIME,

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from agents.alphago.nets.features import features, transform_planes
 from agents.alphago.nets.networks import NetSpec, PolicyNet, load_network, save_network
 from envs.go import PASS, Position, Rules
-from envs.go.sgf import record_from_position, save_sgf_file
+from envs.go.sgf import record_from_position
+from envs.go.sgf_files import save_sgf_file
 from rlgo.cli import main
 from selfplay.go.dataset import build_dataset
 from selfplay.go.train_sl import SLConfig, policy_loss, train_sl
