@@ -46,6 +46,20 @@ def add_device_option(parser: argparse.ArgumentParser, help_text: str,
     parser.add_argument("--device", choices=DEVICES, default=default, help=help_text)
 
 
+def network_device(args: argparse.Namespace) -> str:
+    """--device as a torch device name ("auto": cuda when there is one), and --lambda checked
+    where the command has it; ConfigError for cuda where there is none or a bad lambda."""
+    from selfplay.go.training import resolve_device
+
+    mix = getattr(args, "mix", None)
+    if mix is not None and not 0.0 <= mix <= 1.0:
+        raise ConfigError(f"--lambda must be between 0 and 1, got {mix}")
+    try:
+        return str(resolve_device(args.device))
+    except ValueError as err:  # cuda asked for where there is none
+        raise ConfigError(str(err)) from None
+
+
 def add_komi_option(parser: argparse.ArgumentParser, help_text: str = "komi") -> None:
     """--komi with the one default, envs.go.DEFAULT_KOMI (its comment says why 7.5)."""
     parser.add_argument("--komi", type=float, default=DEFAULT_KOMI,

@@ -21,7 +21,7 @@ from pathlib import Path
 from envs.atomic import atomic_write_bytes
 from envs.go import BLACK, DEFAULT_KOMI
 
-from . import add_device_option, positive_int, print_progress
+from . import add_device_option, network_device, positive_int, print_progress
 
 HELP = "play two self-play networks against each other (the loop's gate) and print the score"
 BOOTSTRAP_NAMES = ("sl", "rollouts")
@@ -51,20 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from agents.alphago.evaluators.playnet import play_evaluator
     from agents.alphago.nets.networks import load_network
-    from rlgo.config import ConfigError
     from selfplay.go.actor import GoActorSettings, make_evaluator
     from selfplay.go.games import save_game
     from selfplay.go.gate import gate_match
     from selfplay.go.ladder import GateRule
-    from selfplay.go.training import resolve_device
     from selfplay.stats import WinRate
 
-    if not 0.0 <= args.mix <= 1.0:
-        raise ConfigError(f"--lambda must be between 0 and 1, got {args.mix}")
-    try:
-        device = str(resolve_device(args.device))
-    except ValueError as err:  # cuda asked for where there is none
-        raise ConfigError(str(err)) from None
+    device = network_device(args)
     net_a = load_network(args.a, "play")
     size = net_a.spec.size
     settings = GoActorSettings(size=size, komi=args.komi, visits=args.visits, mix=args.mix,

@@ -28,7 +28,7 @@ from envs.go.rules import RULE_SETS, rule_set
 
 from ..config import ConfigError
 from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
-from . import add_device_option, add_komi_option, positive_float, positive_int
+from . import add_device_option, add_komi_option, network_device, positive_float, positive_int
 
 DEFAULT_SECONDS = 2.0  # per move, when neither --visits, --time nor a GTP clock says otherwise
 HELP = "run a GTP engine on stdin/stdout (for Sabaki, GoGui, Lizzie, KGS, match arenas)"
@@ -111,14 +111,7 @@ def add_threads_option(parser: argparse.ArgumentParser) -> None:
 
 def network_options(args: argparse.Namespace) -> dict:
     """The alphago player's options from parsed arguments."""
-    if not 0.0 <= args.mix <= 1.0:
-        raise ConfigError(f"--lambda must be between 0 and 1, got {args.mix}")
-    from selfplay.go.training import resolve_device
-
-    try:
-        device = str(resolve_device(args.device))
-    except ValueError as err:  # cuda asked for where there is none
-        raise ConfigError(str(err)) from None
+    device = network_device(args)
     return {"weights": args.weights, "value_weights": args.value_weights,
             "rollout_weights": args.rollout_weights, "linear_rollouts": args.linear_rollouts,
             "mix": args.mix, "device": device}
