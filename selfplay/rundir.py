@@ -124,11 +124,14 @@ class RunDir:
     finished run is never overwritten by accident); `resume=True` requires the same config,
     except for the keys in `changeable` (settings a trainer can take up mid-run, such as the
     learning rate or total_steps): those changes are written to config.yaml and listed in
-    `changes` as (key, old, new). A run whose first attempt was stopped before it wrote its
+    `changes` as (key, old, new). `defaults` (the config's default values) let a run started
+    before an option existed resume: its config.yaml lacks the key, and it ran with the
+    default. A run whose first attempt was stopped before it wrote its
     config.yaml (it holds no checkpoint) resumes from the start, as a fresh run."""
 
     def __init__(self, path: str | Path, config: dict[str, Any], resume: bool = False,
-                 keep: int = 3, changeable: frozenset[str] = frozenset()):
+                 keep: int = 3, changeable: frozenset[str] = frozenset(),
+                 defaults: dict[str, Any] | None = None):
         self.path = Path(path)
         self.keep = keep
         self.checkpoints = self.path / "checkpoints"
@@ -151,6 +154,9 @@ class RunDir:
             resume = False
         if resume:
             saved = yaml.safe_load(config_file.read_text())
+            # a key the saved config lacks is an option newer than the run: it ran with what
+            # is now that option's default
+            saved = {**{k: v for k, v in (defaults or {}).items() if k not in saved}, **saved}
             changed = sorted(k for k in set(saved) | set(config)
                              if saved.get(k) != config.get(k))
             fixed = [k for k in changed if k not in changeable]

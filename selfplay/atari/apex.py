@@ -145,7 +145,7 @@ def _train(config: DQNConfig, env_id: str | None, run_dir: str | Path, settings:
     env_id = canonical_env_id(env_id or config.env or "")
     config = dataclasses.replace(config, env=env_id, prioritized=True)
     rundir = RunDir(run_dir, config_dict(config), resume=resume,
-                    changeable=CHANGEABLE_ON_RESUME)
+                    changeable=CHANGEABLE_ON_RESUME, defaults=config_dict(DQNConfig()))
     for line in rundir.change_notes():
         log(line)
     log(run_summary(env_id, config))

@@ -150,7 +150,7 @@ class Trainer:
         self.env_id, self.save_replay, self.log = env_id, save_replay, log
         self.device = resolve_device(config.device)
         self.rundir = RunDir(run_dir, config_dict(config), resume=resume,
-                             changeable=CHANGEABLE_ON_RESUME)
+                             changeable=CHANGEABLE_ON_RESUME, defaults=config_dict(DQNConfig()))
         for line in self.rundir.change_notes():
             log(line)
         log(run_summary(env_id, config))

@@ -153,6 +153,22 @@ def test_resume_takes_a_new_lr_eps_end_and_total_steps_and_refuses_other_changes
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["total_steps"] == 1200
 
 
+def test_a_run_from_before_an_option_existed_resumes_with_its_default(tmp_path):
+    """config.yaml of a run started before `noisy` and `distributional` existed (the keys
+    missing): it ran with their defaults, so it resumes; asking for noisy nets is a change."""
+    train(CARTPOLE, None, tmp_path / "run", log=_quiet([]))
+    config_file = tmp_path / "run" / "config.yaml"
+    saved = yaml.safe_load(config_file.read_text())
+    for key in ("noisy", "distributional", "atoms"):
+        del saved[key]
+    config_file.write_text(yaml.safe_dump(saved, sort_keys=False))
+    with pytest.raises(RunDirError, match="differs .* in noisy"):
+        train(dataclasses.replace(CARTPOLE, noisy=True), None, tmp_path / "run", resume=True)
+    longer = dataclasses.replace(CARTPOLE, total_steps=CARTPOLE.total_steps + 100)
+    assert train(longer, None, tmp_path / "run", resume=True,
+                 log=_quiet([])).steps == longer.total_steps
+
+
 def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0_without_old_rows(
         tmp_path):
     config = dataclasses.replace(CARTPOLE, log_every=150, checkpoint_every=600)
