@@ -14,6 +14,7 @@ from rlgo.gtp import GtpEngine
 from rlgo.gtp.rulesets import SHORTHANDS
 from rlgo.players import build_player
 from tests.rlgo.test_gtp_engine import Scripted, V, ask, fails, make
+from tests.rlgo.test_gtp_session import _walled_game
 
 # GTP_Extensions.md, kata-get-rules: "For example: {"hasButton":false,"ko":"POSITIONAL",
 # "scoring":"AREA","suicide":true,"tax":"NONE","whiteHandicapBonus":"N-1"}"
@@ -118,15 +119,6 @@ def test_suicide_only_where_the_rules_allow_it():
     assert ask(engine, "play b a2") == ""
     assert engine.position.prisoners == (0, 2)
 
-
-def _walled_game(engine):
-    """Black owns columns A-C of a 5x5 board, White D-E, and White's A1 is dead."""
-    for row in range(1, 6):
-        ask(engine, f"play b c{row}")
-        ask(engine, f"play w d{row}")
-    ask(engine, "play w a1")
-    ask(engine, "play b pass")
-    ask(engine, "play w pass")
 
 
 def test_final_score_counts_by_the_rule_set():

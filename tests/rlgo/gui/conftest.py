@@ -42,7 +42,7 @@ def shots(tmp_path):
 
 @pytest.fixture
 def make_app(tmp_path, monkeypatch):
-    """make(player, limits=50 visits, **GameSettings) -> an App of WINDOW's size, closed after
+    """make(player, limits=50 visits, window=WINDOW, **GameSettings) -> an App, closed after
     the test."""
     from agents.alphago.search.player import SearchLimits
     from rlgo.gui.app import App
@@ -53,10 +53,10 @@ def make_app(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     apps = []
 
-    def make(player, limits=None, **settings):
+    def make(player, limits=None, window=WINDOW, **settings):
         limits = limits or SearchLimits(visits=50)
         game = GameController(player, GameSettings(**settings), limits, analysis_seconds=5)
-        apps.append(App(game, WINDOW))
+        apps.append(App(game, window))
         return apps[-1]
 
     yield make

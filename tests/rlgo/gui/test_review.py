@@ -13,15 +13,11 @@ import pytest
 from agents.alphago.search.player import SearchLimits
 from envs.go import BLACK, PASS, WHITE, from_gtp
 from rlgo.gui.app import App
-from rlgo.gui.controller import OVER, PLAY, GameController
-from rlgo.gui.game import GameSettings
+from rlgo.gui.controller import OVER, PLAY
 from rlgo.gui.panel import MARKER, PanelView, status_line
 from rlgo.players import build_player
 
 from .helpers import ViewPlayer, candidates_for
-
-WINDOW = (900, 660)
-FAST = SearchLimits(visits=50)
 
 
 def V(vertex: str, size: int = 9) -> int:  # noqa: N802
@@ -48,18 +44,9 @@ def frames_until(app: App, done, limit: float = 30.0) -> None:
 
 
 @pytest.fixture
-def app_with(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    apps = []
-
-    def make(player, limits=FAST, window=WINDOW, **settings) -> App:
-        game = GameController(player, GameSettings(**settings), limits, analysis_seconds=5)
-        apps.append(App(game, window))
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        app.close()
+def app_with(make_app):
+    """make_app (conftest.py) under this module's name."""
+    return make_app
 
 
 def played(app: App, vertices: list[str]) -> None:
