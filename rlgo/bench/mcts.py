@@ -1,8 +1,11 @@
 """`rlgo bench mcts`: simulations per second of the network-free engine, and with networks.
 
 Each figure is a search from a position a few moves into a game (so the tree is not trivially
-symmetric) for `seconds`, repeated `rounds` times (median). The sweep shows what leaf batching
-(leaves evaluated per parallel rollout call) and virtual loss do to the rate.
+symmetric) for `seconds`, repeated `rounds` times (median). The network-free engine is
+measured both ways in the same rounds, interleaved: the compiled search the players use
+(CompiledMCTS, on all cores and on one thread) and the Python MCTS it replaced (compiled:
+false), with the ratios between them. The sweep shows what leaf batching (leaves evaluated per
+parallel rollout call) and virtual loss do to the Python search's rate.
 `sims_per_s_9x9_nets` is the alphago player as shipped (evaluators.apv: the policy net
 for nodes visited 8 times, heavy rollouts); `sims_per_s_9x9_nets_every_leaf` is APV-MCTS with
 the policy and value nets at every leaf and rollouts at lambda 0.5 (the shipped nets, or
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search.compiled import CompiledMCTS
 from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.player import SearchLimits
 from agents.alphago.search.presets import preset
@@ -47,17 +51,33 @@ def _opening(size: int) -> Position:
 
 def sims_per_second(position: Position, config: MCTSConfig, seconds: float, rounds: int,
                     seed: int, heavy: bool = True) -> float:
+    """The Python MCTS's rate (the sweep's searches)."""
     return statistics.median(
         _rate(MCTS(RolloutEvaluator(seed=seed + r, heavy=heavy), config,
                    np.random.default_rng(seed + r)), position, seconds)
         for r in range(rounds))
 
 
+def compiled_vs_python(size: int, seconds: float, rounds: int, seed: int) -> dict[str, float]:
+    """Medians of the Python search, the compiled one on all cores and on one thread, measured
+    in turn within each round (so the machine's load changes hit all three alike)."""
+    config = preset("mcts")
+    rates: dict[str, list[float]] = {"python": [], "compiled": [], "compiled_1_thread": []}
+    for r in range(rounds):
+        for name, threads in (("python", None), ("compiled", None), ("compiled_1_thread", 1)):
+            evaluator = RolloutEvaluator(seed=seed + r, threads=threads)
+            rng = np.random.default_rng(seed + r)
+            search = (MCTS(evaluator, config, rng) if name == "python"
+                      else CompiledMCTS(evaluator, config, rng))
+            rates[name].append(_rate(search, _opening(size), seconds))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
 def _rate(search: MCTS, position: Position, seconds: float) -> float:
     """Simulations/s of `search` from `position` on a fresh tree, after a short warm-up (numba
     compilation, thread pools)."""
     search.search(position, SearchLimits(visits=2 * search.config.batch_size))
-    search.root = -1
+    search.clear()
     start = time.perf_counter()
     search.search(position, SearchLimits(seconds=seconds))
     return search.simulations / (time.perf_counter() - start)
@@ -107,11 +127,22 @@ def run(config: MctsBenchConfig, json_path: str | None = None) -> dict:
     rows = []
     default = preset("mcts")
     for size in (9, 19):
-        rate = sims_per_second(_opening(size), default, config.seconds, config.rounds,
-                               config.seed)
-        rows.append((f"sims_per_s_{size}x{size}", rate,
-                     f"simulations/s, default search (batch {default.batch_size})"))
-        print(f"  {size}x{size}: {rate:,.0f} sims/s", file=sys.stderr)
+        rates = compiled_vs_python(size, config.seconds, config.rounds, config.seed)
+        speedup = rates["compiled"] / rates["python"]
+        scaling = rates["compiled"] / rates["compiled_1_thread"]
+        rows += [(f"sims_per_s_{size}x{size}", rates["compiled"],
+                  "simulations/s, default search: compiled, all cores"),
+                 (f"sims_per_s_{size}x{size}_python", rates["python"],
+                  f"simulations/s, the Python MCTS (batch {default.batch_size}), all cores"),
+                 (f"sims_per_s_{size}x{size}_1_thread", rates["compiled_1_thread"],
+                  "simulations/s, compiled, one thread"),
+                 (f"compiled_speedup_{size}x{size}", speedup,
+                  "compiled / Python simulations/s, same rounds"),
+                 (f"thread_scaling_{size}x{size}", scaling,
+                  "compiled simulations/s, all cores / one thread")]
+        print(f"  {size}x{size}: compiled {rates['compiled']:,.0f} sims/s "
+              f"({rates['compiled_1_thread']:,.0f} on one thread, {scaling:.2f}x), Python "
+              f"{rates['python']:,.0f}: {speedup:.2f}x", file=sys.stderr)
     light = sims_per_second(_opening(9), default, config.seconds, config.rounds, config.seed,
                             heavy=False)
     rows.append(("sims_per_s_9x9_random_playouts", light, "simulations/s, uniform playouts"))

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.alphago.search.mcts import MCTS
-from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits
+from agents.alphago.search.player import Decision, MoveInfo, Player, SearchLimits, TreeSearch
 from envs.go import PASS, RESIGN, Position, to_gtp
 
 from .protocol import GtpFailure, to_color, to_int, to_vertex
@@ -233,19 +232,24 @@ def decide(player: Player, position: Position, limits: SearchLimits,
     `report` called every `interval` seconds of the search and once at its end.
 
     Live reports need a search that takes a report callback: an MCTS player's public `mcts`
-    does (search, then choose over the permitted candidates). The engine runs one command at a
-    time and stops any analysis before the next, so no other search is using that tree. Other
-    players give one report, of their decision's candidates."""
+    does (search, then choose over the permitted candidates; where the search visited none of
+    them, the first permitted legal point, as for other players). The engine runs one command
+    at a time and stops any analysis before the next, so no other search is using that tree.
+    Other players give one report, of their decision's candidates."""
     mcts = getattr(player, "mcts", None)
     color = position.to_play
-    if isinstance(mcts, MCTS):
+    if isinstance(mcts, TreeSearch):
         candidates = mcts.search(position, limits, report=report, report_every=interval)
         if report is not None:
             report(candidates)
-        return mcts.choose(position, restriction.filter(candidates, color))
-    decision = player.genmove(position, limits)
-    if report is not None:
-        report(list(decision.candidates))
+        permitted = restriction.filter(candidates, color)
+        if permitted or not candidates:
+            return mcts.choose(position, permitted)
+        decision = Decision(candidates[0].move, candidates[0].winrate, tuple(candidates))
+    else:
+        decision = player.genmove(position, limits)
+        if report is not None:
+            report(list(decision.candidates))
     if decision.move != RESIGN and not restriction.permits(decision.move, color):
         move = first_permitted(decision.candidates, color, restriction)
         if move == PASS:  # no permitted candidate: the first permitted legal point

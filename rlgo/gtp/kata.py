@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.alphago.search.mcts import MCTS
-from agents.alphago.search.player import MoveInfo, Player
+from agents.alphago.search.player import MoveInfo, Player, TreeSearch
 from envs.go import BLACK, Position, to_gtp
 
 from . import analysis
@@ -75,7 +74,7 @@ def search_ownership(player: Player) -> tuple[np.ndarray, np.ndarray] | None:
     search (MCTS.ownership), or None: no search, or one whose evaluator gives none. Read from
     inside the search's report callback, so the search is between rounds."""
     mcts = getattr(player, "mcts", None)
-    if not isinstance(mcts, MCTS):
+    if not isinstance(mcts, TreeSearch):
         return None
     own = mcts.ownership()
     return None if own is None else (own, mcts.ownership_stdev())

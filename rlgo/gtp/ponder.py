@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.alphago.search.mcts import MCTS
-from agents.alphago.search.player import Player
+from agents.alphago.search.player import Player, TreeSearch
 from envs.go import Position
 
 from .analysis import Analysis
@@ -65,7 +64,7 @@ def tree_full(player: Player) -> bool:
     """Whether the player's search tree is FULL of the way to MCTS's reset bar (False for a
     player without an MCTS): a background search should stop there (the GUI's too)."""
     mcts = getattr(player, "mcts", None)
-    if not isinstance(mcts, MCTS):
+    if not isinstance(mcts, TreeSearch):
         return False
     tree, config = mcts.tree, mcts.config
     return (tree.n_nodes >= FULL * (config.max_nodes // 2)

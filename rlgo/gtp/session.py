@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.alphago.search.mcts import MCTS
+from agents.alphago.search.player import TreeSearch
 from agents.alphago.search.timing import KGS_ARITY, MAX_SECONDS, MAX_STONES
 from envs.go import BLACK, RESIGN, WHITE, Position, groups, to_gtp
 from envs.go.playout import make_rng, ownership
@@ -55,7 +55,7 @@ class SessionCommands:
 
     def _search_dead_stones(self, position: Position) -> np.ndarray | None:
         mcts = getattr(self.player, "mcts", None)
-        if not isinstance(mcts, MCTS):
+        if not isinstance(mcts, TreeSearch):
             return None
         view = position.with_stones() if position.is_game_over() else position
         mcts.search(view, self.limits)
@@ -209,7 +209,7 @@ class SessionCommands:
         view = self.position if color == self.position.to_play else \
             self.position.with_stones(to_play=color)
         mcts, owned, text = getattr(self.player, "mcts", None), None, ""
-        if isinstance(mcts, MCTS):
+        if isinstance(mcts, TreeSearch):
             candidates = mcts.search(view, self._limits(view, color))
             owned = mcts.ownership()
             text = f"ownership of {mcts.simulations} simulations"

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.alphago.search.mcts import MCTS
-from agents.alphago.search.player import MoveInfo, Player
+from agents.alphago.search.player import MoveInfo, Player, TreeSearch
 from envs.go import Position
 
 
@@ -95,7 +94,7 @@ class AnalysisWorker:
 
     def _report(self, candidates: list[MoveInfo]) -> None:
         """In the search's thread, between its rounds: the tree is consistent here."""
-        if isinstance(self._mcts, MCTS):
+        if isinstance(self._mcts, TreeSearch):
             owned = self._mcts.ownership()
             if owned is not None:
                 self.ownership = owned.copy()  # one assignment, as candidates

@@ -1,4 +1,7 @@
-"""MCTS on tiny positions with known answers, and the tree's bookkeeping."""
+"""MCTS on tiny positions with known answers, and the tree's bookkeeping.
+
+The known answers hold for both searches: the players' compiled one (CompiledMCTS, threads on
+one tree) and the Python MCTS it replaced for the network-free evaluator (compiled=False)."""
 
 from __future__ import annotations
 
@@ -14,8 +17,12 @@ from agents.alphago.search.player import MoveInfo, SearchLimits
 from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
 
 
-def _player(seed=0, **config):
-    return MCTSPlayer(RolloutEvaluator(seed=seed), MCTSConfig(**config), seed=seed)
+def _player(seed=0, compiled=True, **config):
+    return MCTSPlayer(RolloutEvaluator(seed=seed), MCTSConfig(compiled=compiled, **config),
+                      seed=seed)
+
+
+BOTH = pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 
 
 def _liberties(pos: Position, point: int) -> set[int]:
@@ -47,16 +54,18 @@ WALL = """
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_captures_the_group_in_atari(seed):
+@BOTH
+def test_captures_the_group_in_atari(seed, compiled):
     pos = Position.from_ascii(WALL.format(a="X", b="O"), komi=0.5)
     target = from_gtp("F4", 7)
     assert _liberties(pos, from_gtp("B4", 7)) == {target}
-    decision = _player(seed).genmove(pos, SearchLimits(visits=1500))
+    decision = _player(seed, compiled).genmove(pos, SearchLimits(visits=1500))
     assert to_gtp(decision.move, 7) == "F4"
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_saves_its_own_group_in_atari(seed):
+@BOTH
+def test_saves_its_own_group_in_atari(seed, compiled):
     # Black's four stones have one liberty, F4, which also connects them to Black's wall.
     pos = Position.from_ascii("""
         . . . . . . .
@@ -68,11 +77,12 @@ def test_saves_its_own_group_in_atari(seed):
         . . . . . . .
     """, komi=0.5)
     assert _liberties(pos, from_gtp("B4", 7)) == {from_gtp("F4", 7)}
-    decision = _player(seed).genmove(pos, SearchLimits(visits=1500))
+    decision = _player(seed, compiled).genmove(pos, SearchLimits(visits=1500))
     assert to_gtp(decision.move, 7) == "F4"
 
 
-def test_makes_two_eyes_in_the_corner():
+@BOTH
+def test_makes_two_eyes_in_the_corner(compiled):
     # Black's corner lives only by playing B7 (straight three: the middle point); the game
     # turns on it (alive: B+8.5, dead: W+7.5).
     pos = Position.from_ascii("""
@@ -84,7 +94,7 @@ def test_makes_two_eyes_in_the_corner():
         . . . . . . .
         . . . . . . .
     """, komi=0.5)
-    decision = _player(3).genmove(pos, SearchLimits(visits=3000))
+    decision = _player(3, compiled).genmove(pos, SearchLimits(visits=3000))
     assert to_gtp(decision.move, 7) == "B7"
     assert decision.winrate > 0.5
 
@@ -141,13 +151,13 @@ def test_amaf_credits_moves_played_later_by_the_same_player():
     assert by_move[PASS] == (0.0, 0.0)
 
 
-def test_tree_is_reused_for_the_next_move():
-    player = _player(0)
+@BOTH
+def test_tree_is_reused_for_the_next_move(compiled):
+    player = _player(0, compiled)
     pos = Position.new(Rules(size=7, komi=7))
     first = player.genmove(pos, SearchLimits(visits=600))
     reply = player.mcts.candidates()[0].pv[1] if len(player.mcts.candidates()[0].pv) > 1 else 0
     nxt = pos.play(first.move).play(reply)
-    assert player.mcts._find(nxt) >= 0
     player.genmove(nxt, SearchLimits(visits=50))
     assert player.mcts.tree.visits[player.mcts.root] > 50  # kept the earlier visits
 
@@ -161,24 +171,27 @@ ENDGAME = """
 """
 
 
-def test_passes_back_when_the_board_already_wins():
+@BOTH
+def test_passes_back_when_the_board_already_wins(compiled):
     # Black passed; White wins as the board stands (B 11, W 11 + 7.5): pass and end the game
     pos = Position.from_ascii(ENDGAME, komi=7.5, to_play=1).play(PASS)
     assert pos.to_play == 2 and pos.score() < 0
-    assert _player(0).genmove(pos, SearchLimits(visits=300)).move == PASS
+    assert _player(0, compiled).genmove(pos, SearchLimits(visits=300)).move == PASS
 
 
-def test_never_passes_into_a_loss():
+@BOTH
+def test_never_passes_into_a_loss(compiled):
     # Black passed; as the board stands White loses (B 11, W 11 - 1.5), but the black stone
     # at E2 is dead: White must play on and take it rather than pass.
     pos = Position.from_ascii(ENDGAME, komi=-1.5, to_play=1).play(PASS)
     assert pos.to_play == 2 and pos.score() > 0
-    decision = _player(0).genmove(pos, SearchLimits(visits=1500))
+    decision = _player(0, compiled).genmove(pos, SearchLimits(visits=1500))
     assert decision.move != PASS
     assert decision.winrate > 0.5
 
 
-def test_resigns_a_hopeless_game_and_evaluator_contract():
+@BOTH
+def test_resigns_a_hopeless_game_and_evaluator_contract(compiled):
     hopeless = Position.from_ascii("""
         X X X X X
         X . X . X
@@ -186,7 +199,8 @@ def test_resigns_a_hopeless_game_and_evaluator_contract():
         . X . X .
         X X X X X
     """, komi=0.5, to_play=2)
-    decision = _player(0, resign_min_visits=100).genmove(hopeless, SearchLimits(visits=300))
+    decision = _player(0, compiled, resign_min_visits=100).genmove(hopeless,
+                                                                SearchLimits(visits=300))
     assert decision.move in (RESIGN, PASS)
     result = RolloutEvaluator(seed=0).evaluate([hopeless, hopeless.play(PASS)])
     assert isinstance(result, Evaluation)

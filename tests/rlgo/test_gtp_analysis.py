@@ -132,7 +132,7 @@ def test_genmove_analyze_colour_is_optional_for_leela_zero_only():
 
 def test_allow_restricts_a_real_search_and_its_move():
     """The MCTS player searches the whole board; the lines and the move keep to `allow`."""
-    engine = GtpEngine(build_player("mcts", 9, seed=3), limits=SearchLimits(visits=48),
+    engine = GtpEngine(build_player("mcts", 9, seed=3), limits=SearchLimits(visits=800),
                        rules=Rules(size=9), log=None)
     response = run(engine, "play b e5", "lz-genmove_analyze w 1 allow w c3,g7 1")[1]
     head, *infos, played = response.split("\n")

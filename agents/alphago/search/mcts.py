@@ -51,6 +51,8 @@ class MCTSConfig:
                                        # replace a node's (0: evaluate()'s priors are final)
     max_nodes: int = 150_000           # the tree starts afresh when half of either is used
     max_edges: int = 6_000_000
+    compiled: bool = True              # the network-free evaluator's search runs whole
+                                       # simulations compiled (compiled.py); False: this one
 
     def __post_init__(self) -> None:
         check_ranges(self, at_least_1=("batch_size", "expand_threshold", "max_nodes",
@@ -124,23 +126,13 @@ class MCTS:
 
     def candidates(self) -> list[MoveInfo]:
         """The root's moves as analysis shows them, most visited first."""
-        tree = self.tree
-        if self.root < 0 or tree.count[self.root] == 0:
-            return []
-        edges = tree.edges(self.root)
-        order = np.argsort(-tree.N[edges], kind="stable")
-        infos = []
-        for i in order:
-            e = edges.start + int(i)
-            n = float(tree.N[e])
-            if n <= 0:
-                break
-            winrate = (tree.W[e] / n + 1.0) / 2.0
-            spread = 1.96 * math.sqrt(max(winrate * (1 - winrate), 1e-4) / n)
-            infos.append(MoveInfo(move=int(tree.move[e]), visits=int(n), winrate=winrate,
-                                  prior=float(tree.P[e]), lcb=max(0.0, winrate - spread),
-                                  pv=tuple(self._pv(e)), score_lead=self._stats.score_lead(e)))
-        return infos
+        return root_candidates(self.tree, self.root, self._stats.score_lead)
+
+    def clear(self) -> None:
+        """Forget the tree (a new game)."""
+        self.root = -1
+        self.tree.reset()
+        self.positions.clear()
 
     def ownership(self) -> np.ndarray | None:
         """float32 [size*size]: the average ownership of the leaves evaluated under the current
@@ -152,32 +144,8 @@ class MCTS:
         return self._stats.ownership_stdev()
 
     def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
-        """Turn the root statistics into a move: temperature or most visits, sensible passing
-        and resignation. Never pass into a loss. After the opponent's pass, pass back (ending
-        the game) when we win as the board stands, unless a real move is the search's best and
-        the game is still open (its win rate under DECIDED): an early pass is not a game to
-        snatch on komi (GNU Go, and KataGo's conservative passing, play on too)."""
-        cfg = self.config
-        if not candidates:
-            return Decision(PASS)
-        best = candidates[0]
-        open_game = best.move != PASS and best.winrate < DECIDED
-        if position.last_move == PASS and not open_game and _wins_as_it_stands(position):
-            return Decision(PASS, best.winrate, tuple(candidates))
-        if (best.winrate < cfg.resign_threshold and best.visits >= cfg.resign_min_visits
-                and cfg.resign_threshold > 0):
-            return Decision(RESIGN, best.winrate, tuple(candidates))
-        move = best.move
-        if cfg.temperature > 0 and position.move_number < cfg.temperature_moves:
-            visits = np.array([c.visits for c in candidates], np.float64)
-            weights = visits ** (1.0 / cfg.temperature)
-            move = candidates[int(self.rng.choice(len(candidates), p=weights / weights.sum()))
-                              ].move
-        if move == PASS and not _wins_as_it_stands(position):
-            others = [c for c in candidates if c.move != PASS]
-            if others:  # passing would end or risk the game in a loss: play on
-                move = others[0].move
-        return Decision(move, best.winrate, tuple(candidates))
+        """Turn the root statistics into a move (choose_move)."""
+        return choose_move(self.config, self.rng, position, candidates)
 
     # ---- one round, in two halves ------------------------------------------------------------
 
@@ -353,43 +321,102 @@ class MCTS:
     def _find(self, position: Position) -> int:
         if self.root < 0:
             return -1
-        root_pos = self.positions[self.root]
-        moves = []
-        for pos in position.ancestors():
-            if (pos.move_number == root_pos.move_number and pos.hash == root_pos.hash
-                    and pos.to_play == root_pos.to_play):
-                break
-            if pos.last_move is None:
-                return -1
-            moves.append(pos.last_move)
-        else:
-            return -1
-        node = self.root
-        for move in reversed(moves):
-            edges = self.tree.edges(node)
-            hit = np.flatnonzero(self.tree.move[edges] == move)
-            if len(hit) == 0 or self.tree.child[edges.start + hit[0]] < 0:
-                return -1
-            node = int(self.tree.child[edges.start + hit[0]])
-        return node
-
-    def _pv(self, edge: int, length: int = 10) -> list[int]:
-        tree, line = self.tree, []
-        while edge >= 0 and len(line) < length:
-            line.append(int(tree.move[edge]))
-            node = int(tree.child[edge])
-            if node < 0 or tree.count[node] == 0:
-                break
-            edges = tree.edges(node)
-            best = int(np.argmax(tree.N[edges]))
-            edge = edges.start + best if tree.N[edges.start + best] > 0 else -1
-        return line
+        return find_node(self.tree, self.root, self.positions[self.root], position)
 
     def _played_by(self, position: Position) -> np.ndarray:
         n = position.board.size
         if n not in self._scratch:
             self._scratch[n] = np.zeros(n, np.int8)
         return self._scratch[n]
+
+
+def root_candidates(tree: T.Tree, root: int,
+                    score_lead: Callable[[int], float | None]) -> list[MoveInfo]:
+    """The moves of `root` as analysis shows them, most visited first; score_lead(edge) gives
+    an edge's average score (or None)."""
+    if root < 0 or tree.count[root] == 0:
+        return []
+    edges = tree.edges(root)
+    order = np.argsort(-tree.N[edges], kind="stable")
+    infos = []
+    for i in order:
+        e = edges.start + int(i)
+        n = float(tree.N[e])
+        if n <= 0:
+            break
+        winrate = (tree.W[e] / n + 1.0) / 2.0
+        spread = 1.96 * math.sqrt(max(winrate * (1 - winrate), 1e-4) / n)
+        infos.append(MoveInfo(move=int(tree.move[e]), visits=int(n), winrate=winrate,
+                              prior=float(tree.P[e]), lcb=max(0.0, winrate - spread),
+                              pv=tuple(principal_variation(tree, e)), score_lead=score_lead(e)))
+    return infos
+
+
+def principal_variation(tree: T.Tree, edge: int, length: int = 10) -> list[int]:
+    """The moves from `edge` on, following the most visited edge at each node."""
+    line = []
+    while edge >= 0 and len(line) < length:
+        line.append(int(tree.move[edge]))
+        node = int(tree.child[edge])
+        if node < 0 or tree.count[node] == 0:
+            break
+        edges = tree.edges(node)
+        best = int(np.argmax(tree.N[edges]))
+        edge = edges.start + best if tree.N[edges.start + best] > 0 else -1
+    return line
+
+
+def choose_move(config: MCTSConfig, rng: np.random.Generator, position: Position,
+                candidates: list[MoveInfo]) -> Decision:
+    """Turn the root statistics into a move: temperature or most visits, sensible passing
+    and resignation. Never pass into a loss. After the opponent's pass, pass back (ending
+    the game) when we win as the board stands, unless a real move is the search's best and
+    the game is still open (its win rate under DECIDED): an early pass is not a game to
+    snatch on komi (GNU Go, and KataGo's conservative passing, play on too)."""
+    if not candidates:
+        return Decision(PASS)
+    best = candidates[0]
+    open_game = best.move != PASS and best.winrate < DECIDED
+    if position.last_move == PASS and not open_game and _wins_as_it_stands(position):
+        return Decision(PASS, best.winrate, tuple(candidates))
+    if (best.winrate < config.resign_threshold and best.visits >= config.resign_min_visits
+            and config.resign_threshold > 0):
+        return Decision(RESIGN, best.winrate, tuple(candidates))
+    move = best.move
+    if config.temperature > 0 and position.move_number < config.temperature_moves:
+        visits = np.array([c.visits for c in candidates], np.float64)
+        weights = visits ** (1.0 / config.temperature)
+        move = candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))].move
+    if move == PASS and not _wins_as_it_stands(position):
+        others = [c for c in candidates if c.move != PASS]
+        if others:  # passing would end or risk the game in a loss: play on
+            move = others[0].move
+    return Decision(move, best.winrate, tuple(candidates))
+
+
+def find_node(tree: T.Tree, root: int, root_position: Position, position: Position) -> int:
+    """The node of `position` under `root` (whose position is root_position) when `position`
+    continues it by moves the tree holds, under the same rules; -1 otherwise."""
+    if position.rules != root_position.rules:
+        return -1
+    moves = []
+    for pos in position.ancestors():
+        if (pos.move_number == root_position.move_number and pos.hash == root_position.hash
+                and pos.to_play == root_position.to_play):
+            break
+        if pos.last_move is None:
+            return -1
+        moves.append(pos.last_move)
+    else:
+        return -1
+    node = root
+    for move in reversed(moves):
+        edges = tree.edges(node)
+        hit = np.flatnonzero(tree.move[edges] == move)
+        if len(hit) == 0 or tree.child[edges.start + hit[0]] < 0:
+            return -1
+        node = int(tree.child[edges.start + hit[0]])
+    return node
 
 
 @dataclass

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from agents.alphago.evaluators.protocol import Evaluator
-from agents.alphago.search.mcts import MCTS, MCTSConfig
+from agents.alphago.search.compiled import make_search
+from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.go import Position, dead_stones
 from envs.go.playout import make_rng
@@ -28,7 +29,7 @@ class MCTSPlayer:
     def __init__(self, evaluator: Evaluator, config: MCTSConfig | None = None,
                  seed: int = 0, name: str = "rlgo-mcts", status_playouts: int = 400):
         self.name = name
-        self.mcts = MCTS(evaluator, config, np.random.default_rng(seed))
+        self.mcts = make_search(evaluator, config, np.random.default_rng(seed))
         self._status_playouts = status_playouts
         self._status_rng = make_rng(seed + 1)
         self._lock = threading.Lock()  # one search at a time (GTP analysis runs in a thread)
@@ -52,6 +53,4 @@ class MCTSPlayer:
 
     def clear(self) -> None:
         with self._lock:
-            self.mcts.root = -1
-            self.mcts.tree.reset()
-            self.mcts.positions.clear()
+            self.mcts.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -74,6 +74,32 @@ class Player(Protocol):
     def clear(self) -> None:
         """Forget everything about the previous game."""
         ...
+
+
+@runtime_checkable
+class TreeSearch(Protocol):
+    """What GTP analysis, pondering and the GUI use of a player's `mcts`: mcts.MCTS and
+    compiled.CompiledMCTS. `tree` is a tree.Tree whose `root` node holds the candidates."""
+
+    config: Any
+    tree: Any
+    root: int
+    simulations: int
+
+    def search(self, position: Position, limits: SearchLimits,
+               stop: threading.Event | None = None,
+               report: Callable[[list[MoveInfo]], None] | None = None,
+               report_every: float = 1.0) -> list[MoveInfo]: ...
+
+    def candidates(self) -> list[MoveInfo]: ...
+
+    def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision: ...
+
+    def ownership(self) -> np.ndarray | None: ...
+
+    def ownership_stdev(self) -> np.ndarray | None: ...
+
+    def clear(self) -> None: ...
 
 
 class RandomPlayer:

@@ -36,6 +36,7 @@ class Tree:
         self.color = np.zeros(max_nodes, np.int8)    # player to move at the node
         self.terminal = np.zeros(max_nodes, np.bool_)
         self.refined = np.zeros(max_nodes, np.bool_)  # priors replaced by the policy net's
+        self.claim = np.zeros(max_nodes, np.int32)  # 1: a thread expands it (simulation.py)
         # edges
         self.move = np.zeros(max_edges, np.int32)
         self.child = np.full(max_edges, -1, np.int32)
@@ -64,6 +65,7 @@ class Tree:
         self.color[node] = color
         self.terminal[node] = terminal
         self.refined[node] = False
+        self.claim[node] = 0
         return node
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:

@@ -168,7 +168,7 @@ def test_review_screenshot(app_with, shots):
     the list, the graph's marker (docs/gui-review.png)."""
     app = app_with(build_player("mcts", 9, seed=5, threads=1))
     game = app.game
-    played(app, ["C3", "G7", "C6", "F3", "E5", "D7"])
+    played(app, ["C3", "G7", "C6", "F3", "G5", "D7"])
     assert game.phase == PLAY and len(game.winrate_history) >= 6
     press(app, pygame.K_LEFT)
     press(app, pygame.K_LEFT)

@@ -1,0 +1,283 @@
+"""The network-free search's whole simulation, compiled: several threads on one tree.
+
+Each thread runs simulate() without the GIL until the shared budget of simulations is spent or
+the driver raises the stop flag (tree parallelism, as the C engines do). A simulation copies
+the root's incremental board (envs.go.playout's arrays), walks down by PUCT + RAVE under
+virtual loss, playing each move on the board; makes the node it reaches (or the one it steps
+into) and expands it with playouts.mogo's heuristic priors; plays a heavy playout from there;
+scores it; and backs the result up, with AMAF credit for RAVE. The tree is tree.Tree's arrays
+with the same fields and value-sign convention as the Python search (tree.py).
+
+Threads meet only through atomic operations (atomics.py), so every count is exact:
+  - statistics: virtual loss and backup add to N, W, visits, rN, rW atomically;
+  - a new node: the thread that turns child[e] from -1 to -2 allocates it (an atomic counter)
+    and publishes its number in child[e]; a thread meeting -2 evaluates there without a node;
+  - expansion: the thread that turns claim[node] from 0 to 1 writes the edges (room taken
+    from an atomic counter) and then publishes count[node]; the others treat the node as a
+    leaf meanwhile. When the arrays are full, nodes simply stop growing (bounded memory).
+Below the root, ko is simple ko (the root's moves come from the full rules); two passes in a
+row end the game, which is then scored exactly by area.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from agents.alphago.playouts import mogo
+from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
+from envs.go import playout as P
+
+# the shared counters in `alloc`, and in `budget`
+NODES, EDGES = 0, 1
+LIMIT, CLAIMED, DONE = 0, 1, 2
+CREATING = -2  # child[e] while a thread makes the node
+
+
+@nb.njit(cache=True, nogil=True)
+def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, stats):
+    """Run simulations until budget[CLAIMED] reaches budget[LIMIT] or stop[0] is set.
+
+    tree        (first, count, visits, color, claim, move, child, P, N, W, rN, rW): tree.Tree's
+                arrays; alloc int64 [2] the nodes and edges in use (may run past the capacity)
+    root_state  (board, head, link, libs, gsize, empty, where) of the root (playout.setup_board)
+                and ints (n_empty, to_play, ko, passes, last point or -1) in root_ints
+    rules       (nbr, diag, komi, patterns)
+    params      float64 [c_puct, rave_k, virtual_loss, fpu, expand_threshold, heavy, priors]
+    stats       this thread's (own_sum [n], own_sq [n], score [edges at the root, 2], count [1])
+    """
+    first, count, visits, color, claim, move, child, Pr, N, W, rN, rW = tree
+    r_board, r_head, r_link, r_libs, r_gsize, r_empty, r_where, root_ints = root_state
+    nbr, diag, komi, patterns = rules
+    own_sum, own_sq, score, leaves = stats
+    c_puct, rave_k, vl, fpu = params[0], params[1], params[2], params[3]
+    expand_threshold, heavy, use_priors = params[4], params[5] > 0.0, params[6] > 0.0
+    max_nodes, max_edges = first.shape[0], move.shape[0]
+    n = r_board.shape[0]
+    board, head, link, libs, gsize, empty, where, owner, own_scratch = P.work_arrays(n)
+    cap = 4 * n + 64
+    path_nodes = np.empty(cap, np.int64)
+    path_edges = np.empty(cap, np.int64)
+    max_moves = P.MAX_MOVES_PER_POINT * n + 10
+    tail = np.empty(max_moves, np.int32)
+    legal = np.zeros(n, np.bool_)
+    priors = np.empty(n + 1, np.float32)
+    played_by = np.zeros(n, np.int8)
+    while stop[0] == 0 and atomic_add(budget, CLAIMED, 1) < budget[LIMIT]:
+        board[:] = r_board
+        head[:] = r_head
+        link[:] = r_link
+        libs[:] = r_libs
+        gsize[:] = r_gsize
+        empty[:] = r_empty
+        where[:] = r_where
+        n_empty, c, ko, passes, last = (root_ints[0], root_ints[1], root_ints[2],
+                                        root_ints[3], root_ints[4])
+        # ---- selection: down the tree, playing the moves
+        node = root
+        depth = 0
+        while passes < 2 and depth < cap and atomic_load(count, node) > 0:
+            e = _select(first[node], count[node], Pr, N, W, rN, rW, visits[node], c_puct,
+                        rave_k, fpu)
+            atomic_add(N, e, vl)
+            atomic_add(W, e, -vl)
+            atomic_add(visits, node, vl)
+            path_nodes[depth] = node
+            path_edges[depth] = e
+            depth += 1
+            m = move[e]
+            if m < 0:
+                passes += 1
+                ko = -1
+            else:
+                passes = 0
+                n_empty, ko = P.play_move(board, nbr, head, link, libs, gsize, empty, where,
+                                          n_empty, m, c)
+            last = m
+            c = 3 - c
+            node = atomic_load(child, e)
+            if node == -1:
+                node = _make_node(child, e, alloc, max_nodes, first, count, visits, color,
+                                  claim, c)
+                break
+            if node < 0:  # another thread is making it
+                break
+        # ---- evaluation: the exact result of a finished game, or expansion and a playout
+        n_tail = 0
+        if passes >= 2:
+            margin = P.area_score(board, nbr, komi, owner, own_scratch)
+        else:
+            if (node >= 0 and atomic_load(count, node) == 0
+                    and visits[node] + 1.0 >= expand_threshold
+                    and atomic_cas(claim, node, 0, 1) == 0):
+                _expand(board, nbr, diag, head, libs, empty, n_empty, c, ko, last, patterns,
+                        use_priors, legal, priors, alloc, max_edges, node, first, count, move,
+                        child, Pr, N, W, rN, rW)
+            if heavy:
+                n_tail = mogo.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                                            where, n_empty, c, ko, last, rng, max_moves, tail,
+                                            patterns)
+            else:
+                n_tail = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                                          where, n_empty, c, ko, rng, max_moves, tail)
+            n_tail = min(n_tail, max_moves)
+            margin = P.area_score(board, nbr, komi, owner, own_scratch)
+            _add_stats(owner, margin, c, root_ints[1], path_edges[0] - first[root], depth,
+                       own_sum, own_sq, score, leaves)
+        value = 0.0 if margin == 0.0 else (1.0 if (margin > 0.0) == (c == 1) else -1.0)
+        # ---- backup
+        if rave_k > 0.0:
+            _backup_amaf(path_nodes, path_edges, depth, c, value, tail, n_tail, first, count,
+                         move, color, rN, rW, played_by)
+        if node >= 0:
+            atomic_add(visits, node, 1.0)
+        v = value
+        for d in range(depth - 1, -1, -1):
+            v = -v  # the edge's chooser is the opponent of the player to move below it
+            e = path_edges[d]
+            atomic_add(N, e, 1.0 - vl)
+            atomic_add(W, e, v + vl)
+            atomic_add(visits, path_nodes[d], 1.0 - vl)
+        atomic_add(budget, DONE, 1)
+
+
+@nb.njit(cache=True)
+def playable_moves(legal, board, nbr, head, libs, color, ko):
+    """legal [n+1] (the rules' legal moves, pass last) less the suicides that a rule set may
+    allow: the incremental board, and so the search below the root, never plays one."""
+    out = legal.copy()
+    for p in range(board.shape[0]):
+        if out[p] and not P.is_legal_move(board, nbr, head, libs, p, color, ko):
+            out[p] = False
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _select(start, k, Pr, N, W, rN, rW, node_visits, c_puct, rave_k, fpu):
+    """The edge of [start, start + k) with the largest Q + U (tree.select's rule)."""
+    sqrt_n = math.sqrt(max(node_visits, 1.0))
+    best = -1e30
+    best_e = start
+    for e in range(start, start + k):
+        n = N[e]
+        if rave_k > 0.0 and rN[e] > 0.0:
+            rq = rW[e] / rN[e]
+            if n > 0.0:
+                beta = rN[e] / (rN[e] + n + rN[e] * n / rave_k)
+                q = (1.0 - beta) * W[e] / n + beta * rq
+            else:
+                q = rq
+        elif n > 0.0:
+            q = W[e] / n
+        else:
+            q = fpu
+        score = q + c_puct * Pr[e] * sqrt_n / (1.0 + n)
+        if score > best:
+            best = score
+            best_e = e
+    return best_e
+
+
+@nb.njit(cache=True, inline="always")
+def _make_node(child, e, alloc, max_nodes, first, count, visits, color, claim, to_play):
+    """The node under edge e, made by this thread if it wins the race for it; -1 when another
+    thread makes it or the node arrays are full (the walk then ends at the edge)."""
+    if atomic_cas(child, e, -1, CREATING) != -1:
+        return -1
+    node = atomic_add(alloc, NODES, 1)
+    if node >= max_nodes:
+        atomic_store(child, e, -1)
+        return -1
+    first[node] = 0
+    count[node] = 0
+    visits[node] = 0.0
+    color[node] = to_play
+    claim[node] = 0
+    atomic_store(child, e, node)
+    return node
+
+
+@nb.njit(cache=True)
+def _expand(board, nbr, diag, head, libs, empty, n_empty, c, ko, last, patterns, use_priors,
+            legal, priors, alloc, max_edges, node, first, count, move, child, Pr, N, W, rN, rW):
+    """Give `node` an edge per legal move (and pass) with heuristic or uniform priors, then
+    publish it; with no room left for its edges it stays a leaf."""
+    n = board.shape[0]
+    legal[:] = False
+    k = 1  # pass
+    for i in range(n_empty):
+        p = empty[i]
+        if P.is_legal_move(board, nbr, head, libs, p, c, ko):
+            legal[p] = True
+            k += 1
+    start = atomic_add(alloc, EDGES, k)
+    if start + k > max_edges:
+        return
+    if use_priors:
+        mogo.heuristic_priors(board, nbr, diag, c, last, legal, patterns, priors)
+    else:
+        priors[:n] = 1.0
+        priors[n] = 0.1
+    total = 0.0
+    for p in range(n):
+        if legal[p]:
+            total += max(priors[p], 0.0)
+    total += max(priors[n], 0.0)
+    e = start
+    for a in range(n + 1):
+        if a < n and not legal[a]:
+            continue
+        move[e] = a if a < n else -1
+        child[e] = -1
+        Pr[e] = max(priors[a], 0.0) / total if total > 0.0 else 1.0 / k
+        N[e] = 0.0
+        W[e] = 0.0
+        rN[e] = 0.0
+        rW[e] = 0.0
+        e += 1
+    first[node] = start
+    atomic_store(count, node, k)
+
+
+@nb.njit(cache=True, inline="always")
+def _add_stats(owner, margin, mover, root_player, root_edge, depth, own_sum, own_sq, score,
+               leaves):
+    """A leaf's final board into this thread's sums: ownership in Black's view, and the margin
+    for the root's player under the root edge the walk took (LeafStats' averages)."""
+    for p in range(owner.shape[0]):
+        o = 1.0 if owner[p] == 1 else (-1.0 if owner[p] == 2 else 0.0)
+        own_sum[p] += o
+        own_sq[p] += o * o
+    leaves[0] += 1
+    if depth > 0 and 0 <= root_edge < score.shape[0]:
+        score[root_edge, 0] += margin if root_player == 1 else -margin
+        score[root_edge, 1] += 1.0
+
+
+@nb.njit(cache=True)
+def _backup_amaf(path_nodes, path_edges, depth, leaf_color, value, tail, n_tail, first, count,
+                 move, color, rN, rW, played_by):
+    """tree.backup_amaf with atomic adds: at every node on the path, credit each edge whose
+    move the node's player went on to play first, in the tree or in the playout."""
+    played_by[:] = 0
+    c = leaf_color if n_tail % 2 == 1 else 3 - leaf_color
+    for i in range(n_tail - 1, -1, -1):
+        m = tail[i]
+        if m >= 0:
+            played_by[m] = c
+        c = 3 - c
+    v = value
+    for d in range(depth - 1, -1, -1):
+        v = -v
+        node = path_nodes[d]
+        m = move[path_edges[d]]
+        me = color[node]
+        if m >= 0:
+            played_by[m] = me
+        for e in range(first[node], first[node] + count[node]):
+            p = move[e]
+            if p >= 0 and played_by[p] == me:
+                atomic_add(rN, e, 1.0)
+                atomic_add(rW, e, v)

@@ -1,0 +1,213 @@
+"""CompiledMCTS: threads on one tree keep exact books, memory stays bounded, reuse survives.
+
+Known answers (capture, save, two eyes, passing, resigning) are in test_mcts.py, run for this
+search and for the Python reference alike."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
+from agents.alphago.search.compiled import CompiledMCTS, compiles, make_search
+from agents.alphago.search.mcts import MCTS, MCTSConfig
+from agents.alphago.search.player import SearchLimits, TreeSearch
+from envs.go import PASS, Position, Rules, from_gtp
+
+
+def _search(threads=2, seed=0, **config) -> CompiledMCTS:
+    return CompiledMCTS(RolloutEvaluator(seed=seed, threads=threads), MCTSConfig(**config),
+                        np.random.default_rng(seed))
+
+
+def _used(tree, n_edges):
+    return tree.N[:n_edges], tree.W[:n_edges]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_virtual_loss_is_taken_back_exactly_after_concurrent_searches(threads):
+    """A virtual loss of 0.25 is exact in binary: any left in the tree would leave a quarter
+    somewhere. Every simulation adds exactly one visit to the root and one to a root edge."""
+    search = _search(threads, virtual_loss=0.25)
+    pos = Position.new(Rules(size=7, komi=7))
+    search.search(pos, SearchLimits(visits=3000))
+    tree = search.tree
+    assert search.simulations == 3000
+    edges = tree.edges(search.root)
+    assert tree.N[edges].sum() == 3000 and tree.visits[search.root] == 3000
+    n, w = _used(tree, tree.n_edges)
+    assert np.all(n == np.round(n)) and np.all(w == np.round(w))
+    assert np.all(tree.visits[: tree.n_nodes] == np.round(tree.visits[: tree.n_nodes]))
+    assert np.all(np.abs(w[n > 0] / n[n > 0]) <= 1.0)
+    # each node was reached at most as often as the edge into it was taken
+    for e in range(tree.n_edges):
+        child = tree.child[e]
+        if child >= 0:
+            assert tree.visits[child] <= tree.N[e]
+    # and the same books again on top: a second search of the same position reuses the tree
+    search.search(pos, SearchLimits(visits=1000))
+    assert tree.N[edges].sum() == 4000 and tree.visits[search.root] == 4000
+
+
+def test_atomics_count_exactly_across_threads():
+    import numba as nb
+
+    @nb.njit(nogil=True)
+    def work(counts, floats, flags, k):
+        for _ in range(k):
+            atomic_add(counts, 0, 1)
+            atomic_add(floats, 0, 0.5)
+            while True:  # an increment by compare-and-swap
+                old = atomic_load(counts, 1)
+                if atomic_cas(counts, 1, old, old + 1) == old:
+                    break
+        atomic_store(flags, 0, 1)
+
+    counts, floats, flags = np.zeros(2, np.int64), np.zeros(1), np.zeros(1, np.int32)
+    workers = [threading.Thread(target=work, args=(counts, floats, flags, 200_000))
+               for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert counts.tolist() == [600_000, 600_000] and floats[0] == 300_000.0 and flags[0] == 1
+
+
+def test_a_full_pool_stops_growing_and_the_search_goes_on():
+    search = _search(2, max_nodes=400, max_edges=400 * 50)
+    pos = Position.new(Rules(size=7, komi=7))
+    search.search(pos, SearchLimits(visits=5000))
+    tree = search.tree
+    assert search.simulations == 5000
+    assert tree.n_nodes == 400 and tree.n_edges <= 400 * 50
+    assert tree.N[tree.edges(search.root)].sum() == 5000
+    assert np.all(tree.child[: tree.n_edges] < 400)
+
+
+def test_reuse_keeps_the_subtree_and_compaction_reclaims_the_rest():
+    """The next position keeps its subtree's visits. Over half full, the subtree is copied to
+    the front of the other tree: the pool's use falls to the subtree's size."""
+    search = _search(2, max_nodes=3000, max_edges=3000 * 50)
+    pos = Position.new(Rules(size=7, komi=7))
+    search.search(pos, SearchLimits(visits=4000))
+    tree = search.tree
+    assert tree.n_nodes > 1500  # over half: the next move compacts
+    best = search.candidates()[0]
+    after_best = tree.child[tree.edges(search.root).start
+                            + int(np.flatnonzero(tree.move[tree.edges(search.root)]
+                                                 == best.move)[0])]
+    reply_edges = tree.edges(after_best)
+    reply = int(reply_edges.start + np.argmax(tree.N[reply_edges]))
+    kept_node = int(tree.child[reply])
+    kept_visits = float(tree.visits[kept_node])
+    subtree = _subtree_size(tree, kept_node)
+    nxt = pos.play(best.move).play(int(tree.move[reply]))
+    search.begin(nxt)
+    assert search.root == 0 and search.tree is not tree  # copied to the other tree
+    assert search.tree.visits[0] == kept_visits
+    assert search.tree.n_nodes == subtree
+    search.search(nxt, SearchLimits(visits=500))
+    assert search.tree.visits[search.root] == kept_visits + 500
+
+
+def _subtree_size(tree, node):
+    todo, seen = [node], 0
+    while todo:
+        n = todo.pop()
+        seen += 1
+        edges = tree.edges(n)
+        todo.extend(int(c) for c in tree.child[edges] if c >= 0)
+    return seen
+
+
+def test_limits_and_the_stop_event_end_a_search():
+    search = _search(2)
+    pos = Position.new(Rules(size=9, komi=7))
+    start = time.perf_counter()
+    search.search(pos, SearchLimits(seconds=0.3))
+    assert time.perf_counter() - start < 5 and search.simulations > 0
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    search.search(pos, SearchLimits(), stop=stop)  # no limit: only the event ends it
+    assert stop.is_set() and search.simulations > 0
+    reports = []
+    search.search(pos, SearchLimits(seconds=0.5), report=reports.append, report_every=0.1)
+    assert reports and all(r and r[0].visits > 0 for r in reports)
+
+
+def test_ownership_and_score_lead_come_from_the_playouts():
+    """Black's wall owns the top rows whatever happens: ownership says so, and the score lead
+    of each root move is Black's margin under it."""
+    pos = Position.from_ascii("""
+        . . . . .
+        . . . . .
+        X X X X X
+        O O O O O
+        . . . . .
+    """, komi=0.5)
+    search = _search(2)
+    search.search(pos, SearchLimits(visits=600))
+    own = search.ownership()
+    assert own.shape == (25,) and np.all(own[:15] > 0.7) and np.all(own[15:] < -0.7)
+    # values in [-1, 1]: the variance is at most 1 - mean^2, with equality when none is 0
+    assert np.all(search.ownership_stdev() <= np.sqrt(1 - own.astype(np.float64) ** 2) + 1e-4)
+    # Black's 15 points against White's 10 and komi 0.5 (4.5), less what random play loses;
+    # the Python search's playouts say the same
+    reference = MCTS(RolloutEvaluator(seed=1), MCTSConfig(batch_size=8))
+    reference.search(pos, SearchLimits(visits=600))
+    expected = reference.candidates()[0].score_lead
+    assert 2.5 < expected < 4.6
+    assert search.candidates()[0].score_lead == pytest.approx(expected, abs=0.75)
+
+
+def test_the_root_never_offers_a_suicide_even_where_the_rules_allow_one():
+    """Under rules that allow suicide (Tromp-Taylor, New Zealand) the root may list one; the
+    search below plays on a board that cannot, so the root leaves it out."""
+    pos = Position.from_ascii("""
+        . X . . .
+        X . . . .
+        . . . . .
+        . . . . .
+        . . . . .
+    """, rules=Rules(size=5, komi=0.5, suicide=True, ko="simple"), to_play=2)
+    corner = from_gtp("A5", 5)
+    assert pos.legal_moves()[corner]  # White's suicide is legal under these rules
+    search = _search(2)
+    search.search(pos, SearchLimits(visits=300))
+    edges = search.tree.edges(search.root)
+    assert corner not in search.tree.move[edges].tolist()
+    assert PASS in search.tree.move[edges].tolist()
+
+
+def test_a_new_board_size_or_komi_starts_a_new_tree():
+    """Two empty boards of different sizes share move number, hash and player: the tree must
+    not be reused across them (nor across komi)."""
+    search = _search(2)
+    search.search(Position.new(Rules(size=9, komi=7)), SearchLimits(visits=500))
+    small = Position.new(Rules(size=5, komi=7))
+    search.search(small, SearchLimits(visits=200))
+    assert search.tree.visits[search.root] == 200
+    assert search.tree.move[search.tree.edges(search.root)].max() < 25
+    search.search(Position.new(Rules(size=5, komi=0.5)), SearchLimits(visits=100))
+    assert search.tree.visits[search.root] == 100
+
+
+def test_make_search_compiles_what_it_can():
+    rollouts = RolloutEvaluator(seed=0, threads=1)
+    assert compiles(rollouts)
+    assert isinstance(make_search(rollouts), CompiledMCTS)
+    assert type(make_search(rollouts, MCTSConfig(compiled=False))) is MCTS
+    for search in (make_search(rollouts), MCTS(rollouts)):
+        assert isinstance(search, TreeSearch)
+    with pytest.raises(ValueError, match="RolloutEvaluator"):
+        CompiledMCTS(object())
+
+
+def test_a_finished_game_is_not_searched():
+    pos = Position.new(Rules(size=5, komi=0.5)).play(PASS).play(PASS)
+    search = _search(1)
+    assert search.search(pos, SearchLimits(visits=50)) == [] and search.simulations == 0
