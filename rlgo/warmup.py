@@ -18,8 +18,9 @@ import time
 FIRST_MOVE_KERNELS = (
     ("envs.go.kernels", "group_info"),
     ("envs.go.playout", "run_playouts"),
-    ("agents.alphago.search.tree", "select"),
-    ("agents.alphago.evaluators.rollout", "rollouts"),
+    ("agents.alphago.search.simulation", "simulate"),
+    ("agents.alphago.search.simulation", "playable_moves"),
+    ("agents.alphago.playouts.mogo", "heuristic_priors"),
 )
 
 

@@ -52,6 +52,25 @@ def diagonal_table(size: int) -> np.ndarray:
 
 
 @cache
+def neighbour8_table(size: int) -> np.ndarray:
+    """int32 [size*size, 8]: the 8 surrounding points, row by row (up-left, up, up-right, left,
+    right, down-left, down, down-right), -1 off the board: a 3x3 pattern's cells in order."""
+    table = np.full((size * size, 8), -1, dtype=np.int32)
+    for p in range(size * size):
+        row, col = divmod(p, size)
+        k = 0
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                if dr == 0 and dc == 0:
+                    continue
+                if 0 <= row + dr < size and 0 <= col + dc < size:
+                    table[p, k] = (row + dr) * size + col + dc
+                k += 1
+    table.flags.writeable = False
+    return table
+
+
+@cache
 def zobrist_table(size: int) -> np.ndarray:
     """uint64 [3, size*size]: one random key per (colour, point); row EMPTY is all zeros."""
     rng = np.random.default_rng([_ZOBRIST_SEED, size])

@@ -274,25 +274,24 @@ def in_atari(board, nbr, link, libs, g, scratch):
 def liberties_after(board, nbr, head, link, libs, p, color, scratch):
     """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
     a move that captures counts as 2. Uses scratch[:8]."""
+    # p's empty neighbours are distinct liberties: two settle it before any group is walked
     count = 0
     for k in range(4):
         q = nbr[p, k]
         if q < 0:
             break
-        c = board[q]
-        if c == 0:
-            seen = False
-            for j in range(count):
-                if scratch[j] == q:
-                    seen = True
-            if not seen:
-                scratch[count] = q
-                count += 1
-        elif c != color:
-            if in_atari(board, nbr, link, libs, head[q], scratch[4:]):
-                return 2  # captures
+        if board[q] == 0:
+            scratch[count] = q
+            count += 1
     if count >= 2:
         return 2
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        c = board[q]
+        if c != 0 and c != color and in_atari(board, nbr, link, libs, head[q], scratch[4:]):
+            return 2  # captures
     for k in range(4):
         q = nbr[p, k]
         if q < 0:

@@ -122,7 +122,7 @@ def featurize(batch: dict[str, np.ndarray], size: int,
                                 batch["ko"].astype(np.int32),
                                 batch["last_move"].astype(np.int32),
                                 kernels.neighbour_table(size), kernels.diagonal_table(size),
-                                linear.neighbour8_table(size), linear.canonical_codes(), index,
+                                kernels.neighbour8_table(size), linear.canonical_codes(), index,
                                 codes, colours, rings, flags, moves)
     row = np.repeat(np.arange(count), np.diff(index))
     slot = np.arange(m) - index[row]

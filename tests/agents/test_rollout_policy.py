@@ -112,7 +112,7 @@ def _one_move(policy: linear.RolloutPolicy, position: Position, rng: np.ndarray)
     n_empty = P.setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     moves = np.empty(1, np.int32)
     last = position.last_move if position.last_move is not None else -1
-    linear.linear_playout(board, nbr, diag, linear.neighbour8_table(size), head, link, libs,
+    linear.linear_playout(board, nbr, diag, kernels.neighbour8_table(size), head, link, libs,
                           gsize, empty, where, n_empty, position.to_play, position.ko, last, rng,
                           1, moves, policy.pattern_gamma, policy.response_gamma,
                           policy.flag_gamma)

@@ -157,6 +157,12 @@ class DeferredPolicyEvaluator:
             raise ValueError("deferred priors value leaves by rollouts alone (no value net)")
         self.network = network
 
+    @property
+    def leaf_rollouts(self) -> RolloutEvaluator:
+        """The rollouts that evaluate() runs (evaluators.protocol.RolloutLeaves): the compiled
+        search runs them itself and asks priors() at the threshold."""
+        return self.network.rollouts
+
     def priors(self, positions: Sequence[Position]) -> np.ndarray:
         """The policy net's priors (NetworkEvaluator.priors)."""
         return self.network.priors(positions)

@@ -5,17 +5,22 @@ RAVE the moves its rollouts played, and for analysis each leaf's expected owners
 An evaluator that can also give better priors than evaluate()'s at a higher price (a policy
 network) is a `PriorSource` as well: MCTS asks its priors() for the nodes visited
 MCTSConfig.policy_threshold times, as AlphaGo asked its policy net only where the search kept
-coming back. Both are declared here so the search never guesses at an evaluator's methods; this
-module imports neither torch nor the search. """
+coming back. An evaluator whose leaf evaluation is exactly a RolloutEvaluator's is a
+`RolloutLeaves`: the compiled search (search.compiled) then runs those rollouts itself, inside
+its simulations. All are declared here so the search never guesses at an evaluator's methods;
+this module imports neither torch nor the search. """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from envs.go import Position
+
+if TYPE_CHECKING:
+    from agents.alphago.evaluators.rollout import RolloutEvaluator
 
 
 class Evaluation(NamedTuple):
@@ -52,3 +57,12 @@ class PriorSource(Protocol):
     policy_threshold times."""
 
     def priors(self, positions: Sequence[Position]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class RolloutLeaves(Protocol):
+    """An evaluator whose evaluate() is its `leaf_rollouts`' (a RolloutEvaluator): one playout
+    per leaf, heuristic or uniform priors, the playouts' moves for RAVE."""
+
+    @property
+    def leaf_rollouts(self) -> RolloutEvaluator: ...

@@ -41,8 +41,8 @@ def final_result(board, nbr, komi, owner, own_sum, mover, values_out, owners_out
 
 
 @nb.njit(cache=True, nogil=True)
-def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy, patterns, lo,
-             hi, values_out, moves_out, lengths_out, owners_out, margins_out):
+def rollouts(boards, to_play, ko, last_move, nbr, diag, nbr8, komi, rng_states, heavy, patterns,
+             lo, hi, values_out, moves_out, lengths_out, owners_out, margins_out):
     """One playout for each row b in [lo, hi) of `boards` [B, n]; values_out[b] is the result
     for to_play[b], owners_out[b] [n] and margins_out[b] the final ownership and margin from
     its view (final_result). Releases the GIL, so threads can run disjoint ranges at once."""
@@ -53,7 +53,7 @@ def rollouts(boards, to_play, ko, last_move, nbr, diag, komi, rng_states, heavy,
         rng = rng_states[b: b + 1]
         n_empty = P.setup_board(boards[b], nbr, board, head, link, libs, gsize, empty, where)
         if heavy:
-            played = mogo.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
+            played = mogo.heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
                                         where, n_empty, to_play[b], ko[b], last_move[b], rng,
                                         max_moves, moves_out[b], patterns)
         else:
@@ -106,6 +106,11 @@ class RolloutEvaluator:
         self._seed_rng = np.random.default_rng(seed)
         self._rngs = np.zeros(0, np.uint64)
 
+    @property
+    def leaf_rollouts(self) -> RolloutEvaluator:
+        """Itself (evaluators.protocol.RolloutLeaves)."""
+        return self
+
     def evaluate(self, positions: Sequence[Position]) -> Evaluation:
         batch = len(positions)
         size = positions[0].rules.size
@@ -118,6 +123,7 @@ class RolloutEvaluator:
         ko = np.array([p.ko for p in positions], np.int32)
         last = np.array([_last_point(p) for p in positions], np.int32)
         nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
+        nbr8 = kernels.neighbour8_table(size)
         max_moves = P.MAX_MOVES_PER_POINT * n + 10
         values = np.empty(batch, np.float32)
         moves = np.empty((batch, max_moves), np.int32)
@@ -125,12 +131,12 @@ class RolloutEvaluator:
         owners = np.empty((batch, n), np.float32)
         margins = np.empty(batch, np.float32)
         kernel = rollouts
-        args = (boards, to_play, ko, last, nbr, diag, positions[0].rules.komi,
+        args = (boards, to_play, ko, last, nbr, diag, nbr8, positions[0].rules.komi,
                 self._rngs[:batch], self.heavy, mogo.pattern_table())
         if self.linear_policy is not None:
             weights = self.linear_policy
             kernel = linear_rollouts
-            args = (*args[:8], linear.neighbour8_table(size), weights.pattern_gamma,
+            args = (*args[:6], *args[7:9], nbr8, weights.pattern_gamma,
                     weights.response_gamma, weights.flag_gamma)
         outs = (values, moves, lengths, owners, margins)
         if self._pool is None or batch == 1:
@@ -146,7 +152,7 @@ class RolloutEvaluator:
         priors = np.ones((batch, n + 1), np.float32)
         if self.use_priors:
             for i, p in enumerate(positions):
-                mogo.heuristic_priors(p.board, nbr, diag, p.to_play, int(last[i]),
+                mogo.heuristic_priors(p.board, nbr, diag, nbr8, p.to_play, int(last[i]),
                                       p.legal_moves()[:n], mogo.pattern_table(), priors[i])
         else:
             priors[:, n] = 0.1

@@ -85,18 +85,6 @@ def canonical_codes() -> np.ndarray:
     return best
 
 
-@cache
-def neighbour8_table(size: int) -> np.ndarray:
-    """int32 [size*size, 8]: the 8 surrounding points in CELLS order, -1 off the board."""
-    out = np.full((size * size, 8), -1, np.int32)
-    for p in range(size * size):
-        r, c = divmod(p, size)
-        for k, (dr, dc) in enumerate(CELLS):
-            if 0 <= r + dr < size and 0 <= c + dc < size:
-                out[p, k] = (r + dr) * size + c + dc
-    out.flags.writeable = False
-    return out
-
 
 # ---- features on the playout board -----------------------------------------------------------
 
@@ -405,8 +393,8 @@ def candidates(position: Position) -> list[tuple[int, int, int, int]]:
     last = position.last_move
     last = last if last is not None and 0 <= last < n else -1
     codes, rings, flags = np.empty(n, np.int32), np.empty(n, np.int8), np.empty(n, np.int8)
-    scan_features(board, nbr, diag, neighbour8_table(size), head, link, libs, empty, n_empty,
-                  position.to_play, position.ko, last, np.zeros(n, np.int32),
+    scan_features(board, nbr, diag, kernels.neighbour8_table(size), head, link, libs, empty,
+                  n_empty, position.to_play, position.ko, last, np.zeros(n, np.int32),
                   np.zeros(n, np.int8), 1, np.empty(16, np.int32), codes, rings, flags)
     return [(int(empty[i]), int(codes[i]), int(rings[i]), int(flags[i]))
             for i in range(n_empty) if codes[i] >= 0]
@@ -424,8 +412,8 @@ def playout(policy: RolloutPolicy, position: Position, rng: np.ndarray
     moves = np.empty(P.MAX_MOVES_PER_POINT * n + 10, np.int32)
     last = position.last_move
     last = last if last is not None and 0 <= last < n else -1
-    played = linear_playout(board, nbr, diag, neighbour8_table(size), head, link, libs, gsize,
-                            empty, where, n_empty, position.to_play, position.ko, last, rng,
+    played = linear_playout(board, nbr, diag, kernels.neighbour8_table(size), head, link, libs,
+                            gsize, empty, where, n_empty, position.to_play, position.ko, last, rng,
                             moves.shape[0], moves, policy.pattern_gamma, policy.response_gamma,
                             policy.flag_gamma)
     return board, moves[:played]

@@ -70,33 +70,22 @@ def _transform(dr: int, dc: int, k: int) -> tuple[int, int]:
     return (dr, -dc) if k >= 4 else (dr, dc)
 
 
-@nb.njit(cache=True)
-def neighbourhood_code(board, size, p):
-    """The 3x3 code of point p (see CELLS): 0 empty, 1 black, 2 white, 3 off the board."""
-    row = p // size
-    col = p - row * size
+@nb.njit(cache=True, inline="always")
+def pattern_code(board, nbr8, p):
+    """The 3x3 code of point p (see CELLS): 0 empty, 1 black, 2 white, 3 off the board;
+    nbr8 is kernels.neighbour8_table (the cells in CELLS order)."""
     code = 0
-    shift = 0
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr == 0 and dc == 0:
-                continue
-            r = row + dr
-            c = col + dc
-            if r < 0 or r >= size or c < 0 or c >= size:
-                state = 3
-            else:
-                state = board[r * size + c]
-            code |= state << shift
-            shift += 2
+    for k in range(8):
+        q = nbr8[p, k]
+        code |= (3 if q < 0 else board[q]) << (2 * k)
     return code
 
 
 # ---- the playout policy, on the incremental playout board (envs.go.playout) -------------------
 
 @nb.njit(cache=True)
-def _local_move(board, nbr, diag, head, link, libs, size, last, color, ko, rng, patterns,
-                cand, scratch):
+def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, patterns, cand,
+                scratch):
     """MoGo's answers to the last move, or -1: save, capture, then a 3x3 shape."""
     n_cand = 0
     opp = 3 - color
@@ -133,18 +122,11 @@ def _local_move(board, nbr, diag, head, link, libs, size, last, color, ko, rng, 
         return move
     # 3. 3x3 shapes around the last move
     n_cand = 0
-    row = last // size
-    col = last - row * size
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            r = row + dr
-            c = col + dc
-            if (dr == 0 and dc == 0) or r < 0 or r >= size or c < 0 or c >= size:
-                continue
-            p = r * size + c
-            if board[p] == 0 and patterns[neighbourhood_code(board, size, p)]:
-                cand[n_cand] = p
-                n_cand += 1
+    for k in range(8):
+        p = nbr8[last, k]
+        if p >= 0 and board[p] == 0 and patterns[pattern_code(board, nbr8, p)]:
+            cand[n_cand] = p
+            n_cand += 1
     return _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
 
 
@@ -162,12 +144,10 @@ def _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scra
 
 
 @nb.njit(cache=True)
-def heavy_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty, color, ko,
-                  last, rng, max_moves, moves_out, patterns):
+def heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where, n_empty,
+                  color, ko, last, rng, max_moves, moves_out, patterns):
     """A playout with the MoGo policy from a prepared board (see playout.setup_board).
     Returns the number of moves played; moves_out holds them (-1 = pass)."""
-    n = board.shape[0]
-    size = int(np.sqrt(n) + 0.5)
     cand = np.empty(64, np.int32)
     scratch = np.empty(16, np.int32)
     passes = 0
@@ -175,7 +155,7 @@ def heavy_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_emp
     while passes < 2 and played < max_moves:
         move = -1
         if last >= 0:
-            move = _local_move(board, nbr, diag, head, link, libs, size, last, color, ko, rng,
+            move = _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng,
                                patterns, cand, scratch)
         if move < 0:
             move = P.random_move(board, nbr, diag, head, link, libs, empty, where, n_empty,
@@ -198,7 +178,7 @@ def heavy_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_emp
 # ---- priors for the tree, on a plain board ----------------------------------------------------
 
 @nb.njit(cache=True)
-def heuristic_priors(board, nbr, diag, color, last, legal, patterns, out):
+def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
     """Move weights for `color` into out[:n+1] (pass last): 1 for an ordinary legal move,
     more for captures, escapes from atari, ataris and shapes next to the last move, much less
     for self-ataris, our own eyes and (early on) the first line; 0 for illegal moves."""
@@ -258,7 +238,7 @@ def heuristic_priors(board, nbr, diag, color, last, legal, patterns, out):
             lc = last - lr * size
             if abs(lr - row) <= 1 and abs(lc - col) <= 1:
                 w += 1.0
-                if patterns[neighbourhood_code(board, size, p)]:
+                if patterns[pattern_code(board, nbr8, p)]:
                     w += 2.0
         if opening and edge == 0:
             w *= 0.3

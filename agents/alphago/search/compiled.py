@@ -3,10 +3,14 @@
 The Python MCTS (mcts.py) walks the tree in numba but makes a Position, a batch and an
 evaluator call per leaf in Python; this search hands whole simulations to simulation.py's
 kernel, run by `threads` threads on one tree without the GIL, and returns to Python only to
-report, to stop and at the end. It serves RolloutEvaluator (the engine without networks: MoGo
-or uniform playouts, heuristic or uniform priors); networks stay with MCTS, whose leaves go to
-the evaluator in batches. Settings, statistics, candidates and move choice are MCTS's: the
-same MCTSConfig (batch_size has no use here), the same Tree arrays and value-sign convention.
+report, to stop, to give a policy's priors and at the end. It serves the evaluators whose
+leaves are rollouts (evaluators.protocol.RolloutLeaves): RolloutEvaluator, the engine without
+networks, and the alphago player's DeferredPolicyEvaluator, whose policy net (a PriorSource)
+gives the priors of the nodes visited policy_threshold times. The workers queue those nodes;
+this thread rebuilds their positions, runs the net on them in one batch and writes the priors
+while the workers search on. A value net at every leaf stays with MCTS, whose leaves go to the
+evaluator in batches. Settings, statistics, candidates and move choice are MCTS's: the same
+MCTSConfig (batch_size has no use here), the same Tree arrays and value-sign convention.
 
 Memory is bounded by the config's max_nodes and max_edges: a full tree stops growing and the
 search goes on at its frontier. When the next move continues the game and the tree is over
@@ -24,7 +28,7 @@ from collections.abc import Callable
 import numba as nb
 import numpy as np
 
-from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.evaluators.protocol import PriorSource, RolloutLeaves
 from agents.alphago.playouts import mogo
 from agents.alphago.search import mcts as M
 from agents.alphago.search import simulation as S
@@ -38,32 +42,48 @@ _NO_LIMIT = 2**62
 
 
 def compiles(evaluator: object) -> bool:
-    """Whether CompiledMCTS can run this evaluator's leaf evaluation itself."""
-    return type(evaluator) is RolloutEvaluator and evaluator.linear_policy is None
+    """Whether CompiledMCTS can run this evaluator's leaf evaluation itself: MoGo or uniform
+    playouts (a trained linear rollout policy runs only in batches, with MCTS)."""
+    return (isinstance(evaluator, RolloutLeaves)
+            and evaluator.leaf_rollouts.linear_policy is None)
 
 
 class CompiledMCTS:
     """A reusable search with MCTS's interface: search(), candidates(), choose(), ownership()."""
 
-    def __init__(self, evaluator: RolloutEvaluator, config: M.MCTSConfig | None = None,
+    def __init__(self, evaluator: RolloutLeaves, config: M.MCTSConfig | None = None,
                  rng: np.random.Generator | None = None, threads: int | None = None):
         if not compiles(evaluator):
-            raise ValueError(f"CompiledMCTS runs the playouts of a RolloutEvaluator without a "
-                             f"linear policy, not {type(evaluator).__name__}")
+            raise ValueError(f"CompiledMCTS runs rollout leaves (MoGo or uniform playouts), "
+                             f"not {type(evaluator).__name__}'s")
         self.evaluator = evaluator
+        self.rollouts = evaluator.leaf_rollouts
         self.config = config or M.MCTSConfig()
+        self._policy = None  # the evaluator's priors(), asked at policy_threshold visits
+        if self.config.policy_threshold > 0:
+            if not isinstance(evaluator, PriorSource):
+                raise ValueError(f"policy_threshold {self.config.policy_threshold} needs an "
+                                 f"evaluator with priors() (a PriorSource), not "
+                                 f"{type(evaluator).__name__}")
+            self._policy = evaluator.priors
         self.rng = rng or np.random.default_rng(0)
-        self.threads = max(1, threads or evaluator.threads or os.cpu_count() or 1)
+        self.threads = max(1, threads or self.rollouts.threads or os.cpu_count() or 1)
         self.tree = _new_tree(self.config)
         self._spare: Tree | None = None  # the other half of the copying collector
         self.alloc = np.zeros(2, np.int64)  # nodes and edges in use (simulation.NODES/EDGES)
         self.root = -1
         self.root_position: Position | None = None
         self.simulations = 0  # in the last search
-        self._rngs = np.array([P.make_rng(int(s))[0] for s in
-                               self.rng.integers(1, 2**62, size=self.threads)], np.uint64)
+        # one playout RNG per thread, each on its own cache line: threads writing to one line
+        # at every random draw cost the search a tenth of its rate
+        self._rngs = np.zeros((self.threads, 8), np.uint64)
+        self._rngs[:, 0] = [P.make_rng(int(s))[0]
+                            for s in self.rng.integers(1, 2**62, size=self.threads)]
         self._stats: list[tuple[np.ndarray, ...]] = []
         self._state: tuple = ()  # the root's incremental board (_root_state)
+        self._asks = (np.full(self.config.max_nodes, -1, np.int64), np.zeros(1, np.int64))
+        self._answered = 0  # queue entries given their priors in this search
+        self._positions: dict[int, Position] = {}  # nodes' positions rebuilt for the policy
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -77,14 +97,17 @@ class CompiledMCTS:
         self.simulations = 0
         if position.is_game_over() or self.tree.count[self.root] == 0:
             return self.candidates()
-        budget = np.array([_NO_LIMIT if limits.visits is None else limits.visits, 0, 0],
+        budget = np.array([_NO_LIMIT if limits.visits is None else limits.visits, 0, 0, 0],
                           np.int64)
         halt = np.zeros(1, np.int32)
+        queue, queued = self._asks
+        queue[: min(int(queued[0]), len(queue))] = -1
+        queued[0], self._answered = 0, 0
         shared = (self._tree_arrays(), self.alloc, self.root, self._state,
-                  self._rules(position), self._params(), budget, halt)
+                  self._rules(position), self._params(), budget, halt, self._asks)
         errors: list[BaseException] = []
         workers = [threading.Thread(target=_run_worker, daemon=True,
-                                    args=(errors, *shared, self._rngs[t: t + 1], self._stats[t]))
+                                    args=(errors, *shared, self._rngs[t, :1], self._stats[t]))
                    for t in range(self.threads)]
         start = time.perf_counter()
         deadline = None if limits.seconds is None else start + limits.seconds
@@ -101,15 +124,19 @@ class CompiledMCTS:
                     self._sync_counts()
                     report(self.candidates())
                     next_report = time.perf_counter() + report_every
-                workers[0].join(_POLL)
+                if not self._answer_asks():
+                    workers[0].join(_POLL)
         finally:
             halt[0] = 1
             for worker in workers:
                 worker.join()
             self._sync_counts()
-        if errors:
-            self.clear()  # a worker died mid-simulation: its virtual loss is still in the tree
-            raise errors[0]
+            self._drop_asks()
+        if errors or budget[S.BROKEN]:
+            self.clear()  # a worker stopped mid-simulation: its virtual loss is in the tree
+            if errors:
+                raise errors[0]
+            raise RuntimeError("the search tree did not match the position; it was cleared")
         self.simulations = int(budget[S.DONE])
         return self.candidates()
 
@@ -151,8 +178,9 @@ class CompiledMCTS:
         node = -1
         if self.root_position is not None:
             node = M.find_node(self.tree, self.root, self.root_position, position)
-        if node != self.root or not self._stats:  # a new root: its leaves are yet to come
+        if node < 0 or node != self.root or not self._stats:  # a new root: no leaves yet
             self._reset_stats(position)
+            self._positions = {}
         if node < 0:
             self.tree.reset()
             node = self.tree.add_node(position.to_play, position.is_game_over())
@@ -165,12 +193,12 @@ class CompiledMCTS:
         if tree.count[node] == 0 and not position.is_game_over():
             n = position.board.size
             board, head, _, libs, _, _, _, ints = self._state
-            nbr, diag, _, patterns = self._rules(position)
+            nbr, diag, nbr8, _, patterns = self._rules(position)
             legal = S.playable_moves(position.legal_moves(), board, nbr, head, libs,
                                      position.to_play, position.ko)
             priors = np.ones(n + 1, np.float32)
-            if self.evaluator.use_priors:
-                mogo.heuristic_priors(board, nbr, diag, position.to_play, int(ints[4]),
+            if self.rollouts.use_priors:
+                mogo.heuristic_priors(board, nbr, diag, nbr8, position.to_play, int(ints[4]),
                                       legal[:n], patterns, priors)
             else:
                 priors[n] = 0.1
@@ -180,6 +208,8 @@ class CompiledMCTS:
                                    "max_edges")
             tree.claim[node] = 1
             self._sync_alloc()
+        if self._policy is not None and tree.count[node] > 0 and tree.asked[node] != 2:
+            self._give_priors([node], [position])  # the move is chosen here: at once
         if tree.count[node] > 0 and self.config.dirichlet_alpha > 0:
             edges = tree.edges(node)
             noise = self.rng.dirichlet([self.config.dirichlet_alpha] * (edges.stop - edges.start))
@@ -205,8 +235,8 @@ class CompiledMCTS:
 
     def _tree_arrays(self, tree: Tree | None = None) -> tuple[np.ndarray, ...]:
         t = tree or self.tree
-        return (t.first, t.count, t.visits, t.color, t.claim, t.move, t.child, t.P, t.N, t.W,
-                t.rN, t.rW)
+        return (t.first, t.count, t.visits, t.color, t.claim, t.asked, t.parent, t.move, t.child,
+                t.P, t.N, t.W, t.rN, t.rW)
 
     def _sync_alloc(self) -> None:
         self.alloc[S.NODES], self.alloc[S.EDGES] = self.tree.n_nodes, self.tree.n_edges
@@ -228,20 +258,70 @@ class CompiledMCTS:
     def _rules(self, position: Position) -> tuple:
         size = position.size
         return (kernels.neighbour_table(size), kernels.diagonal_table(size),
-                float(position.rules.komi), mogo.pattern_table())
+                kernels.neighbour8_table(size), float(position.rules.komi), mogo.pattern_table())
 
     def _params(self) -> np.ndarray:
-        cfg, ev = self.config, self.evaluator
+        cfg, ev = self.config, self.rollouts
+        threshold = cfg.policy_threshold if self._policy is not None else 0
         return np.array([cfg.c_puct, cfg.rave_equivalence, cfg.virtual_loss, cfg.fpu,
-                         cfg.expand_threshold, float(ev.heavy), float(ev.use_priors)],
-                        np.float64)
+                         cfg.expand_threshold, float(ev.heavy), float(ev.use_priors),
+                         threshold], np.float64)
+
+    # ---- the policy's priors for the nodes the workers queue ----------------------------------
+
+    def _answer_asks(self) -> bool:
+        """Give the priors to the nodes queued since the last call, in one batch; False when
+        there were none."""
+        queue, queued = self._asks
+        end = min(int(queued[0]), len(queue))
+        nodes = []
+        for i in range(self._answered, end):
+            if queue[i] < 0:  # claimed, not yet written: the next call takes it
+                break
+            nodes.append(int(queue[i]))
+        if not nodes:
+            return False
+        self._answered += len(nodes)
+        self._give_priors(nodes, [self._position_of(node) for node in nodes])
+        return True
+
+    def _give_priors(self, nodes: list[int], positions: list[Position]) -> None:
+        tree = self.tree
+        for node, priors in zip(nodes, self._policy(positions), strict=True):
+            tree.set_priors(node, priors)
+            tree.asked[node] = 2
+
+    def _drop_asks(self) -> None:
+        """Queued nodes left unanswered at the end of a search may be queued again."""
+        queue, queued = self._asks
+        end = min(int(queued[0]), len(queue))
+        waiting = queue[self._answered: end]
+        self.tree.asked[waiting[waiting >= 0]] = 0
+
+    def _position_of(self, node: int) -> Position:
+        """The node's position, replayed from the root's (the tree's moves obey simple ko; a
+        superko repetition below the root is let through, as the search plays it)."""
+        known = self._positions.get(node)
+        if known is not None:
+            return known
+        tree = self.tree
+        if node == self.root:
+            position = self.root_position
+        else:
+            above = int(tree.parent[node])
+            edges = tree.edges(above)
+            move = int(tree.move[edges][np.flatnonzero(tree.child[edges] == node)[0]])
+            position = self._position_of(above).play(move, superko=False)
+        self._positions[node] = position
+        return position
 
     # ---- leaf statistics (per thread, summed when asked) --------------------------------------
 
     def _reset_stats(self, position: Position) -> None:
         n = position.board.size
-        self._stats = [(np.zeros(n), np.zeros(n), np.zeros((n + 1, 2)), np.zeros(1, np.int64))
-                       for _ in range(self.threads)]
+        leaves = np.zeros((self.threads, 8), np.int64)  # a cache line per thread, as _rngs
+        self._stats = [(np.zeros(n), np.zeros(n), np.zeros((n + 1, 2)), leaves[t, :1])
+                       for t in range(self.threads)]
 
     def _leaves(self) -> int:
         return int(sum(s[3][0] for s in self._stats))
@@ -267,10 +347,12 @@ def _new_tree(config: M.MCTSConfig) -> Tree:
 def compact(old, new, node):
     """Copy the subtree of `old` under `node` into `new` (tree arrays as simulation.simulate
     takes them), breadth first from the front; returns (nodes, edges) used in `new`."""
-    first, count, visits, color, claim, move, child, Pr, N, W, rN, rW = old
-    nfirst, ncount, nvisits, ncolor, nclaim, nmove, nchild, nP, nN, nW, nrN, nrW = new
+    first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = old
+    (nfirst, ncount, nvisits, ncolor, nclaim, nasked, nparent, nmove, nchild, nP, nN, nW, nrN,
+     nrW) = new
     queue = np.empty(first.shape[0], np.int64)  # old node numbers, in their new order
     queue[0] = node
+    nparent[0] = -1
     n_nodes, n_edges, head = 1, 0, 0
     while head < n_nodes:
         old_node = queue[head]
@@ -278,6 +360,7 @@ def compact(old, new, node):
         nvisits[head] = visits[old_node]
         ncolor[head] = color[old_node]
         nclaim[head] = claim[old_node]
+        nasked[head] = asked[old_node]
         nfirst[head] = n_edges
         for e in range(first[old_node], first[old_node] + count[old_node]):
             nmove[n_edges] = move[e]
@@ -290,6 +373,7 @@ def compact(old, new, node):
             if child[e] >= 0:
                 queue[n_nodes] = child[e]
                 nchild[n_edges] = n_nodes
+                nparent[n_nodes] = head
                 n_nodes += 1
             n_edges += 1
         head += 1

@@ -51,8 +51,8 @@ class MCTSConfig:
                                        # replace a node's (0: evaluate()'s priors are final)
     max_nodes: int = 150_000           # the tree starts afresh when half of either is used
     max_edges: int = 6_000_000
-    compiled: bool = True              # the network-free evaluator's search runs whole
-                                       # simulations compiled (compiled.py); False: this one
+    compiled: bool = True              # evaluators with rollout leaves get the compiled
+                                       # search (compiled.py); False: this one
 
     def __post_init__(self) -> None:
         check_ranges(self, at_least_1=("batch_size", "expand_threshold", "max_nodes",
@@ -396,7 +396,9 @@ def choose_move(config: MCTSConfig, rng: np.random.Generator, position: Position
 
 def find_node(tree: T.Tree, root: int, root_position: Position, position: Position) -> int:
     """The node of `position` under `root` (whose position is root_position) when `position`
-    continues it by moves the tree holds, under the same rules; -1 otherwise."""
+    continues it by moves the tree holds, under the same rules, each by the player whose turn it
+    was (a controller may replay setup stones as moves of one colour: the tree's boards would
+    not be the game's); -1 otherwise."""
     if position.rules != root_position.rules:
         return -1
     moves = []
@@ -404,7 +406,7 @@ def find_node(tree: T.Tree, root: int, root_position: Position, position: Positi
         if (pos.move_number == root_position.move_number and pos.hash == root_position.hash
                 and pos.to_play == root_position.to_play):
             break
-        if pos.last_move is None:
+        if pos.last_move is None or pos.last_color != pos.parent.to_play:
             return -1
         moves.append(pos.last_move)
     else:

@@ -32,28 +32,36 @@ from envs.go import playout as P
 
 # the shared counters in `alloc`, and in `budget`
 NODES, EDGES = 0, 1
-LIMIT, CLAIMED, DONE = 0, 1, 2
+LIMIT, CLAIMED, DONE, BROKEN = 0, 1, 2, 3
 CREATING = -2  # child[e] while a thread makes the node
 
 
 @nb.njit(cache=True, nogil=True)
-def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, stats):
-    """Run simulations until budget[CLAIMED] reaches budget[LIMIT] or stop[0] is set.
+def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, rng, stats):
+    """Run simulations until budget[CLAIMED] reaches budget[LIMIT] or stop[0] is set;
+    budget[BROKEN] set means a tree move was illegal on the board (the tree is not the root's).
 
-    tree        (first, count, visits, color, claim, move, child, P, N, W, rN, rW): tree.Tree's
-                arrays; alloc int64 [2] the nodes and edges in use (may run past the capacity)
+    tree        (first, count, visits, color, claim, asked, parent, move, child, P, N, W, rN,
+                rW): tree.Tree's arrays; alloc int64 [2] the nodes and edges in use (may run
+                past the capacity)
     root_state  (board, head, link, libs, gsize, empty, where) of the root (playout.setup_board)
                 and ints (n_empty, to_play, ko, passes, last point or -1) in root_ints
-    rules       (nbr, diag, komi, patterns)
-    params      float64 [c_puct, rave_k, virtual_loss, fpu, expand_threshold, heavy, priors]
+    rules       (nbr, diag, nbr8, komi, patterns): kernels' tables, mogo.pattern_table()
+    params      float64 [c_puct, rave_k, virtual_loss, fpu, expand_threshold, heavy, priors,
+                policy_threshold]
+    asks        (queue int64 [k], count int64 [1]): nodes reaching policy_threshold visits are
+                appended (each once: asked[node] 0 -> 1) for the driver to give them a policy's
+                priors; -1 marks a slot claimed and not yet written
     stats       this thread's (own_sum [n], own_sq [n], score [edges at the root, 2], count [1])
     """
-    first, count, visits, color, claim, move, child, Pr, N, W, rN, rW = tree
+    first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = tree
+    queue, queued = asks
     r_board, r_head, r_link, r_libs, r_gsize, r_empty, r_where, root_ints = root_state
-    nbr, diag, komi, patterns = rules
+    nbr, diag, nbr8, komi, patterns = rules
     own_sum, own_sq, score, leaves = stats
     c_puct, rave_k, vl, fpu = params[0], params[1], params[2], params[3]
     expand_threshold, heavy, use_priors = params[4], params[5] > 0.0, params[6] > 0.0
+    policy_threshold = params[7]
     max_nodes, max_edges = first.shape[0], move.shape[0]
     n = r_board.shape[0]
     board, head, link, libs, gsize, empty, where, owner, own_scratch = P.work_arrays(n)
@@ -79,6 +87,11 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, st
         node = root
         depth = 0
         while passes < 2 and depth < cap and atomic_load(count, node) > 0:
+            if (policy_threshold > 0.0 and visits[node] >= policy_threshold
+                    and asked[node] == 0 and atomic_cas(asked, node, 0, 1) == 0):
+                slot = atomic_add(queued, 0, 1)
+                if slot < queue.shape[0]:
+                    atomic_store(queue, slot, node)
             e = _select(first[node], count[node], Pr, N, W, rN, rW, visits[node], c_puct,
                         rave_k, fpu)
             atomic_add(N, e, vl)
@@ -92,6 +105,11 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, st
                 passes += 1
                 ko = -1
             else:
+                if board[m] != 0 or not P.is_legal_move(board, nbr, head, libs, m, c, ko):
+                    # the tree is not this position's: stop everyone, the driver raises
+                    budget[BROKEN] = 1
+                    stop[0] = 1
+                    return
                 passes = 0
                 n_empty, ko = P.play_move(board, nbr, head, link, libs, gsize, empty, where,
                                           n_empty, m, c)
@@ -99,8 +117,8 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, st
             c = 3 - c
             node = atomic_load(child, e)
             if node == -1:
-                node = _make_node(child, e, alloc, max_nodes, first, count, visits, color,
-                                  claim, c)
+                node = _make_node(child, e, path_nodes[depth - 1], alloc, max_nodes, first,
+                                  count, visits, color, claim, asked, parent, c)
                 break
             if node < 0:  # another thread is making it
                 break
@@ -112,11 +130,11 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, rng, st
             if (node >= 0 and atomic_load(count, node) == 0
                     and visits[node] + 1.0 >= expand_threshold
                     and atomic_cas(claim, node, 0, 1) == 0):
-                _expand(board, nbr, diag, head, libs, empty, n_empty, c, ko, last, patterns,
+                _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns,
                         use_priors, legal, priors, alloc, max_edges, node, first, count, move,
                         child, Pr, N, W, rN, rW)
             if heavy:
-                n_tail = mogo.heavy_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                n_tail = mogo.heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
                                             where, n_empty, c, ko, last, rng, max_moves, tail,
                                             patterns)
             else:
@@ -181,7 +199,8 @@ def _select(start, k, Pr, N, W, rN, rW, node_visits, c_puct, rave_k, fpu):
 
 
 @nb.njit(cache=True, inline="always")
-def _make_node(child, e, alloc, max_nodes, first, count, visits, color, claim, to_play):
+def _make_node(child, e, above, alloc, max_nodes, first, count, visits, color, claim, asked,
+               parent, to_play):
     """The node under edge e, made by this thread if it wins the race for it; -1 when another
     thread makes it or the node arrays are full (the walk then ends at the edge)."""
     if atomic_cas(child, e, -1, CREATING) != -1:
@@ -195,12 +214,14 @@ def _make_node(child, e, alloc, max_nodes, first, count, visits, color, claim, t
     visits[node] = 0.0
     color[node] = to_play
     claim[node] = 0
+    asked[node] = 0
+    parent[node] = above
     atomic_store(child, e, node)
     return node
 
 
 @nb.njit(cache=True)
-def _expand(board, nbr, diag, head, libs, empty, n_empty, c, ko, last, patterns, use_priors,
+def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns, use_priors,
             legal, priors, alloc, max_edges, node, first, count, move, child, Pr, N, W, rN, rW):
     """Give `node` an edge per legal move (and pass) with heuristic or uniform priors, then
     publish it; with no room left for its edges it stays a leaf."""
@@ -216,7 +237,7 @@ def _expand(board, nbr, diag, head, libs, empty, n_empty, c, ko, last, patterns,
     if start + k > max_edges:
         return
     if use_priors:
-        mogo.heuristic_priors(board, nbr, diag, c, last, legal, patterns, priors)
+        mogo.heuristic_priors(board, nbr, diag, nbr8, c, last, legal, patterns, priors)
     else:
         priors[:n] = 1.0
         priors[n] = 0.1

@@ -37,6 +37,8 @@ class Tree:
         self.terminal = np.zeros(max_nodes, np.bool_)
         self.refined = np.zeros(max_nodes, np.bool_)  # priors replaced by the policy net's
         self.claim = np.zeros(max_nodes, np.int32)  # 1: a thread expands it (simulation.py)
+        self.asked = np.zeros(max_nodes, np.int32)  # 1: queued for the policy's priors, 2: done
+        self.parent = np.full(max_nodes, -1, np.int64)  # the node above (-1: a root)
         # edges
         self.move = np.zeros(max_edges, np.int32)
         self.child = np.full(max_edges, -1, np.int32)
@@ -66,6 +68,8 @@ class Tree:
         self.terminal[node] = terminal
         self.refined[node] = False
         self.claim[node] = 0
+        self.asked[node] = 0
+        self.parent[node] = -1
         return node
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
