@@ -37,7 +37,7 @@ def _random(size: int, seed: int, **options: Any) -> Player:
 
 
 def _mcts(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
-          heavy: bool = True) -> Player:
+          heavy: bool = True, log: Log | None = _stderr) -> Player:
     """The network-free engine: MCTS over compiled rollouts on `threads` cores (default all),
     with the "mcts" search preset unless `config` is given."""
     config = config or preset("mcts")
@@ -45,7 +45,7 @@ def _mcts(size: int, seed: int, config: MCTSConfig | None = None, threads: int |
         raise ConfigError(f"policy_threshold {config.policy_threshold} needs a policy network; "
                           "the mcts player has none (set it to 0, or use --player alphago)")
     evaluator = RolloutEvaluator(seed=seed, heavy=heavy, threads=threads)
-    return MCTSPlayer(evaluator, config, seed=seed)
+    return MCTSPlayer(evaluator, config, seed=seed, log=log)
 
 
 def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
@@ -72,7 +72,7 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
     if isinstance(nets, str):  # why no policy net plays
         unused = "" if config == preset("apv") else ", the search settings given unused"
         say(f"rlgo: engine: network-free MCTS ({nets}; the mcts search preset{unused})")
-        return _mcts(size, seed, threads=threads)
+        return _mcts(size, seed, threads=threads, log=log)
     (policy, policy_path), (value, value_path), (rollout, rollout_path) = nets
     if threads:  # --threads means the cores this engine computes on, networks included
         import torch
@@ -99,7 +99,7 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
     say(f"rlgo: engine: alphago (policy {policy_path} {when}; value "
         f"{value_path or 'none, rollouts only'}; rollouts "
         f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g}{changed})")
-    return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago")
+    return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago", log=log)
 
 
 def _zero(size: int, seed: int, config: MCTSConfig | None = None, threads: int | None = None,
@@ -123,7 +123,7 @@ def _zero(size: int, seed: int, config: MCTSConfig | None = None, threads: int |
     if path is None:
         say(f"rlgo: engine: network-free MCTS (no play network for {size}x{size}; "
             "the mcts search preset)")
-        return _mcts(size, seed, threads=threads)
+        return _mcts(size, seed, threads=threads, log=log)
     try:
         net = networks.load_network(path, "play", size)
         rollout_path = rollout_weights or (linear.default_rollout_weights(size)
@@ -140,7 +140,8 @@ def _zero(size: int, seed: int, config: MCTSConfig | None = None, threads: int |
     say(f"rlgo: engine: zero (play net {path}"
         f"{f', version {version}' if version is not None else ''}; rollouts "
         f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g})")
-    return MCTSPlayer(evaluator, config or preset("play"), seed=seed, name="rlgo-zero")
+    return MCTSPlayer(evaluator, config or preset("play"), seed=seed, name="rlgo-zero",
+                      log=log)
 
 
 def _load_networks(size: int, weights: str | None, value_weights: str | None,

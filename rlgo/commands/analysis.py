@@ -21,9 +21,9 @@ import sys
 
 from ..analysis_engine import AnalysisEngine
 from ..analysis_query import PERSPECTIVES
-from ..players import DEFAULT_KIND, build_player, search_config
+from ..players import DEFAULT_KIND, build_player
 from . import positive_float, positive_int
-from .gtp import add_network_arguments, add_threads_option, network_options
+from .gtp import add_network_arguments, add_threads_option, engine_config, network_options
 
 HELP = "answer KataGo's JSON analysis queries on stdin/stdout (for KaTrain-style tools)"
 KINDS = ("alphago", "mcts", "zero")  # players with a search to report (random has none)
@@ -56,11 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve analysis queries until end of input."""
-    options = {"config": search_config(args.player, args.config, args.overrides),
-               "threads": args.threads}
+    options = {"config": engine_config(args), "threads": args.threads,
+               "log": None if args.quiet else functools.partial(print, file=sys.stderr,
+                                                                flush=True)}
     if args.player in ("alphago", "zero"):
-        log = None if args.quiet else functools.partial(print, file=sys.stderr, flush=True)
-        options.update(network_options(args), log=log)
+        options.update(network_options(args))
 
     def factory(size: int):
         return build_player(args.player, size, seed=args.seed, **options)

@@ -22,6 +22,7 @@ import argparse
 import functools
 import sys
 
+from agents.alphago.search.mcts import MCTSConfig, tree_megabytes, with_memory
 from agents.alphago.search.player import SearchLimits
 from envs.go import Rules
 from envs.go.rules import RULE_SETS, rule_set
@@ -103,10 +104,21 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_threads_option(parser: argparse.ArgumentParser) -> None:
-    """--threads: the CPU cores the built-in engine computes on (rollouts and networks)."""
+    """--threads: the CPU cores the built-in engine computes on (rollouts and networks), and
+    --max-memory: the most its search tree may take."""
     parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
                         help="CPU cores the built-in engine computes on: its rollouts and "
                              "networks (default: all)")
+    parser.add_argument("--max-memory", type=positive_float, default=None, metavar="MB",
+                        help=f"the most memory the search tree may take (default "
+                             f"{tree_megabytes(MCTSConfig()):.0f} MB); a full tree stops "
+                             f"growing and the search goes on, with one line on stderr")
+
+
+def engine_config(args: argparse.Namespace) -> MCTSConfig:
+    """The player's search settings: its preset, --config, --set, then --max-memory."""
+    config = search_config(args.player, args.config, args.overrides)
+    return config if args.max_memory is None else with_memory(config, args.max_memory)
 
 
 def network_options(args: argparse.Namespace) -> dict:
@@ -124,13 +136,14 @@ def run(args: argparse.Namespace) -> int:
     rules = rules_from_args(args, args.komi)
     options = {}
     if args.player in ("mcts", "alphago", "zero"):
-        options = {"config": search_config(args.player, args.config, args.overrides),
-                   "threads": args.threads}
-    elif args.config or args.overrides:
-        raise ConfigError(f"--config/--set are MCTS settings; player {args.player!r} has none")
+        options = {"config": engine_config(args), "threads": args.threads,
+                   "log": None if args.quiet else functools.partial(print, file=sys.stderr,
+                                                                    flush=True)}
+    elif args.config or args.overrides or args.max_memory:
+        raise ConfigError(f"--config/--set/--max-memory are MCTS settings; player "
+                          f"{args.player!r} has none")
     if args.player in ("alphago", "zero"):
-        log = None if args.quiet else functools.partial(print, file=sys.stderr, flush=True)
-        options.update(network_options(args), log=log)
+        options.update(network_options(args))
     factory = functools.partial(build_player, args.player, seed=args.seed, **options)
     seconds = args.time if args.time or args.visits else DEFAULT_SECONDS
     # the engine builds its first player now: a player that cannot be built fails here, before

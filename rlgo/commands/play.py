@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from agents.alphago.search.mcts import with_memory
 from agents.alphago.search.player import Player, SearchLimits
 from envs.go import DEFAULT_KOMI, GoError, parse_color
 
-from ..players import DEFAULT_KIND, build_player, player_kinds
+from ..config import ConfigError
+from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
 from . import positive_float
 from .gtp import add_network_arguments, add_threads_option, network_options
 
@@ -63,7 +65,13 @@ def player_factory(args: argparse.Namespace) -> Callable[[int], Player] | None:
     size; None for an --engine, which is told the size over GTP (boardsize)."""
     if args.engine:
         return None
-    options = {"threads": args.threads} if args.player in ("mcts", "alphago", "zero") else {}
+    options = {}
+    if args.player in ("mcts", "alphago", "zero"):
+        options = {"threads": args.threads, "config": search_config(args.player)}
+        if args.max_memory is not None:
+            options["config"] = with_memory(options["config"], args.max_memory)
+    elif args.max_memory is not None:
+        raise ConfigError(f"--max-memory is a search setting; player {args.player!r} has none")
     if args.player in ("alphago", "zero"):
         options.update(network_options(args))
     return lambda size: build_player(args.player, size, seed=args.seed, **options)

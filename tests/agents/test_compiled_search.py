@@ -278,3 +278,23 @@ def test_the_policy_gives_its_priors_to_the_nodes_visited_that_often():
     # a policy threshold needs a PriorSource
     with pytest.raises(ValueError, match="PriorSource"):
         CompiledMCTS(RolloutEvaluator(seed=0), MCTSConfig(policy_threshold=10))
+
+
+def test_max_memory_bounds_the_trees_and_a_full_tree_is_told_once():
+    from agents.alphago.search.mcts import tree_megabytes, with_memory
+    from agents.alphago.search.mcts_player import MCTSPlayer
+
+    config = with_memory(MCTSConfig(), 64)
+    assert tree_megabytes(config) == pytest.approx(64, rel=0.01)
+    assert config.max_edges == 40 * config.max_nodes
+    with pytest.raises(ValueError, match="positive"):
+        with_memory(MCTSConfig(), 0)
+    lines = []
+    player = MCTSPlayer(RolloutEvaluator(seed=0, threads=2), with_memory(MCTSConfig(), 0.5),
+                        log=lines.append)
+    pos = Position.new(Rules(size=9, komi=7))
+    for _ in range(2):
+        decision = player.genmove(pos, SearchLimits(visits=4000))
+        pos = pos.play(decision.move)
+    assert player.mcts.tree.n_nodes <= player.mcts.config.max_nodes
+    assert len(lines) == 1 and "the search tree is full (0.5 MB)" in lines[0]

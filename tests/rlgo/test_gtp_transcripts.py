@@ -123,3 +123,15 @@ def _stones(board: str, color: str) -> set[str]:
             if cells[2 * col + 1] == mark:
                 found.add(f"{letters[col]}{number}")
     return found
+
+
+def test_max_memory_is_a_search_setting():
+    """--max-memory bounds the search tree; the engine still answers when it fills, and says
+    so once on stderr. A player without a search has no such setting."""
+    run = subprocess.run(gtp_command("--player", "mcts", "--visits", "3000", "--max-memory", "1"),
+                         input=b"genmove b\ngenmove w\nquit\n", capture_output=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.count(b"= ") == 3
+    assert run.stderr.decode().count("the search tree is full") == 1
+    bad = subprocess.run(gtp_command("--player", "random", "--max-memory", "100"),
+                         input=b"quit\n", capture_output=True, timeout=60)
+    assert bad.returncode == 2 and b"--max-memory are MCTS settings" in bad.stderr

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numba as nb
 import numpy as np
 
-from agents.alphago.evaluators.protocol import PriorSource, RolloutLeaves
+from agents.alphago.evaluators.protocol import RolloutLeaves
 from agents.alphago.playouts import mogo
 from agents.alphago.search import mcts as M
 from agents.alphago.search import simulation as S
@@ -59,13 +59,7 @@ class CompiledMCTS:
         self.evaluator = evaluator
         self.rollouts = evaluator.leaf_rollouts
         self.config = config or M.MCTSConfig()
-        self._policy = None  # the evaluator's priors(), asked at policy_threshold visits
-        if self.config.policy_threshold > 0:
-            if not isinstance(evaluator, PriorSource):
-                raise ValueError(f"policy_threshold {self.config.policy_threshold} needs an "
-                                 f"evaluator with priors() (a PriorSource), not "
-                                 f"{type(evaluator).__name__}")
-            self._policy = evaluator.priors
+        self._policy = M.policy_of(evaluator, self.config)  # asked at policy_threshold
         self.rng = rng or np.random.default_rng(0)
         self.threads = max(1, threads or self.rollouts.threads or os.cpu_count() or 1)
         self.tree = _new_tree(self.config)

@@ -11,6 +11,7 @@ The value-sign convention is stated once, in tree.py: a value belongs to the pla
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -65,6 +66,32 @@ class MCTSConfig:
                      probability=("resign_threshold", "dirichlet_weight"))
 
 
+
+def policy_of(evaluator: object, config: MCTSConfig) -> Callable | None:
+    """The evaluator's priors(), which a search asks for the nodes visited policy_threshold
+    times; None at threshold 0. ValueError when the evaluator has none (not a PriorSource)."""
+    if config.policy_threshold <= 0:
+        return None
+    if not isinstance(evaluator, PriorSource):
+        raise ValueError(f"policy_threshold {config.policy_threshold} needs an evaluator with "
+                         f"priors() (a PriorSource), not {type(evaluator).__name__}")
+    return evaluator.priors
+
+
+def tree_megabytes(config: MCTSConfig) -> float:
+    """The memory the search's trees may take at most: two Trees of the config's size (the
+    compiled search copies a kept subtree into a second one)."""
+    return 2 * (config.max_nodes * T.NODE_BYTES + config.max_edges * T.EDGE_BYTES) / 2**20
+
+
+def with_memory(config: MCTSConfig, megabytes: float) -> MCTSConfig:
+    """`config` with max_nodes and max_edges set so that tree_megabytes() is `megabytes`: one
+    node for every 40 edges, as a 9x9 tree has about 80 edges a node and a 19x19 one 350."""
+    if megabytes <= 0:
+        raise ValueError(f"the search's memory must be positive, got {megabytes} MB")
+    nodes = int(megabytes * 2**20 / (2 * (T.NODE_BYTES + 40 * T.EDGE_BYTES)))
+    return dataclasses.replace(config, max_nodes=max(nodes, 1), max_edges=max(40 * nodes, 1))
+
 class MCTS:
     """A reusable search: call search() for each move of a game; the subtree under the move
     played is kept when the next position continues from the last searched one."""
@@ -78,13 +105,7 @@ class MCTS:
         self.positions: list[Position | None] = []
         self.root = -1
         self.simulations = 0  # in the last search
-        self._policy = None  # the evaluator's priors(), asked at policy_threshold visits
-        if self.config.policy_threshold > 0:
-            if not isinstance(evaluator, PriorSource):
-                raise ValueError(f"policy_threshold {self.config.policy_threshold} needs an "
-                                 f"evaluator with priors() (a PriorSource), not "
-                                 f"{type(evaluator).__name__}")
-            self._policy = evaluator.priors
+        self._policy = policy_of(evaluator, self.config)
         self._scratch: dict[int, np.ndarray] = {}
         self._root_pending = False  # begin() left the root's evaluation to the first round
         self._pending: _Round | None = None  # gathered and not yet finished

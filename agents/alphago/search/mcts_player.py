@@ -13,7 +13,7 @@ import numpy as np
 
 from agents.alphago.evaluators.protocol import Evaluator
 from agents.alphago.search.compiled import make_search
-from agents.alphago.search.mcts import MCTSConfig
+from agents.alphago.search.mcts import MCTSConfig, tree_megabytes
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.go import Position, dead_stones
 from envs.go.playout import make_rng
@@ -27,9 +27,11 @@ class MCTSPlayer:
     """
 
     def __init__(self, evaluator: Evaluator, config: MCTSConfig | None = None,
-                 seed: int = 0, name: str = "rlgo-mcts", status_playouts: int = 400):
+                 seed: int = 0, name: str = "rlgo-mcts", status_playouts: int = 400,
+                 log: Callable[[str], None] | None = None):
         self.name = name
         self.mcts = make_search(evaluator, config, np.random.default_rng(seed))
+        self._log = log  # told once when the search tree fills up
         self._status_playouts = status_playouts
         self._status_rng = make_rng(seed + 1)
         self._lock = threading.Lock()  # one search at a time (GTP analysis runs in a thread)
@@ -39,7 +41,18 @@ class MCTSPlayer:
         """Search within `limits`, or until `stop` is set (a GUI that quits mid-move)."""
         with self._lock:
             candidates = self.mcts.search(position, limits, stop=stop)
+            self._tell_if_full()
             return self.mcts.choose(position, candidates)
+
+    def _tell_if_full(self) -> None:
+        tree, config = self.mcts.tree, self.mcts.config
+        if self._log is not None and (tree.n_nodes >= config.max_nodes
+                                      or tree.n_edges >= config.max_edges):
+            megabytes = tree_megabytes(config)
+            shown = f"{megabytes:,.0f}" if megabytes >= 10 else f"{megabytes:.2g}"
+            self._log(f"rlgo: the search tree is full ({shown} MB): the search went on "
+                      f"without growing it; --max-memory MB allows more")
+            self._log = None
 
     def analyze(self, position: Position, report: Callable[[list[MoveInfo]], None],
                 stop: threading.Event, interval: float) -> None:

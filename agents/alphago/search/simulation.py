@@ -21,12 +21,11 @@ row end the game, which is then scored exactly by area.
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
 from agents.alphago.playouts import mogo
+from agents.alphago.search import tree as T
 from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
 from envs.go import playout as P
 
@@ -70,7 +69,7 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
     path_edges = np.empty(cap, np.int64)
     max_moves = P.MAX_MOVES_PER_POINT * n + 10
     tail = np.empty(max_moves, np.int32)
-    legal = np.zeros(n, np.bool_)
+    legal = np.zeros(n + 1, np.bool_)  # pass last
     priors = np.empty(n + 1, np.float32)
     played_by = np.zeros(n, np.int8)
     while stop[0] == 0 and atomic_add(budget, CLAIMED, 1) < budget[LIMIT]:
@@ -92,8 +91,8 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
                 slot = atomic_add(queued, 0, 1)
                 if slot < queue.shape[0]:
                     atomic_store(queue, slot, node)
-            e = _select(first[node], count[node], Pr, N, W, rN, rW, visits[node], c_puct,
-                        rave_k, fpu)
+            e = T.best_edge(first[node], count[node], Pr, N, W, rN, rW, visits[node], c_puct,
+                            rave_k, fpu)
             atomic_add(N, e, vl)
             atomic_add(W, e, -vl)
             atomic_add(visits, node, vl)
@@ -147,8 +146,8 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
         value = 0.0 if margin == 0.0 else (1.0 if (margin > 0.0) == (c == 1) else -1.0)
         # ---- backup
         if rave_k > 0.0:
-            _backup_amaf(path_nodes, path_edges, depth, c, value, tail, n_tail, first, count,
-                         move, color, rN, rW, played_by)
+            T.backup_amaf(path_nodes, path_edges, depth, c, value, tail, n_tail, first, count,
+                          move, color, rN, rW, played_by)
         if node >= 0:
             atomic_add(visits, node, 1.0)
         v = value
@@ -170,32 +169,6 @@ def playable_moves(legal, board, nbr, head, libs, color, ko):
         if out[p] and not P.is_legal_move(board, nbr, head, libs, p, color, ko):
             out[p] = False
     return out
-
-
-@nb.njit(cache=True, inline="always")
-def _select(start, k, Pr, N, W, rN, rW, node_visits, c_puct, rave_k, fpu):
-    """The edge of [start, start + k) with the largest Q + U (tree.select's rule)."""
-    sqrt_n = math.sqrt(max(node_visits, 1.0))
-    best = -1e30
-    best_e = start
-    for e in range(start, start + k):
-        n = N[e]
-        if rave_k > 0.0 and rN[e] > 0.0:
-            rq = rW[e] / rN[e]
-            if n > 0.0:
-                beta = rN[e] / (rN[e] + n + rN[e] * n / rave_k)
-                q = (1.0 - beta) * W[e] / n + beta * rq
-            else:
-                q = rq
-        elif n > 0.0:
-            q = W[e] / n
-        else:
-            q = fpu
-        score = q + c_puct * Pr[e] * sqrt_n / (1.0 + n)
-        if score > best:
-            best = score
-            best_e = e
-    return best_e
 
 
 @nb.njit(cache=True, inline="always")
@@ -227,7 +200,8 @@ def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, pat
     publish it; with no room left for its edges it stays a leaf."""
     n = board.shape[0]
     legal[:] = False
-    k = 1  # pass
+    legal[n] = True  # pass
+    k = 1
     for i in range(n_empty):
         p = empty[i]
         if P.is_legal_move(board, nbr, head, libs, p, c, ko):
@@ -237,28 +211,11 @@ def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, pat
     if start + k > max_edges:
         return
     if use_priors:
-        mogo.heuristic_priors(board, nbr, diag, nbr8, c, last, legal, patterns, priors)
+        mogo.heuristic_priors(board, nbr, diag, nbr8, c, last, legal[:n], patterns, priors)
     else:
         priors[:n] = 1.0
         priors[n] = 0.1
-    total = 0.0
-    for p in range(n):
-        if legal[p]:
-            total += max(priors[p], 0.0)
-    total += max(priors[n], 0.0)
-    e = start
-    for a in range(n + 1):
-        if a < n and not legal[a]:
-            continue
-        move[e] = a if a < n else -1
-        child[e] = -1
-        Pr[e] = max(priors[a], 0.0) / total if total > 0.0 else 1.0 / k
-        N[e] = 0.0
-        W[e] = 0.0
-        rN[e] = 0.0
-        rW[e] = 0.0
-        e += 1
-    first[node] = start
+    T.write_edges(first, move, child, Pr, N, W, rN, rW, node, start, legal, priors)
     atomic_store(count, node, k)
 
 
@@ -275,30 +232,3 @@ def _add_stats(owner, margin, mover, root_player, root_edge, depth, own_sum, own
     if depth > 0 and 0 <= root_edge < score.shape[0]:
         score[root_edge, 0] += margin if root_player == 1 else -margin
         score[root_edge, 1] += 1.0
-
-
-@nb.njit(cache=True)
-def _backup_amaf(path_nodes, path_edges, depth, leaf_color, value, tail, n_tail, first, count,
-                 move, color, rN, rW, played_by):
-    """tree.backup_amaf with atomic adds: at every node on the path, credit each edge whose
-    move the node's player went on to play first, in the tree or in the playout."""
-    played_by[:] = 0
-    c = leaf_color if n_tail % 2 == 1 else 3 - leaf_color
-    for i in range(n_tail - 1, -1, -1):
-        m = tail[i]
-        if m >= 0:
-            played_by[m] = c
-        c = 3 - c
-    v = value
-    for d in range(depth - 1, -1, -1):
-        v = -v
-        node = path_nodes[d]
-        m = move[path_edges[d]]
-        me = color[node]
-        if m >= 0:
-            played_by[m] = me
-        for e in range(first[node], first[node] + count[node]):
-            p = move[e]
-            if p >= 0 and played_by[p] == me:
-                atomic_add(rN, e, 1.0)
-                atomic_add(rW, e, v)

@@ -22,6 +22,8 @@ import math
 import numba as nb
 import numpy as np
 
+from agents.alphago.search.atomics import atomic_add
+
 
 class Tree:
     """Preallocated node and edge arrays (see the module docstring for the fields)."""
@@ -78,8 +80,9 @@ class Tree:
         when the edge arrays have no room left."""
         if self.n_edges + int(np.count_nonzero(legal)) > self.max_edges:
             return 0
-        k = expand_edges(self.first, self.count, self.move, self.child, self.P, self.N, self.W,
-                         self.rN, self.rW, node, self.n_edges, legal, priors)
+        k = write_edges(self.first, self.move, self.child, self.P, self.N, self.W, self.rN,
+                        self.rW, node, self.n_edges, legal, priors)
+        self.count[node] = k
         self.n_edges += k
         return k
 
@@ -98,6 +101,16 @@ class Tree:
         return slice(start, start + int(self.count[node]))
 
 
+
+def _array_bytes() -> tuple[int, int]:
+    probe = Tree(1, 2)  # node arrays have 1 entry, edge arrays 2
+    arrays = [a for a in vars(probe).values() if isinstance(a, np.ndarray)]
+    return (sum(a.itemsize for a in arrays if a.shape == (1,)),
+            sum(a.itemsize for a in arrays if a.shape == (2,)))
+
+
+NODE_BYTES, EDGE_BYTES = _array_bytes()  # the memory of one node and of one edge
+
 @nb.njit(cache=True)
 def select(first, count, child, P, N, W, rN, rW, visits, root, c_puct, rave_k, vl, fpu,
            path_nodes, path_edges):
@@ -107,27 +120,8 @@ def select(first, count, child, P, N, W, rN, rW, visits, root, c_puct, rave_k, v
     node = root
     depth = 0
     while count[node] > 0:
-        start = first[node]
-        sqrt_n = math.sqrt(max(visits[node], 1.0))
-        best = -1e30
-        best_e = start
-        for e in range(start, start + count[node]):
-            n = N[e]
-            if rave_k > 0.0 and rN[e] > 0.0:
-                rq = rW[e] / rN[e]
-                if n > 0.0:
-                    beta = rN[e] / (rN[e] + n + rN[e] * n / rave_k)
-                    q = (1.0 - beta) * W[e] / n + beta * rq
-                else:
-                    q = rq
-            elif n > 0.0:
-                q = W[e] / n
-            else:
-                q = fpu
-            score = q + c_puct * P[e] * sqrt_n / (1.0 + n)
-            if score > best:
-                best = score
-                best_e = e
+        best_e = best_edge(first[node], count[node], P, N, W, rN, rW, visits[node], c_puct,
+                           rave_k, fpu)
         N[best_e] += vl
         W[best_e] -= vl
         visits[node] += vl
@@ -138,6 +132,34 @@ def select(first, count, child, P, N, W, rN, rW, visits, root, c_puct, rave_k, v
         if node < 0:
             return depth, -1
     return depth, node
+
+
+@nb.njit(cache=True, inline="always")
+def best_edge(start, k, P, N, W, rN, rW, node_visits, c_puct, rave_k, fpu):
+    """The edge of [start, start + k) with the largest Q + U: PUCT's U = c_puct P sqrt(n) /
+    (1 + N), with Q blended with the AMAF value by RAVE's beta where rave_k > 0, and `fpu` for
+    an edge with neither."""
+    sqrt_n = math.sqrt(max(node_visits, 1.0))
+    best = -1e30
+    best_e = start
+    for e in range(start, start + k):
+        n = N[e]
+        if rave_k > 0.0 and rN[e] > 0.0:
+            rq = rW[e] / rN[e]
+            if n > 0.0:
+                beta = rN[e] / (rN[e] + n + rN[e] * n / rave_k)
+                q = (1.0 - beta) * W[e] / n + beta * rq
+            else:
+                q = rq
+        elif n > 0.0:
+            q = W[e] / n
+        else:
+            q = fpu
+        score = q + c_puct * P[e] * sqrt_n / (1.0 + n)
+        if score > best:
+            best = score
+            best_e = e
+    return best_e
 
 
 @nb.njit(cache=True)
@@ -179,14 +201,16 @@ def backup_amaf(path_nodes, path_edges, depth, leaf_color, value, tail_moves, n_
             played_by[m] = me
         for e in range(first[node], first[node] + count[node]):
             p = move[e]
-            if p >= 0 and played_by[p] == me:
-                rN[e] += 1.0
-                rW[e] += v
+            if p >= 0 and played_by[p] == me:  # atomic: compiled.py's threads share the tree
+                atomic_add(rN, e, 1.0)
+                atomic_add(rW, e, v)
 
 
 @nb.njit(cache=True)
-def expand_edges(first, count, move, child, P, N, W, rN, rW, node, start, legal, priors):
-    """The compiled body of Tree.expand. Pass (the last entry) becomes move -1."""
+def write_edges(first, move, child, P, N, W, rN, rW, node, start, legal, priors):
+    """The compiled body of Tree.expand: the edges of `node` from `start` on, one per legal
+    move (pass, the last entry, becomes move -1), and first[node]; the caller then sets
+    count[node], which makes them visible (simulation.py publishes it atomically)."""
     n = legal.shape[0] - 1
     total = 0.0
     k = 0
@@ -207,5 +231,4 @@ def expand_edges(first, count, move, child, P, N, W, rN, rW, node, start, legal,
         rW[e] = 0.0
         e += 1
     first[node] = start
-    count[node] = k
     return k
