@@ -6,16 +6,20 @@
     agent_steps_per_s_1env             the same with one env
     reference_agent_steps_per_s        a plain CleanRL-style loop (rlgo/bench/atari_reference.py)
     speedup_vs_reference               agent_steps_per_s / reference_agent_steps_per_s
+    sb3_agent_steps_per_s              Stable-Baselines3's DQN on the same terms (atari_sb3.py;
+                                       left out, with a line saying so, where SB3 is absent)
+    speedup_vs_sb3                     agent_steps_per_s / sb3_agent_steps_per_s
     agent_steps_per_s_distributed      Ape-X on embedded Ray with 2 actors, learning phase
 
 End-to-end figures run `rlgo atari train`'s loop with the settings of CleanRL's dqn_atari.py
 (configs/atari/dqn_nature.yaml with Adam at lr 1e-4, MSE loss, a target copy every 1000 steps:
 batch 32, an update every 4 agent steps, the Nature CNN, CPU), as does the reference loop, and
-time only the learning phase: each round first fills
-the replay with `fill_steps` steps, untimed. All loops here run with the same torch threads
+time only the learning phase: each round first fills the replay with `fill_steps` steps,
+untimed; so does Stable-Baselines3's DQN, with the same network, batch, update and target
+periods, optimiser and replay size. All loops here run with the same torch threads
 (`torch_threads`); on a machine shared with other jobs, 1 thread avoids OpenMP's spinning
-threads fighting the neighbours for cores. Ours and the reference alternate round by round,
-so a busy neighbour slows both alike; each figure is the median of its rounds. Each
+threads fighting the neighbours for cores. The loops take turns round by round, so a busy
+neighbour slows all alike; each figure is the median of its rounds. Each
 end-to-end round runs in a fresh process (`fresh_processes`), so no loop inherits another's
 allocator, OpenMP or emulator-thread state: round to round the figures then vary with the
 machine, not with the order the loops ran in.
@@ -144,6 +148,13 @@ def reference_rate(config: AtariBenchConfig, seed: int) -> float:
     return agent_steps_per_s(config.game, config.fill_steps, config.timed_steps, seed=seed)
 
 
+def sb3_rate(config: AtariBenchConfig, seed: int) -> float:
+    """Agent steps/s of Stable-Baselines3's DQN in its learning phase."""
+    from rlgo.bench.atari_sb3 import agent_steps_per_s
+
+    return agent_steps_per_s(config.game, config.fill_steps, config.timed_steps, seed=seed)
+
+
 def _with_threads(torch_threads: int, measure, *args) -> float:
     if torch_threads:
         import torch
@@ -177,14 +188,23 @@ def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
         updates = learner_rate(optimizer, config.seconds, config.rounds, config.seed)
         rows.append((key, updates, f"updates/s, Nature CNN, batch 32, {optimizer}, CPU"))
         print(f"  learner ({optimizer}): {updates:,.1f} updates/s", file=sys.stderr)
-    ours, ours_1env, ref = [], [], []
+    from rlgo.bench import atari_sb3
+
+    with_sb3 = atari_sb3.available()
+    if not with_sb3:
+        print("  Stable-Baselines3 is not installed (pip install 'rlgo[bench]'): no SB3 "
+              "figure", file=sys.stderr)
+    ours, ours_1env, ref, sb3 = [], [], [], []
     for r in range(config.rounds):
         ours.append(_round(config, ours_rate, config, config.vector_envs))
         ours_1env.append(_round(config, ours_rate, config, 1))
         ref.append(_round(config, reference_rate, config, config.seed + r))
+        if with_sb3:
+            sb3.append(_round(config, sb3_rate, config, config.seed + r))
         print(f"  round {r + 1}: ours {ours[-1]:,.0f} ({config.vector_envs} envs), "
               f"{ours_1env[-1]:,.0f} (1 env); reference {ref[-1]:,.0f} agent steps/s "
-              f"({ours[-1] / ref[-1]:.2f}x)",
+              f"({ours[-1] / ref[-1]:.2f}x)"
+              + (f"; SB3 {sb3[-1]:,.0f} ({ours[-1] / sb3[-1]:.2f}x)" if sb3 else ""),
               file=sys.stderr)
     ours_m, ref_m = statistics.median(ours), statistics.median(ref)
     rows += [("agent_steps_per_s", ours_m, f"agent steps/s, {config.vector_envs} envs, "
@@ -192,6 +212,10 @@ def run(config: AtariBenchConfig, json_path: str | None = None) -> dict:
              ("agent_steps_per_s_1env", statistics.median(ours_1env), "agent steps/s, 1 env"),
              ("reference_agent_steps_per_s", ref_m, "agent steps/s, plain CleanRL-style loop"),
              ("speedup_vs_reference", ours_m / ref_m, "x (agent_steps_per_s / reference)")]
+    if sb3:
+        sb3_m = statistics.median(sb3)
+        rows += [("sb3_agent_steps_per_s", sb3_m, "agent steps/s, Stable-Baselines3 DQN"),
+                 ("speedup_vs_sb3", ours_m / sb3_m, "x (agent_steps_per_s / SB3's)")]
     if config.distributed_steps > 0:
         value = distributed_rate(config)
         rows.append(("agent_steps_per_s_distributed", value,

@@ -263,5 +263,29 @@ def test_bench_atari_smoke(ray_session, tmp_path):
     for key in ("env_steps_per_s_single", "env_steps_per_s_vector", "learner_updates_per_s",
                 "learner_updates_per_s_rmsprop",
                 "agent_steps_per_s", "agent_steps_per_s_1env", "reference_agent_steps_per_s",
-                "speedup_vs_reference", "agent_steps_per_s_distributed"):
+                "speedup_vs_reference", "sb3_agent_steps_per_s", "speedup_vs_sb3",
+                "agent_steps_per_s_distributed"):
         assert figures[key] > 0, key
+
+
+def test_the_bench_runs_sb3_on_the_same_terms():
+    """SB3's DQN as the bench builds it: the Nature CNN, batch 32, a step every 4, a target
+    copy every 1,000 steps, Adam at 1e-4, the replay size asked for, on the CPU."""
+    from torch import nn
+
+    from rlgo.bench import atari_sb3
+
+    assert atari_sb3.available()  # installed by the dev extra: CI runs this comparison
+    model = atari_sb3.build("Pong", learning_starts=100, total_steps=200, capacity=5_000)
+    try:
+        assert (model.batch_size, model.train_freq.frequency, model.gradient_steps) == (32, 4, 1)
+        assert model.target_update_interval == 1000 and model.buffer_size == 5_000
+        assert model.learning_rate == 1e-4 and model.device.type == "cpu"
+        assert type(model.policy.optimizer).__name__ == "Adam"
+        assert model.observation_space.shape == (4, 84, 84)  # 4 stacked frames
+        convs = [m for m in model.q_net.features_extractor.cnn if isinstance(m, nn.Conv2d)]
+        assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+            (32, (8, 8), (4, 4)), (64, (4, 4), (2, 2)), (64, (3, 3), (1, 1))]
+        assert model.q_net.features_extractor.linear[0].out_features == 512
+    finally:
+        model.get_env().close()
