@@ -298,3 +298,29 @@ def test_max_memory_bounds_the_trees_and_a_full_tree_is_told_once():
         pos = pos.play(decision.move)
     assert player.mcts.tree.n_nodes <= player.mcts.config.max_nodes
     assert len(lines) == 1 and "the search tree is full (0.5 MB)" in lines[0]
+
+
+def test_a_reused_root_drops_moves_the_full_rules_forbid():
+    """Below the root the search plays simple ko, so a reused root may hold a superko
+    repetition; begin() drops it and keeps the other edges' statistics."""
+    from types import SimpleNamespace
+
+    search = _search(2)
+    pos = Position.new(Rules(size=5, komi=0.5))
+    search.search(pos, SearchLimits(visits=500))
+    tree = search.tree
+    edges = tree.edges(search.root)
+    before = {int(m): (float(n), float(w), int(c)) for m, n, w, c in
+              zip(tree.move[edges], tree.N[edges], tree.W[edges], tree.child[edges],
+                  strict=True)}
+    banned = int(search.candidates()[0].move)
+    legal = pos.legal_moves().copy()
+    legal[banned] = False  # as if it repeated an earlier board
+    search._keep_legal_root_edges(SimpleNamespace(board=pos.board, legal_moves=lambda: legal))
+    edges = tree.edges(search.root)
+    after = {int(m): (float(n), float(w), int(c)) for m, n, w, c in
+             zip(tree.move[edges], tree.N[edges], tree.W[edges], tree.child[edges],
+                 strict=True)}
+    assert banned not in after and len(after) == len(before) - 1
+    assert all(after[m] == before[m] for m in after)
+    assert tree.P[edges].sum() == pytest.approx(1.0, abs=1e-5)

@@ -202,6 +202,8 @@ class CompiledMCTS:
                                    "max_edges")
             tree.claim[node] = 1
             self._sync_alloc()
+        elif tree.count[node] > 0:
+            self._keep_legal_root_edges(position)
         if self._policy is not None and tree.count[node] > 0 and tree.asked[node] != 2:
             self._give_priors([node], [position])  # the move is chosen here: at once
         if tree.count[node] > 0 and self.config.dirichlet_alpha > 0:
@@ -209,6 +211,23 @@ class CompiledMCTS:
             noise = self.rng.dirichlet([self.config.dirichlet_alpha] * (edges.stop - edges.start))
             w = self.config.dirichlet_weight
             tree.P[edges] = ((1 - w) * tree.P[edges] + w * noise).astype(np.float32)
+
+    def _keep_legal_root_edges(self, position: Position) -> None:
+        """A reused root's edges came from the search's simple-ko board: drop a move that the
+        game's full rules forbid (a superko repetition), keeping the others' statistics."""
+        tree, root = self.tree, self.root
+        edges = tree.edges(root)
+        moves = tree.move[edges]
+        n = position.board.size
+        keep = position.legal_moves()[np.where(moves < 0, n, moves)]
+        if keep.all():
+            return
+        kept = edges.start + np.flatnonzero(keep)
+        for array in (tree.move, tree.child, tree.P, tree.N, tree.W, tree.rN, tree.rW):
+            array[edges.start: edges.start + len(kept)] = array[kept]
+        tree.count[root] = len(kept)
+        priors = tree.P[tree.edges(root)]
+        priors /= max(float(priors.sum()), 1e-12)
 
     def _over_half(self) -> bool:
         return (self.alloc[S.NODES] > self.config.max_nodes // 2
