@@ -1,9 +1,11 @@
-"""`rlgo go gen-data`, `rlgo go dataset` and `rlgo go train-sl`: teacher games as SGF, SGF
-collections as numpy shards, and the SL policy network trained on them.
+"""`rlgo go gen-data`, `rlgo go import-tygem`, `rlgo go dataset` and `rlgo go train-sl`: teacher
+games or TYGEM's 9-dan games as SGF, SGF collections as numpy shards, and the SL policy network
+trained on them.
 
     rlgo go gen-data --teacher "gnugo --mode gtp --level 10" --games 2000 --size 9 --out DIR
     rlgo go gen-data --teacher "/usr/games/gnugo --mode gtp" --levels 5,6,6,7,8 --games 2000 \\
         --out runs/alphago/teacher9 --address auto        # on a Ray cluster
+    rlgo go import-tygem TYGEM/Kifu/2006-0*.zip --index TYGEM/index/Kifu2006.zip --out DIR
     rlgo go dataset runs/alphago/teacher9 --out runs/alphago/data9 --planes alphago
     rlgo go train-sl --data runs/alphago/data9 --run-dir runs/alphago/sl9 \\
         --config configs/go/sl_9x9.yaml [--set epochs=12] [--resume] [--device auto]
@@ -13,7 +15,7 @@ resumable: run it again with the same --out and it plays only the games still mi
 Bad options or configs, an unreachable cluster, an engine that cannot start, a missing
 dataset or a run directory that cannot be used raise a UserError: one line on stderr and exit
 status 2 (rlgo.cli.main).
-`register(go_subparsers)` adds the three commands to the rlgo CLI.
+`register(go_subparsers)` adds the four commands to the rlgo CLI.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from .placement import add_placement_options, placed
 
 GEN_HELP = "teacher games: an external GTP engine plays both colours from varied openings (SGF)"
 DATASET_HELP = "SGF games -> compressed numpy shards (train/val split by game) for training"
+TYGEM_HELP = ("TYGEM's 19x19 9-dan games (github.com/yenw/computer-go-dataset) -> SGF "
+              "collections for `rlgo go dataset`")
 SL_HELP = "train the SL policy network on a dataset (top-1 accuracy on held-out games)"
 
 
@@ -84,6 +88,20 @@ def _dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_tygem(args: argparse.Namespace) -> int:
+    from selfplay.go.tygem import convert, read_index
+
+    index = read_index(args.index) if args.index else None
+    counts = convert(args.kifu, args.out, index=index, max_games=args.max_games,
+                     games_per_file=args.games_per_file,
+                     progress=None if args.quiet else print_progress)
+    print(f"import-tygem done: {counts['games']} games in {counts['files']} SGF files "
+          f"({counts['skipped']} lines skipped"
+          + (f", {len(index)} games in the index" if index is not None else ", no index: "
+             "no results or players") + f"); {args.out}", flush=True)
+    return 0
+
+
 def _train_sl(args: argparse.Namespace) -> int:
     from selfplay.go.train_sl import SLConfig, train_sl
 
@@ -99,7 +117,7 @@ def _train_sl(args: argparse.Namespace) -> int:
 
 
 def register(go_subparsers) -> None:
-    """Add `gen-data`, `dataset` and `train-sl` to the `rlgo go` subcommands."""
+    """Add `gen-data`, `dataset`, `import-tygem` and `train-sl` to the `rlgo go` subcommands."""
     gen = go_subparsers.add_parser("gen-data", help=GEN_HELP, description=GEN_HELP)
     gen.add_argument("--teacher", default="gnugo --mode gtp", metavar="COMMAND",
                      help="the GTP engine's command line (default: gnugo --mode gtp)")
@@ -136,6 +154,22 @@ def register(go_subparsers) -> None:
                       help="processes (default: all cores)")
     data.add_argument("--quiet", action="store_true", help="no progress lines")
     data.set_defaults(func=_dataset)
+
+    tygem = go_subparsers.add_parser("import-tygem", help=TYGEM_HELP, description=TYGEM_HELP)
+    tygem.add_argument("kifu", nargs="+", metavar="KIFU.zip",
+                       help="monthly kifu zips (TYGEM/Kifu/YYYY-MM.zip)")
+    tygem.add_argument("--index", nargs="*", default=[], metavar="INDEX.zip",
+                       help="yearly index zips (TYGEM/index/KifuYYYY.zip): results, players, "
+                            "dates")
+    tygem.add_argument("--out", required=True, metavar="DIR",
+                       help="where OUT/MONTH/games-NNNNN.sgf go")
+    tygem.add_argument("--max-games", type=int, default=0, metavar="N",
+                       help="stop after N games (default: all)")
+    tygem.add_argument("--games-per-file", type=positive_int, default=200, metavar="N",
+                       help="games per SGF collection; the dataset holds out whole files "
+                            "(default 200)")
+    tygem.add_argument("--quiet", action="store_true", help="no progress lines")
+    tygem.set_defaults(func=_import_tygem)
 
     sl = go_subparsers.add_parser("train-sl", help=SL_HELP, description=SL_HELP)
     sl.add_argument("--data", required=True, metavar="DIR", help="a dataset (rlgo go dataset)")

@@ -177,17 +177,49 @@ def heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
 
 # ---- priors for the tree, on a plain board ----------------------------------------------------
 
+OPENING_SENSE_SIZE = 11  # 9x9 is all fighting; from 11x11 up the opening is about the lines
+# weight of a move in an empty area by its line: first, second, third, fourth, fifth and above
+OPENING_LINES = np.array([0.0, 0.0, 2.0, 2.0, 1.0])
+
+
+@nb.njit(cache=True)
+def _near_stones(board, size, radius):
+    """int32 [n]: 1 where a stone lies within `radius` points (rows and columns apart)."""
+    n = board.shape[0]
+    rows = np.zeros(n, np.int32)  # a stone in this row within radius columns
+    for r in range(size):
+        for c in range(size):
+            for dc in range(max(0, c - radius), min(size, c + radius + 1)):
+                if board[r * size + dc] != 0:
+                    rows[r * size + c] = 1
+                    break
+    near = np.zeros(n, np.int32)
+    for r in range(size):
+        for c in range(size):
+            for dr in range(max(0, r - radius), min(size, r + radius + 1)):
+                if rows[dr * size + c]:
+                    near[r * size + c] = 1
+                    break
+    return near
+
+
 @nb.njit(cache=True)
 def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
     """Move weights for `color` into out[:n+1] (pass last): 1 for an ordinary legal move,
     more for captures, escapes from atari, ataris and shapes next to the last move, much less
-    for self-ataris, our own eyes and (early on) the first line; 0 for illegal moves."""
+    for self-ataris, our own eyes and (early on) the first line; 0 for illegal moves. On boards
+    of OPENING_SENSE_SIZE and more, a move in an empty area (no stone within two points) is
+    weighted by its line (OPENING_LINES), as every strong player opens a big board: the third
+    and fourth lines first, the first two never (0: the search gives them no edge, so no
+    playout noise can make the engine choose one)."""
     n = board.shape[0]
     size = int(np.sqrt(n) + 0.5)
     label = np.empty(n, np.int32)
     libs = np.empty(n, np.int32)
     gsize = np.empty(n, np.int32)
     kernels.label_groups(board, nbr, label, libs, gsize)
+    lines = OPENING_LINES if size >= OPENING_SENSE_SIZE else np.ones(0)
+    crowded = _near_stones(board, size, 2) if size >= OPENING_SENSE_SIZE else label
     stones = 0
     for p in range(n):
         if board[p] != 0:
@@ -242,6 +274,8 @@ def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
                     w += 2.0
         if opening and edge == 0:
             w *= 0.3
+        if lines.size and not crowded[p]:
+            w *= lines[min(edge, lines.size - 1)]
         out[p] = w
         total += w
         count += 1

@@ -196,25 +196,27 @@ def _make_node(child, e, above, alloc, max_nodes, first, count, visits, color, c
 @nb.njit(cache=True)
 def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns, use_priors,
             legal, priors, alloc, max_edges, node, first, count, move, child, Pr, N, W, rN, rW):
-    """Give `node` an edge per legal move (and pass) with heuristic or uniform priors, then
-    publish it; with no room left for its edges it stays a leaf."""
+    """Give `node` an edge per legal move (and pass) with heuristic or uniform priors (none
+    for a move they rule out), then publish it; with no room left for its edges it stays a leaf."""
     n = board.shape[0]
     legal[:] = False
     legal[n] = True  # pass
-    k = 1
     for i in range(n_empty):
         p = empty[i]
         if P.is_legal_move(board, nbr, head, libs, p, c, ko):
             legal[p] = True
-            k += 1
-    start = atomic_add(alloc, EDGES, k)
-    if start + k > max_edges:
-        return
     if use_priors:
         mogo.heuristic_priors(board, nbr, diag, nbr8, c, last, legal[:n], patterns, priors)
     else:
         priors[:n] = 1.0
         priors[n] = 0.1
+    k = 0
+    for a in range(n + 1):
+        if legal[a] and priors[a] > 0.0:  # write_edges' rule (priors never rule out all)
+            k += 1
+    start = atomic_add(alloc, EDGES, k)
+    if start + k > max_edges:
+        return
     T.write_edges(first, move, child, Pr, N, W, rN, rW, node, start, legal, priors)
     atomic_store(count, node, k)
 

@@ -75,9 +75,10 @@ class Tree:
         return node
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
-        """Give `node` one edge per legal move (legal: bool [n+1], pass last), with the priors
-        [n+1] renormalised over them. Returns the number of edges: 0 (the node stays a leaf)
-        when the edge arrays have no room left."""
+        """Give `node` one edge per legal move (legal: bool [n+1], pass last) that `priors`
+        [n+1] do not rule out (a prior of 0), with the priors renormalised over them.
+        Returns the number of edges: 0 (the node stays a leaf) when the edge arrays have no
+        room left."""
         if self.n_edges + int(np.count_nonzero(legal)) > self.max_edges:
             return 0
         k = write_edges(self.first, self.move, self.child, self.P, self.N, self.W, self.rN,
@@ -209,7 +210,8 @@ def backup_amaf(path_nodes, path_edges, depth, leaf_color, value, tail_moves, n_
 @nb.njit(cache=True)
 def write_edges(first, move, child, P, N, W, rN, rW, node, start, legal, priors):
     """The compiled body of Tree.expand: the edges of `node` from `start` on, one per legal
-    move (pass, the last entry, becomes move -1), and first[node]; the caller then sets
+    move (pass, the last entry, becomes move -1) that the priors do not rule out with a prior
+    of 0 (all legal moves when they rule out every one), and first[node]; the caller then sets
     count[node], which makes them visible (simulation.py publishes it atomically)."""
     n = legal.shape[0] - 1
     total = 0.0
@@ -220,7 +222,7 @@ def write_edges(first, move, child, P, N, W, rN, rW, node, start, legal, priors)
             k += 1
     e = start
     for a in range(n + 1):
-        if not legal[a]:
+        if not legal[a] or (total > 0.0 and priors[a] <= 0.0):
             continue
         move[e] = a if a < n else -1
         child[e] = -1
@@ -231,4 +233,4 @@ def write_edges(first, move, child, P, N, W, rN, rW, node, start, legal, priors)
         rW[e] = 0.0
         e += 1
     first[node] = start
-    return k
+    return e - start
