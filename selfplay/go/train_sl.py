@@ -23,7 +23,13 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from agents.alphago.nets.networks import NetSpec, PolicyNet, load_network, save_network
+from agents.alphago.nets.networks import (
+    NetSpec,
+    PolicyNet,
+    load_network,
+    resize_policy,
+    save_network,
+)
 from envs.checks import check_ranges
 from selfplay.go.dataset import DatasetError, load_shard, shard_paths
 from selfplay.go.training import (
@@ -125,8 +131,10 @@ def train_sl(config: SLConfig, data_dir: str | Path, run_dir: str | Path,
     "parameters"}. UserError (RunDirError, DatasetError, ...) or OSError for what a user can
     get wrong."""
     meta, device = prepare_training(data_dir, config.device, config.threads)
-    if config.init:  # WeightsError (one line from the CLI) if it is not a fitting policy
-        model = load_network(config.init, "policy", meta["size"], device).train()
+    if config.init:  # WeightsError (one line from the CLI) if it is not a policy net
+        # another board size's net starts this one (resize_policy: the lines carried over)
+        model = resize_policy(load_network(config.init, "policy", device=device),
+                              meta["size"]).train()
         if model.spec.planes != meta["planes"]:
             raise DatasetError(f"{config.init} takes {model.spec.planes!r} planes, the "
                                f"dataset has {meta['planes']!r}")

@@ -12,7 +12,9 @@ from agents.alphago.nets.networks import (
     WeightsError,
     as_input,
     default_weights,
+    edge_map,
     load_network,
+    resize_policy,
     save_network,
 )
 
@@ -61,10 +63,27 @@ def test_bad_files_are_one_line_errors(tmp_path, case, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_shipped_policy_loads_if_present():
-    path = default_weights("policy", 9)
-    if path is None:
-        pytest.skip("no shipped 9x9 policy weights")
-    net = load_network(path, "policy", 9)
-    assert net(torch.zeros(2, net.spec.in_planes, 9, 9)).shape == (2, 82)
-    assert path.stat().st_size < 5 * 2**20
+@pytest.mark.parametrize("size", [9, 13, 19])
+def test_a_policy_net_ships_for_every_size_the_gui_offers(size):
+    path = default_weights("policy", size)
+    assert path is not None, f"no policy_{size}x{size}.pt in agents/alphago/weights"
+    net = load_network(path, "policy", size)
+    planes = torch.zeros(2, net.spec.in_planes, size, size)
+    assert net(planes).shape == (2, size * size + 1)
+    assert path.stat().st_size < 10 * 2**20
+
+
+def test_a_resized_policy_keeps_its_lines_and_its_convolutions():
+    """edge_map: lines as far from the nearest edge, capped at the middle, mirrored; a 19x19
+    net on 13x13 gives each point the bias of its 19x19 counterpart, the trunk unchanged."""
+    assert list(edge_map(13, 19)) == [0, 1, 2, 3, 4, 5, 6, 13, 14, 15, 16, 17, 18]
+    assert list(edge_map(19, 9)) == [0, 1, 2, 3] + [4] * 11 + [5, 6, 7, 8]
+    net = PolicyNet(NetSpec(size=19, planes="simple", layers=1, filters=4))
+    with torch.no_grad():
+        net.point_bias.copy_(torch.arange(361, dtype=torch.float32))
+    small = resize_policy(net, 13)
+    assert small.spec.size == 13 and small.meta["resized_from"] == 19
+    bias = small.point_bias.view(13, 13)
+    assert bias[0, 0] == 0 and bias[12, 12] == 360 and bias[2, 10] == 2 * 19 + 16
+    assert torch.equal(small.trunk.body[0].weight, net.trunk.body[0].weight)
+    assert resize_policy(net, 19) is net

@@ -9,6 +9,8 @@ convolution: it lets a small net train in minutes on a CPU, and costs nothing at
     PolicyNet  planes -> logits [B, size*size + 1]: a 1x1 convolution to one plane with a
                bias per point (the paper's position bias), and a pass logit from the pooled
                trunk (9x9 games end with passes, so the net must be able to say it).
+               Only the bias is tied to the board size: resize_policy carries a net to
+               another size (a 19x19 net starts the 13x13 one).
     ValueNet   planes (+ the player colour plane) -> value [B] in [-1, 1] for the player to
                move: 1x1 convolution, a hidden fully connected layer, tanh.
     PlayNet    the self-play loop's one network (AlphaGo Zero's residual tower with KataGo's
@@ -184,6 +186,30 @@ class PlayNet(nn.Module):
         value, score = self.value_fc(pooled).unbind(1)
         ownership = torch.tanh(self.ownership(h).flatten(1))
         return PlayOutput(logits, torch.tanh(value), ownership, score)
+
+
+def edge_map(size: int, source: int) -> np.ndarray:
+    """int [size]: for each line of a size x size board, the line of a source x source board
+    as far from its nearest edge (capped at the source's middle), on the same side."""
+    lines = np.arange(size)
+    depth = np.minimum(np.minimum(lines, size - 1 - lines), (source - 1) // 2)
+    return np.where(lines <= (size - 1) / 2, depth, source - 1 - depth)
+
+
+def resize_policy(net: PolicyNet, size: int) -> PolicyNet:
+    """The policy net for size x size boards: its convolutions apply to any board, and each
+    point's bias (the paper's position bias) is that of the net's point as far from the
+    nearest edges (edge_map). A 19x19 net so starts, or plays, on 13x13 knowing the lines."""
+    if net.spec.size == size:
+        return net
+    resized = PolicyNet(dataclasses.replace(net.spec, size=size))
+    state = dict(net.state_dict())
+    rows = edge_map(size, net.spec.size)
+    bias = state["point_bias"].view(net.spec.size, net.spec.size)
+    state["point_bias"] = bias[rows][:, rows].reshape(-1).clone()
+    resized.load_state_dict(state)
+    resized.meta = {**getattr(net, "meta", {}), "resized_from": net.spec.size}
+    return resized.to(next(net.parameters()).device).train(net.training)
 
 
 def build_network(spec: NetSpec) -> PolicyNet | ValueNet | PlayNet:

@@ -233,30 +233,34 @@ def test_whole_game_by_clicks_to_the_score(make_app, shots):
 
 
 def test_new_game_on_another_size_rebuilds_the_engine(tmp_path, capsys):
-    """The shipped 9x9 policy net cannot read a 13x13 board: the dialog's New game builds the
-    engine again for 13x13 (network-free there), and its moves and analysis work."""
+    """A policy net reads one board size: the dialog's New game builds the engine again for
+    13x13, then 19x19, each with its own size's shipped net, and its moves and analysis work."""
     parser = play.register(argparse.ArgumentParser().add_subparsers())
     make_player = play.player_factory(parser.parse_args(["--threads", "1", "--seed", "3"]))
     first = make_player(9)
     game = GameController(first, GameSettings(size=9), SearchLimits(visits=16),
                           games_dir=tmp_path, analysis_seconds=5, make_player=make_player)
     app = App(game, WINDOW)
+    capsys.readouterr()
     try:
-        click(app, pos=app.layout.buttons["new"].center)
-        click(app, pos=app.layout.dialog_buttons["size+"].center)
-        press(app, pygame.K_RETURN)
-        assert game.position.rules.size == 13 and game.player is not first
-        press(app, pygame.K_a)  # analysis of the 13x13 board, then a move and the reply
-        deadline = time.monotonic() + 120  # room for compiling on a cold numba cache
-        while not game.candidates() and game.message_kind != "error":
-            assert time.monotonic() < deadline, "no analysis"
-            app.step()
-            time.sleep(0.02)
-        click(app, V("G7", 13))
-        settle(app, 120)
-        assert game.message_kind != "error", game.message
-        assert game.position.move_number == 2 and not game.engine_failed
-        assert "13x13" in capsys.readouterr().err  # the engine line names what plays
+        for size, vertex in ((13, "G7"), (19, "Q16")):
+            player = game.player
+            click(app, pos=app.layout.buttons["new"].center)
+            click(app, pos=app.layout.dialog_buttons["size+"].center)
+            press(app, pygame.K_RETURN)
+            assert game.position.rules.size == size and game.player is not player
+            assert f"policy_{size}x{size}.pt" in capsys.readouterr().err  # the engine line
+            press(app, pygame.K_a)  # analysis of the new board, then a move and the reply
+            deadline = time.monotonic() + 120  # room for compiling on a cold numba cache
+            while not game.candidates() and game.message_kind != "error":
+                assert time.monotonic() < deadline, "no analysis"
+                app.step()
+                time.sleep(0.02)
+            press(app, pygame.K_a)
+            click(app, V(vertex, size))
+            settle(app, 120)
+            assert game.message_kind != "error", game.message
+            assert game.position.move_number == 2 and not game.engine_failed
     finally:
         app.close()
 

@@ -124,7 +124,13 @@ def test_train_sl_cli_and_weight_errors(dataset, tmp_path, capsys):
     save_network(big, PolicyNet(NetSpec(size=13, planes="simple", layers=1, filters=4)))
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a weight file")
-    for path, message in ((value, "expected a policy network"), (big, "13x13"),
+    # a net for another board size starts this one (resize_policy), its shape kept
+    assert main(["go", "train-sl", "--data", str(dataset), "--run-dir", str(tmp_path / "r13"),
+                 "--set", f"init={big}", "--set", "epochs=1", "--device", "cpu",
+                 "--quiet"]) == 0
+    resized = load_network(tmp_path / "r13" / "policy.pt", "policy", 9)
+    assert (resized.spec.layers, resized.spec.filters) == (1, 4)
+    for path, message in ((value, "expected a policy network"),
                           (garbage, "not a readable weight file"),
                           (tmp_path / "missing.pt", "no such weight file")):
         code = main(["go", "train-sl", "--data", str(dataset), "--run-dir",
