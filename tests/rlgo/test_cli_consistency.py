@@ -20,8 +20,8 @@ DEVICE_COMMANDS = ("go gtp", "go play", "go train-sl", "go train-rl", "go train-
                    "go train-rollout", "go selfplay", "go gate", "go analysis", "atari train",
                    "atari eval")
 QUIET_COMMANDS = ("go gtp", "go analysis", "go match", "go gate", "go selfplay", "go gen-data",
-                  "go dataset", "go train-sl", "go train-rl", "go train-value", "go train-rollout",
-                  "atari train", "atari eval")
+                  "go import-tygem", "go dataset", "go train-sl", "go train-rl", "go train-value",
+                  "go train-rollout", "atari train", "atari eval")
 
 
 def _commands(parser: argparse.ArgumentParser,

@@ -76,7 +76,7 @@ def test_defaults_are_in_range(cls):
 @pytest.mark.parametrize("name", shipped_configs("go") + shipped_configs("atari"))
 def test_shipped_configs_are_in_range(name):
     cls = {"go/rl_9x9": RLConfig, "go/rollout_9x9": RolloutTrainConfig,
-           "go/selfplay_9x9": SelfPlayConfig, "go/sl_9x9": SLConfig,
+           "go/selfplay_9x9": SelfPlayConfig, "go/sl_9x9": SLConfig, "go/sl_19x19": SLConfig,
            "go/value_9x9": ValueConfig}.get(name, DQNConfig)
     load_config(cls, shipped_config(name))
 
