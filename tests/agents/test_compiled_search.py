@@ -156,12 +156,13 @@ def test_ownership_and_score_lead_come_from_the_playouts():
     # values in [-1, 1]: the variance is at most 1 - mean^2, with equality when none is 0
     assert np.all(search.ownership_stdev() <= np.sqrt(1 - own.astype(np.float64) ** 2) + 1e-4)
     # Black's 15 points against White's 10 and komi 0.5 (4.5), less what random play loses;
-    # the Python search's playouts say the same
+    # the Python search's playouts say the same (over seeds each search's figure spreads over
+    # about 2.9-4.0: two threads make the compiled one's vary from run to run)
     reference = MCTS(RolloutEvaluator(seed=1), MCTSConfig(batch_size=8))
     reference.search(pos, SearchLimits(visits=600))
-    expected = _average_lead(reference.candidates())
-    assert 2.5 < expected < 4.6
-    assert _average_lead(search.candidates()) == pytest.approx(expected, abs=1.0)
+    expected, lead = _average_lead(reference.candidates()), _average_lead(search.candidates())
+    assert 2.5 < expected < 4.6 and 2.5 < lead < 4.6
+    assert lead == pytest.approx(expected, abs=1.5)
 
 
 def _average_lead(candidates):
