@@ -218,8 +218,8 @@ def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
     libs = np.empty(n, np.int32)
     gsize = np.empty(n, np.int32)
     kernels.label_groups(board, nbr, label, libs, gsize)
-    lines = OPENING_LINES if size >= OPENING_SENSE_SIZE else np.ones(0)
-    crowded = _near_stones(board, size, 2) if size >= OPENING_SENSE_SIZE else label
+    sense = size >= OPENING_SENSE_SIZE  # weigh the moves of empty areas by their line
+    crowded = _near_stones(board, size, 2) if sense else np.empty(0, np.int32)
     stones = 0
     for p in range(n):
         if board[p] != 0:
@@ -274,8 +274,8 @@ def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
                     w += 2.0
         if opening and edge == 0:
             w *= 0.3
-        if lines.size and not crowded[p]:
-            w *= lines[min(edge, lines.size - 1)]
+        if sense and not crowded[p]:
+            w *= OPENING_LINES[min(edge, OPENING_LINES.size - 1)]
         out[p] = w
         total += w
         count += 1
