@@ -7,7 +7,8 @@
 Engine A plays Black in the first game and the engines swap colours every game unless
 --no-alternate; results are counted per engine. --black/--white are the older names of
 --engine-a/--engine-b (still accepted). One line per finished game goes to stderr, the summary to
-stdout. `register(go_subparsers)` adds the command to the rlgo CLI.
+stdout. A match too long for one sitting continues with --resume and the same --sgf-dir.
+`register(go_subparsers)` adds the command to the rlgo CLI.
 An engine that cannot start or a bad option is one line on stderr and exit status 2.
 """
 
@@ -44,7 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-moves", type=positive_int, default=None, metavar="N",
                         help="adjudicate by score after N moves (default 3*size*size)")
     parser.add_argument("--sgf-dir", default=None, metavar="DIR",
-                        help="save every game as DIR/game-NNN.sgf")
+                        help="save every game as DIR/game-NNN.sgf, and the match so far as "
+                             "DIR/match.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the match saved in --sgf-dir (same settings; --games may "
+                             "grow): its games count, the rest are played")
     parser.add_argument("--referee", default=None, metavar="CMD",
                         help="GTP engine whose final_score decides finished games; 'gnugo' "
                              "means GNU Go with Chinese rules (default: Tromp-Taylor area "
@@ -67,7 +72,8 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
     return MatchConfig(black=args.black, white=args.white, games=args.games, size=args.size,
                        komi=args.komi, ko=args.ko, time_per_move=args.time,
                        move_timeout=args.move_timeout, sgf_dir=args.sgf_dir, referee=referee,
-                       alternate=args.alternate, max_moves=args.max_moves, seed=args.seed)
+                       alternate=args.alternate, max_moves=args.max_moves, seed=args.seed,
+                       resume=args.resume)
 
 
 def run(args: argparse.Namespace) -> int:

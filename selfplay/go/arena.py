@@ -26,20 +26,28 @@ wants integers), and the per-move timeout is 3 * S + 10 seconds unless set expli
 
 Colours alternate: engine A (config.black) takes Black in games 1, 3, 5, ... and White in
 games 2, 4, ...; results are counted per engine, not per colour.
+
+Resuming. With an SGF directory, the match so far is kept in DIR/match.json (its settings and
+every finished game, rewritten atomically after each), so a match longer than a sitting can be
+killed at any moment and continued with `resume`: only the game in progress is lost, and the
+summary counts every game. A directory that holds a match is never overwritten without resume,
+and resume refuses settings other than the saved ones (the number of games may grow).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+from envs.atomic import atomic_write_bytes, remove_partial_files
 from envs.go.board import winner_from_result
 from envs.go.coords import RESIGN, from_gtp, to_gtp
 from envs.go.errors import GoError, IllegalMove
@@ -66,7 +74,8 @@ class MatchConfig:
     """One match. `black` is engine A and `white` engine B (their colours swap every game
     unless alternate is False). time_per_move in seconds; move_timeout overrides the derived
     per-move timeout; max_moves defaults to 3 * size * size; seed, when given, is sent as
-    `set_random_seed seed + game index` to engines that know the command."""
+    `set_random_seed seed + game index` to engines that know the command; resume continues the
+    match saved in sgf_dir (see the module's docstring)."""
 
     black: str
     white: str
@@ -81,6 +90,7 @@ class MatchConfig:
     alternate: bool = True
     max_moves: int | None = None
     seed: int | None = None
+    resume: bool = False
 
     def __post_init__(self):
         for what, command in (("black", self.black), ("white", self.white),
@@ -95,6 +105,8 @@ class MatchConfig:
             raise MatchError(f"move timeout must be positive, got {self.move_timeout!r}")
         if self.max_moves is not None and self.max_moves < 1:
             raise MatchError(f"max_moves must be positive, got {self.max_moves!r}")
+        if self.resume and not self.sgf_dir:
+            raise MatchError("resuming a match needs the SGF directory it was saved in")
         self.rules  # noqa: B018 -- validates size, komi and ko now, as a GoError
 
     @property
@@ -109,6 +121,11 @@ class MatchConfig:
     @property
     def move_cap(self) -> int:
         return self.max_moves or 3 * self.size * self.size
+
+    def settings(self) -> dict:
+        """What makes two runs the same match: everything but the length and where it is saved."""
+        return {key: value for key, value in asdict(self).items()
+                if key not in ("games", "sgf_dir", "resume")}
 
 
 @dataclass
@@ -279,8 +296,8 @@ def run_match(config: MatchConfig, progress: Callable[[str], None] | None = ...
     """Play config.games games between engine A (config.black) and engine B (config.white).
 
     progress gets one line per finished game (default: print to stderr; None: silent).
-    Raises MatchError when an engine cannot start at all; once the match runs, engine failures
-    only forfeit games."""
+    Raises MatchError when an engine cannot start at all, or when sgf_dir holds a match that
+    this one may not continue; once the match runs, engine failures only forfeit games."""
     if progress is ...:
         progress = _print_stderr
     setup_timeout = max(60.0, config.timeout)
@@ -292,13 +309,16 @@ def run_match(config: MatchConfig, progress: Callable[[str], None] | None = ...
     sgf_dir = Path(config.sgf_dir) if config.sgf_dir else None
     if sgf_dir:
         sgf_dir.mkdir(parents=True, exist_ok=True)
+        _restore(config, sgf_dir, result, progress)
     width = max(3, len(str(config.games)))
+    if len(result.games) >= config.games:
+        return result
     try:
         for engine in [*engines, referee] if referee else engines:
             engine.start()
         for s, engine in zip(stats, engines, strict=True):
             s.name = engine.name
-        for index in range(config.games):
+        for index in range(len(result.games), config.games):
             a_black = index % 2 == 0 or not config.alternate
             black, white = engines if a_black else engines[::-1]
             outcome = _play_one(config, index, black, white, referee, setup_timeout)
@@ -309,14 +329,64 @@ def run_match(config: MatchConfig, progress: Callable[[str], None] | None = ...
             summary = GameSummary(index + 1, black.label, white.label, outcome.result,
                                   outcome.reason, outcome.moves, outcome.seconds,
                                   outcome.detail, str(path) if path else None)
-            result.add(summary, {black.label: outcome.move_times[BLACK],
-                                 white.label: outcome.move_times[WHITE]})
+            times = {black.label: outcome.move_times[BLACK], white.label: outcome.move_times[WHITE]}
+            result.add(summary, times)
+            if sgf_dir:
+                _save_state(sgf_dir, config, result, times)
             if progress:
                 progress(result.progress_line(summary))
     finally:
         for engine in [*engines, referee] if referee else engines:
             engine.close()
     return result
+
+
+_STATE = "match.json"
+
+
+def _restore(config: MatchConfig, sgf_dir: Path, result: MatchResult,
+             progress: Callable[[str], None] | None) -> None:
+    """Count the games a saved match in sgf_dir already played, or refuse to touch it."""
+    path = sgf_dir / _STATE
+    if not config.resume:
+        if path.exists() or any(sgf_dir.glob("game-*.sgf")):
+            raise MatchError(f"{sgf_dir} already holds a match: pass --resume to continue it, "
+                             f"or choose another SGF directory")
+        return
+    remove_partial_files(sgf_dir)
+    if not path.exists():
+        return
+    try:
+        state = json.loads(path.read_text())
+        saved, games = state["settings"], state["games"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise MatchError(f"cannot resume from {path}: {err}") from err
+    for key, value in config.settings().items():
+        if saved.get(key) != value:
+            raise MatchError(f"cannot resume the match in {sgf_dir}: it was played with "
+                             f"{key}={saved.get(key)!r}, not {value!r}")
+    for engine in result.engines:
+        engine.name = state.get("names", {}).get(engine.label, engine.name)
+    for game in games:
+        times = game.pop("times")
+        result.add(GameSummary(**game), times)
+    if progress and games:
+        a, b = result.engines
+        progress(f"resuming the match in {sgf_dir}: {len(games)} of {config.games} games "
+                 f"played, {a.label} {a.wins}-{b.wins} {b.label}")
+
+
+def _save_state(sgf_dir: Path, config: MatchConfig, result: MatchResult,
+                last_times: dict[str, list[float]]) -> None:
+    """Rewrite DIR/match.json with every finished game (atomically: a kill loses nothing)."""
+    path = sgf_dir / _STATE
+    games = []
+    if path.exists():
+        games = json.loads(path.read_text())["games"][:len(result.games) - 1]
+    games.append({**asdict(result.games[-1]), "times": last_times})
+    state = {"settings": config.settings(), "games": games,
+             "names": {engine.label: engine.name for engine in result.engines}}
+    atomic_write_bytes(path, (json.dumps(state, indent=1) + "\n").encode())
 
 
 def _play_one(config: MatchConfig, index: int, black: _Engine, white: _Engine,

@@ -6,7 +6,9 @@ the others break the rules or the protocol in one way each.
 
 from __future__ import annotations
 
+import json
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -210,6 +212,44 @@ def test_command_line(tmp_path, capsys):
     assert "--games" in capsys.readouterr().err
     assert rlgo_main(["go", "match", "--black", "x", "--white", "y", "--size", "1"]) == 2
     assert "board size" in capsys.readouterr().err
+
+
+def test_a_killed_match_resumes_where_it_stopped(tmp_path):
+    # Engine B hangs on every genmove, so each game lasts its 1 s timeout; SIGKILL mid-match.
+    games = tmp_path / "games"
+    argv = [sys.executable, "-m", "rlgo.cli", "go", "match", "--engine-a", fake("pass"),
+            "--engine-b", fake("hang"), "--games", "4", "--move-timeout", "1", "--size", "5",
+            "--sgf-dir", str(games)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (games / "game-002.sgf").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.kill()  # SIGKILL, in game 3 or late in game 2: nothing is cleaned up
+    finally:
+        proc.wait()
+    played = len(json.loads((games / "match.json").read_text())["games"])
+    assert played in (2, 3)  # match.json is written after the SGF
+    with pytest.raises(MatchError, match="already holds a match: pass --resume"):
+        run_match(MatchConfig(fake("pass"), fake("hang"), games=4, size=5, move_timeout=1,
+                              sgf_dir=str(games)), progress=None)
+    with pytest.raises(MatchError, match="it was played with size=5, not 9"):
+        run_match(MatchConfig(fake("pass"), fake("hang"), games=4, move_timeout=1,
+                              sgf_dir=str(games), resume=True), progress=None)
+    lines = []
+    config = MatchConfig(fake("pass"), fake("hang"), games=5, size=5, move_timeout=1,
+                         sgf_dir=str(games), resume=True)
+    result = run_match(config, progress=lines.append)
+    assert lines[0].startswith(f"resuming the match in {games}: {played} of 5 games played, A ")
+    assert len(lines) == 1 + 5 - played and lines[-1].startswith("game 5/5")
+    assert [g.number for g in result.games] == [1, 2, 3, 4, 5]
+    assert [g.result for g in result.games] == ["B+Forfeit", "W+Forfeit"] * 2 + ["B+Forfeit"]
+    a, b = result.engines
+    assert (a.wins, b.forfeits, a.games_black, b.games_black) == (5, 5, 3, 2)
+    assert a.name == "fake-pass 0.1" and len(b.move_times) == 0  # a forfeit counts no time
+    check_sgfs(result, games, 5)
+    again = run_match(config, progress=None)  # finished: nothing to play, the same summary
+    assert [g.result for g in again.games] == [g.result for g in result.games]
 
 
 def test_register_adds_match_to_a_go_parser():
