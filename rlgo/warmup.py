@@ -60,6 +60,19 @@ def warm_up(log=print) -> float:
     return seconds
 
 
+def ready_player(factory, size: int):
+    """factory(size), after a 16-visit search of the empty board (then forgotten): the kernels
+    load from the cache and the networks run once, so the first timed genmove spends its time
+    searching (without this it ran 0.7-0.9 s over a 1 s limit)."""
+    from agents.alphago.search.player import SearchLimits
+    from envs.go import DEFAULT_KOMI, Position, Rules
+
+    player = factory(size)
+    player.genmove(Position.new(Rules(size=size, komi=DEFAULT_KOMI)), SearchLimits(visits=16))
+    player.clear()
+    return player
+
+
 if __name__ == "__main__":  # `make setup`: quick when the cache is already warm
     if cold():
         print("rlgo: compiling the engine's kernels (first run only, about a minute)...",

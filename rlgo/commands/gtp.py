@@ -29,6 +29,7 @@ from envs.go.rules import RULE_SETS, rule_set
 
 from ..config import ConfigError
 from ..players import DEFAULT_KIND, build_player, player_kinds, search_config
+from ..warmup import ready_player
 from . import add_device_option, add_komi_option, network_device, positive_float, positive_int
 
 DEFAULT_SECONDS = 2.0  # per move, when neither --visits, --time nor a GTP clock says otherwise
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     if args.player in ("alphago", "zero"):
         options.update(network_options(args))
     factory = functools.partial(build_player, args.player, seed=args.seed, **options)
+    if args.player in ("mcts", "alphago", "zero"):  # searches: ready before the first genmove
+        factory = functools.partial(ready_player, factory)
     seconds = args.time if args.time or args.visits else DEFAULT_SECONDS
     # the engine builds its first player now: a player that cannot be built fails here, before
     # the controller talks to us

@@ -41,3 +41,13 @@ def test_warmup_fills_an_empty_cache(tmp_path):
     assert done.returncode == 0 and "first run only" in done.stderr, done.stderr
     again = _python(["-m", "rlgo.warmup"], tmp_path)
     assert again.returncode == 0 and again.stderr == ""
+
+
+def test_a_ready_player_has_searched_and_forgotten_it():
+    # The GTP engine builds its players through ready_player, so its first timed genmove
+    # neither loads kernels nor reuses the warm-up's tree.
+    player = warmup.ready_player(lambda size: build_player("mcts", size, threads=1), 7)
+    assert not warmup.cold()
+    assert player.mcts.root == -1 and player.mcts.root_position is None
+    decision = player.genmove(Position.new(Rules(size=7, komi=7.5)), SearchLimits(visits=16))
+    assert decision.move >= 0
