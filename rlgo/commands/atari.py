@@ -215,7 +215,8 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
 
 
 def _register_report(atari_subparsers) -> None:
-    report = atari_subparsers.add_parser("report", help=REPORT_HELP, description=REPORT_HELP)
+    report = atari_subparsers.add_parser("report", help=REPORT_HELP.replace("%", "%%"),
+                                        description=REPORT_HELP)
     report.add_argument("records", nargs="+", metavar="RUN_OR_JSON",
                         help="eval records: JSON files of `rlgo atari eval`, or run "
                              "directories (each its newest eval-*.json and its metrics.csv)")

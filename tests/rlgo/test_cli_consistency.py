@@ -61,6 +61,21 @@ def test_every_command_and_option_says_what_it_is(command, capsys):
     assert parser.description.split()[0] in capsys.readouterr().out
 
 
+def test_every_help_page_formats_cleanly():
+    # argparse %-formats help strings: a bare "95% s" once printed an argparse dict into the
+    # command list of `rlgo atari --help`
+    def walk(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for subparser in action.choices.values():
+                    yield from walk(subparser)
+
+    for parser in walk(build_parser()):
+        text = parser.format_help()
+        assert "option_strings" not in text and "%%" not in text, parser.prog
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_flag_means_the_same_on_every_command(command):
     device = _option(command, "--device")
