@@ -5,13 +5,15 @@ one tree) and the Python MCTS it replaced for the network-free evaluator (compil
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from agents.alphago.evaluators.protocol import Evaluation
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search import tree as T
-from agents.alphago.search.mcts import MCTS, MCTSConfig
+from agents.alphago.search.mcts import MCTS, MCTSConfig, out_of_reach
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import MoveInfo, SearchLimits
 from envs.go import PASS, RESIGN, Position, Rules, from_gtp, to_gtp
@@ -61,6 +63,38 @@ def test_captures_the_group_in_atari(seed, compiled):
     assert _liberties(pos, from_gtp("B4", 7)) == {target}
     decision = _player(seed, compiled).genmove(pos, SearchLimits(visits=1500))
     assert to_gtp(decision.move, 7) == "F4"
+
+
+def test_a_move_is_out_of_reach_when_the_runner_up_cannot_catch_it_in_time():
+    visits = np.array([30, 900, 0, 200])  # 1,130 simulations in 0.5 s: 2,260 a second
+    assert not out_of_reach(visits, 1130, 0.5, 0.31)  # 700 behind, 700.6 more to come
+    assert out_of_reach(visits, 1130, 0.5, 0.30)  # 678 more
+    assert not out_of_reach(visits, 1130, 0.05, 0.0)  # the first tenth only measures the rate
+    assert out_of_reach(np.array([7]), 7, 0.2, 5.0)  # one move: nothing to wait for
+    assert not out_of_reach(np.array([], np.int64), 0, 1.0, 1.0)
+    assert not out_of_reach(np.array([400, 400]), 800, 1.0, 0.01)  # a tie is not decided
+
+
+@BOTH
+def test_a_timed_search_stops_once_its_move_cannot_change(compiled):
+    # The capture takes nearly every visit, so it is out of reach a little after half the
+    # time; with a temperature (self-play's opening moves) every visit counts and it runs on.
+    pos = Position.from_ascii(WALL.format(a="X", b="O"), komi=0.5)
+    for config, finished_early in (({}, True), ({"temperature": 1.0, "temperature_moves": 99},
+                                                False)):
+        player = _player(0, compiled, **config)
+        player.genmove(pos, SearchLimits(visits=16))  # kernels loaded, rate steady
+        player.clear()
+        start = time.perf_counter()
+        decision = player.genmove(pos, SearchLimits(seconds=2.0))
+        elapsed = time.perf_counter() - start
+        assert (elapsed < 1.7) == finished_early, (config, elapsed)
+        if finished_early:
+            assert to_gtp(decision.move, 7) == "F4"
+    never = _player(0, compiled, stop_when_decided=False)
+    start = time.perf_counter()
+    never.genmove(pos, SearchLimits(seconds=1.0))
+    assert time.perf_counter() - start >= 1.0
 
 
 @pytest.mark.parametrize("seed", [0, 1])

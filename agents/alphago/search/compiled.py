@@ -105,6 +105,7 @@ class CompiledMCTS:
                    for t in range(self.threads)]
         start = time.perf_counter()
         deadline = None if limits.seconds is None else start + limits.seconds
+        early = deadline is not None and M.stops_when_decided(self.config, position)
         next_report = start + report_every
         for worker in workers:
             worker.start()
@@ -112,7 +113,10 @@ class CompiledMCTS:
             while any(worker.is_alive() for worker in workers):
                 now = time.perf_counter()
                 if ((stop is not None and stop.is_set())
-                        or (deadline is not None and now >= deadline)):
+                        or (deadline is not None and now >= deadline)
+                        or (early and M.out_of_reach(self.tree.N[self.tree.edges(self.root)],
+                                                     int(budget[S.DONE]), now - start,
+                                                     deadline - now))):
                     halt[0] = 1
                 if report is not None and now >= next_report:
                     self._sync_counts()
