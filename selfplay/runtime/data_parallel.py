@@ -52,6 +52,15 @@ class _RankHost:
         flush_denormals()
         self.learner = factory()
         self.rank, self.world = rank, world
+        self._own_stream()
+
+    def _own_stream(self) -> None:
+        """Every rank builds (or resumes) the same learner, random generator included: rank
+        r > 0 jumps its generator r times (2^127 draws each), so the ranks' augmentations are
+        independent instead of giving the same symmetries to the same slots of their batches."""
+        rng = getattr(self.learner, "rng", None)
+        if self.rank and isinstance(rng, np.random.Generator):
+            self.learner.rng = np.random.Generator(rng.bit_generator.jumped(self.rank))
 
     def rendezvous(self) -> tuple[str, int]:
         """(this node's IP, a free port) for the process group's TCP store (rank 0 only)."""
@@ -81,7 +90,8 @@ class _RankHost:
         return self.learner.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.learner.load_state_dict(state)
+        self.learner.load_state_dict(state)  # rank 0's state, generator included
+        self._own_stream()
 
     def leave(self) -> None:
         import torch.distributed as dist

@@ -284,6 +284,24 @@ def test_two_data_parallel_learners_average_the_gradients_of_their_halves(ray_se
             ray_session.kill(handle)
 
 
+def test_data_parallel_ranks_draw_their_own_symmetries_also_after_a_resume():
+    from agents.alphago.nets.networks import NetSpec
+    from selfplay.go.learner import GoLearner
+    from selfplay.runtime.data_parallel import _RankHost
+
+    spec = NetSpec(kind="play", size=5, planes="simple", layers=1, filters=8, hidden=16)
+    factory = functools.partial(GoLearner, spec, seed=0, threads=1)
+    ranks = [_RankHost(factory, rank, 1) for rank in range(3)]  # world 1: no process group
+    assert ranks[0].learner.rng.integers(8, size=4).tolist() == \
+        factory().rng.integers(8, size=4).tolist()  # rank 0 keeps the learner's own stream
+    state = ranks[0].state_dict()
+    for _ in range(2):
+        draws = [tuple(r.learner.rng.integers(8, size=32)) for r in ranks]
+        assert len(set(draws)) == 3
+        for r in ranks:
+            r.load_state_dict(state)
+
+
 def test_each_actor_must_fit_on_one_node():
     nodes = [{"CPU": 2.0}, {"CPU": 2.0}]
     check_resources({"CPU": 4.0}, {"CPU": 2.0}, 1, {"CPU": 1.0}, nodes)
