@@ -13,7 +13,7 @@ import pytest
 
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
-from agents.alphago.search.compiled import CompiledMCTS, compiles, make_search
+from agents.alphago.search.compiled import ASK_BATCH, CompiledMCTS, compiles, make_search
 from agents.alphago.search.mcts import MCTS, MCTSConfig
 from agents.alphago.search.player import SearchLimits, TreeSearch
 from envs.go import PASS, Position, Rules, from_gtp
@@ -279,6 +279,33 @@ def test_the_policy_gives_its_priors_to_the_nodes_visited_that_often():
     # a policy threshold needs a PriorSource
     with pytest.raises(ValueError, match="PriorSource"):
         CompiledMCTS(RolloutEvaluator(seed=0), MCTSConfig(policy_threshold=10))
+
+
+class SlowPolicy(PolicyOnD4):
+    """A policy that takes 10 ms a position, as a 19x19 net does late in a game."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[int] = []
+
+    def priors(self, positions):
+        self.batches.append(len(positions))
+        time.sleep(0.01 * len(positions))
+        return super().priors(positions)
+
+
+def test_a_slow_policy_gets_small_batches_so_a_timed_search_keeps_its_time():
+    # Nodes reach the threshold faster than the policy answers them: the backlog is answered
+    # ASK_BATCH at a time, and the clock is looked at between two batches.
+    evaluator = SlowPolicy()
+    search = CompiledMCTS(evaluator, MCTSConfig(policy_threshold=2), threads=2)
+    pos = Position.new(Rules(size=7, komi=7))
+    start = time.perf_counter()
+    search.search(pos, SearchLimits(seconds=1.0))
+    elapsed = time.perf_counter() - start
+    assert max(evaluator.batches) <= ASK_BATCH and sum(evaluator.batches) > 2 * ASK_BATCH
+    assert elapsed < 1.0 + 0.01 * ASK_BATCH + 0.3, elapsed
+    assert np.all(search.tree.asked[:search.tree.n_nodes] != 1)  # the backlog is re-queueable
 
 
 def test_max_memory_bounds_the_trees_and_a_full_tree_is_told_once():
