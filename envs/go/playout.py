@@ -7,9 +7,12 @@ here is kept incrementally, in flat arrays that numba compiles well:
     board  int8  [n]   EMPTY / BLACK / WHITE
     head   int32 [n]   the representative stone of the group a stone belongs to
     link   int32 [n]   the next stone of the same group (a circular list, for merging and removal)
-    libs   int32 [n]   pseudo-liberties of the group at its head: (stone, empty neighbour) pairs.
-                       A group is captured exactly when this reaches 0, and a group has a
-                       liberty other than p exactly when libs > (its stones next to p).
+    libs   int32 [n, 3] the pseudo-liberties of the group at its head, the (stone, empty
+                       neighbour) pairs: their count, the sum of their empty points and the sum
+                       of the points' squares. A group is captured exactly when the count
+                       reaches 0, and it is in atari exactly when all its pairs name one point:
+                       count * squares == sum**2 (that point is sum / count). So every atari
+                       test of a playout takes three numbers, never a walk of the group.
     gsize  int32 [n]   stones in the group at its head
     empty  int32 [n]   the empty points (first n_empty entries), with where[p] its index there
 
@@ -25,6 +28,7 @@ import numpy as np
 
 from . import kernels
 from .position import Position
+from .unmanaged import unmanaged
 
 # Playouts that run longer than this many moves per point are stopped and scored as they stand
 # (random play can cycle through superko repetitions that simple ko does not forbid).
@@ -69,6 +73,8 @@ def setup_board(board0, nbr, board, head, link, libs, gsize, empty, where):
         link[p] = p
         count = 1
         pseudo = 0
+        total = 0
+        squares = 0
         tail = p
         q = p
         while True:
@@ -78,6 +84,8 @@ def setup_board(board0, nbr, board, head, link, libs, gsize, empty, where):
                     break
                 if board[r] == 0:
                     pseudo += 1
+                    total += r
+                    squares += r * r
                 elif board[r] == board[p] and head[r] < 0:
                     head[r] = p
                     link[r] = link[tail]
@@ -87,7 +95,9 @@ def setup_board(board0, nbr, board, head, link, libs, gsize, empty, where):
             q = link[q]
             if q == p:
                 break
-        libs[p] = pseudo
+        libs[p, 0] = pseudo
+        libs[p, 1] = total
+        libs[p, 2] = squares
         gsize[p] = count
     return n_empty
 
@@ -140,9 +150,9 @@ def is_legal_move(board, nbr, head, libs, p, color, ko):
             if board[r] != 0 and head[r] == g:
                 touching += 1
         if board[q] == color:
-            if libs[g] > touching:
+            if libs[g, 0] > touching:
                 return True
-        elif libs[g] == touching:
+        elif libs[g, 0] == touching:
             return True  # captures
     return False
 
@@ -156,7 +166,15 @@ def remove_empty(empty, where, n_empty, p):
     return n_empty - 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
+def _add_pair(libs, g, p, sign):
+    """Add (sign 1) or remove (-1) one pseudo-liberty pair of group g at empty point p."""
+    libs[g, 0] += sign
+    libs[g, 1] += sign * p
+    libs[g, 2] += sign * p * p
+
+
+@nb.njit(cache=True, inline="always")
 def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, color):
     """Play a legal move. Returns (n_empty, ko point or -1)."""
     n_empty = remove_empty(empty, where, n_empty, p)
@@ -164,15 +182,17 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
     head[p] = p
     link[p] = p
     gsize[p] = 1
-    libs[p] = 0
+    libs[p, 0] = 0
+    libs[p, 1] = 0
+    libs[p, 2] = 0
     for k in range(4):
         q = nbr[p, k]
         if q < 0:
             break
         if board[q] == 0:
-            libs[p] += 1
+            _add_pair(libs, p, q, 1)
         else:
-            libs[head[q]] -= 1
+            _add_pair(libs, head[q], p, -1)
     # merge friendly groups into p's group (relabel the smaller one)
     for k in range(4):
         q = nbr[p, k]
@@ -192,7 +212,9 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
                 break
         link[a], link[b] = link[b], link[a]
         gsize[a] += gsize[b]
-        libs[a] += libs[b]
+        libs[a, 0] += libs[b, 0]
+        libs[a, 1] += libs[b, 1]
+        libs[a, 2] += libs[b, 2]
     # capture opponent groups left without liberties
     captured = 0
     last_captured = -1
@@ -201,7 +223,7 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
         q = nbr[p, k]
         if q < 0:
             break
-        if board[q] != opp or libs[head[q]] != 0:
+        if board[q] != opp or libs[head[q], 0] != 0:
             continue
         g = head[q]
         captured += gsize[g]
@@ -222,7 +244,7 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
                 if r < 0:
                     break
                 if board[r] != 0:
-                    libs[head[r]] += 1
+                    _add_pair(libs, head[r], s, 1)
             nxt = link[s]
             head[s] = -1
             s = nxt
@@ -230,7 +252,7 @@ def play_move(board, nbr, head, link, libs, gsize, empty, where, n_empty, p, col
                 break
     ko = -1
     h = head[p]
-    if captured == 1 and gsize[h] == 1 and libs[h] == 1:
+    if captured == 1 and gsize[h] == 1 and libs[h, 0] == 1:
         ko = last_captured
     return n_empty, ko
 
@@ -261,20 +283,29 @@ def group_liberties(board, nbr, link, g, limit, out):
             return count
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
+def lone_liberty(count, total, squares):
+    """The one point that `count` pseudo-liberty pairs summing to `total` (and `squares`) all
+    name, -1 when they name none or two or more: pairs name one point exactly when their
+    points' variance is 0, count * squares == total**2."""
+    if count <= 0 or np.int64(count) * squares != np.int64(total) * total:
+        return -1
+    return total // count
+
+
+@nb.njit(cache=True, inline="always")
 def in_atari(board, nbr, link, libs, g, scratch):
-    """Whether group g has exactly one liberty (left in scratch[0]). A group with more than 4
-    pseudo-liberties has at least two, since a point touches a group at most 4 times."""
-    if libs[g] > 4:
-        return False
-    return group_liberties(board, nbr, link, g, 2, scratch) == 1
+    """Whether group g has exactly one liberty (left in scratch[0])."""
+    lib = lone_liberty(libs[g, 0], libs[g, 1], np.int64(libs[g, 2]))
+    scratch[0] = lib
+    return lib >= 0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def liberties_after(board, nbr, head, link, libs, p, color, scratch):
     """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
     a move that captures counts as 2. Uses scratch[:8]."""
-    # p's empty neighbours are distinct liberties: two settle it before any group is walked
+    # p's empty neighbours are distinct liberties: two settle it before any group is looked at
     count = 0
     for k in range(4):
         q = nbr[p, k]
@@ -296,23 +327,34 @@ def liberties_after(board, nbr, head, link, libs, p, color, scratch):
         q = nbr[p, k]
         if q < 0:
             break
-        if board[q] == color:
-            if libs[head[q]] > 8:  # 9+ (stone, liberty) pairs: 3+ liberties, 2+ besides p
+        if board[q] != color:
+            continue
+        g = head[q]
+        # the group's pairs less those at p (one per stone of g next to p): its liberties
+        # besides p, which the new group keeps
+        touching = 0
+        for j in range(4):
+            r = nbr[p, j]
+            if r < 0:
+                break
+            if board[r] == color and head[r] == g:
+                touching += 1
+        rest = libs[g, 0] - touching
+        if rest <= 0:
+            continue
+        lib = lone_liberty(rest, libs[g, 1] - touching * p,
+                           np.int64(libs[g, 2]) - touching * np.int64(p) * p)
+        if lib < 0:
+            return 2  # two or more liberties besides p
+        seen = False
+        for j in range(count):
+            if scratch[j] == lib:
+                seen = True
+        if not seen:
+            scratch[count] = lib
+            count += 1
+            if count >= 2:
                 return 2
-            n = group_liberties(board, nbr, link, head[q], 3, scratch[4:])
-            for i in range(n):
-                lib = scratch[4 + i]
-                if lib == p:
-                    continue
-                seen = False
-                for j in range(count):
-                    if scratch[j] == lib:
-                        seen = True
-                if not seen:
-                    scratch[count] = lib
-                    count += 1
-                    if count >= 2:
-                        return 2
     return count
 
 
@@ -364,6 +406,9 @@ def random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_em
                    rng, max_moves, moves_out):
     """Play random moves from the prepared arrays until two passes. Moves land in moves_out
     (points, or -1 for a pass). Returns the number of moves played."""
+    # views without reference counts (unmanaged.py): play_move's call would pay atomic adds
+    board, nbr, diag, head, link, libs, gsize, empty, where, rng, moves_out = unmanaged(
+        (board, nbr, diag, head, link, libs, gsize, empty, where, rng, moves_out))
     passes = 0
     played = 0
     while passes < 2 and played < max_moves:
@@ -402,7 +447,7 @@ def work_arrays(n):
     """Scratch for one playout on n points: board, head, link, libs, gsize, empty, where,
     owner, ownership_sum (see the module docstring)."""
     return (np.empty(n, np.int8), np.empty(n, np.int32), np.empty(n, np.int32),
-            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.empty((n, 3), np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
             np.empty(n, np.int32), np.empty(n, np.int8), np.zeros(n, np.float64))
 
 
@@ -485,9 +530,7 @@ def playout_final_board(position: Position, rng: np.ndarray) -> tuple[np.ndarray
     size = position.rules.size
     n = size * size
     nbr, diag = kernels.neighbour_table(size), kernels.diagonal_table(size)
-    board = np.empty(n, np.int8)
-    arrays = [np.empty(n, np.int32) for _ in range(6)]
-    head, link, libs, gsize, empty, where = arrays
+    board, head, link, libs, gsize, empty, where, _, _ = work_arrays(n)
     n_empty = setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
     moves = np.empty(MAX_MOVES_PER_POINT * n + 10, np.int32)
     played = random_playout(board, nbr, diag, head, link, libs, gsize, empty, where, n_empty,

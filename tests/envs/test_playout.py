@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from envs.go import PASS, Position, Rules, dead_stones
+from envs.go import PASS, Position, Rules, dead_stones, kernels
+from envs.go import playout as P
+from envs.go.board import chain_at, liberties
 from envs.go.playout import make_rng, ownership, playout_final_board, playout_scores
 
 
@@ -25,6 +27,48 @@ def test_playout_moves_are_legal_and_boards_agree(size):
         assert np.array_equal(end.board, board), f"seed {seed}\n{end}"
         assert end.is_game_over() or len(moves) >= 3 * size * size
 
+
+
+@pytest.mark.parametrize("size", [7, 9])
+def test_liberty_sums_stay_exact_and_atari_tests_agree_with_the_rules(size):
+    """The playout board's per-group pseudo-liberty count, sum and sum of squares, kept move
+    by move, equal those of the same board set up afresh; in_atari and liberties_after, which
+    read only those three numbers, say what the rules' liberties say."""
+    nbr = kernels.neighbour_table(size)
+    n = size * size
+    board, head, link, libs, gsize, empty, where, _, _ = P.work_arrays(n)
+    fresh = P.work_arrays(n)
+    scratch = np.empty(16, np.int32)
+    checked_atari = checked_after = 0
+    for seed in range(4):
+        position = Position.new(Rules(size=size, ko="simple"))
+        _, moves = playout_final_board(position, make_rng(seed))
+        n_empty = P.setup_board(position.board, nbr, board, head, link, libs, gsize, empty, where)
+        for move in moves[: len(moves) - 2]:
+            move = int(move)
+            if move != PASS:
+                n_empty, _ = P.play_move(board, nbr, head, link, libs, gsize, empty, where,
+                                         n_empty, move, position.to_play)
+            position = position.play(move)
+            assert np.array_equal(board, position.board)
+            P.setup_board(position.board, nbr, fresh[0], *fresh[1:7])
+            stones = np.flatnonzero(board)
+            assert np.array_equal(libs[head[stones]], fresh[3][fresh[1][stones]])
+            for p in stones[::7]:
+                lone = len(liberties(position, chain_at(position, int(p)))) == 1
+                assert P.in_atari(board, nbr, link, libs, head[p], scratch) == lone
+                checked_atari += 1
+            color = position.to_play
+            for p in np.flatnonzero(board == 0)[::5]:
+                if not P.is_legal_move(board, nbr, head, libs, p, color, position.ko):
+                    continue
+                after = position.play(int(p), superko=False)
+                captures = int(np.sum(after.board == 0)) > int(np.sum(position.board == 0)) - 1
+                expected = 2 if captures else min(2, len(liberties(after, chain_at(after, int(p)))))
+                assert P.liberties_after(board, nbr, head, link, libs, p, color, scratch) == \
+                    expected, (seed, int(p))
+                checked_after += 1
+    assert checked_atari > 500 and checked_after > 500
 
 def test_playout_from_a_ko_respects_the_ko_point():
     pos = Position.from_ascii("""

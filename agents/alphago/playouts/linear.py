@@ -138,9 +138,9 @@ def scan_features(board, nbr, diag, nbr8, head, link, libs, empty, n_empty, colo
             g = head[q]
             if stamp[g] != now:
                 stamp[g] = now
-                if libs[g] > 8:  # a liberty touches a group at most 4 times
+                if libs[g, 0] > 8:  # a liberty touches a group at most 4 times
                     cached[g] = 3
-                elif libs[g] == 1:
+                elif libs[g, 0] == 1:
                     cached[g] = 1
                 else:
                     cached[g] = P.group_liberties(board, nbr, link, g, 3, scratch)

@@ -17,6 +17,7 @@ import numpy as np
 
 from envs.go import kernels
 from envs.go import playout as P
+from envs.go.unmanaged import unmanaged
 
 # 3x3 shapes for a move at the centre, for either colour (the table adds the colour swap).
 # X, O: stones; '.': empty; '?': anything; x: not X (empty or O); o: not O; '#': off the board.
@@ -83,7 +84,7 @@ def pattern_code(board, nbr8, p):
 
 # ---- the playout policy, on the incremental playout board (envs.go.playout) -------------------
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, patterns, cand,
                 scratch):
     """MoGo's answers to the last move, or -1: save, capture, then a 3x3 shape."""
@@ -130,7 +131,7 @@ def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, 
     return _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch):
     """A random acceptable move among cand[:n_cand], or -1."""
     while n_cand > 0:
@@ -148,8 +149,18 @@ def heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
                   color, ko, last, rng, max_moves, moves_out, patterns):
     """A playout with the MoGo policy from a prepared board (see playout.setup_board).
     Returns the number of moves played; moves_out holds them (-1 = pass)."""
-    cand = np.empty(64, np.int32)
-    scratch = np.empty(16, np.int32)
+    return _heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
+                          n_empty, color, ko, last, rng, max_moves, moves_out, patterns,
+                          np.empty(64, np.int32), np.empty(16, np.int32))
+
+
+@nb.njit(cache=True)
+def _heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where, n_empty,
+                   color, ko, last, rng, max_moves, moves_out, patterns, cand, scratch):
+    # views without reference counts: the moves' calls and slices would pay atomic adds
+    (board, nbr, diag, nbr8, head, link, libs, gsize, empty, where, rng, moves_out, patterns,
+     cand, scratch) = unmanaged((board, nbr, diag, nbr8, head, link, libs, gsize, empty, where,
+                                 rng, moves_out, patterns, cand, scratch))
     passes = 0
     played = 0
     while passes < 2 and played < max_moves:

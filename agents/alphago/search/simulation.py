@@ -28,6 +28,7 @@ from agents.alphago.playouts import mogo
 from agents.alphago.search import tree as T
 from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
 from envs.go import playout as P
+from envs.go.unmanaged import unmanaged
 
 # the shared counters in `alloc`, and in `budget`
 NODES, EDGES = 0, 1
@@ -53,6 +54,25 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
                 priors; -1 marks a slot claimed and not yet written
     stats       this thread's (own_sum [n], own_sq [n], score [edges at the root, 2], count [1])
     """
+    n = root_state[0].shape[0]
+    cap = 4 * n + 64
+    work = (P.work_arrays(n), np.empty(cap, np.int64), np.empty(cap, np.int64),
+            np.empty(P.MAX_MOVES_PER_POINT * n + 10, np.int32),
+            np.zeros(n + 1, np.bool_), np.empty(n + 1, np.float32), np.zeros(n, np.int8))
+    _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, rng, stats, work)
+
+
+@nb.njit(cache=True, nogil=True)
+def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, rng, stats,
+              work):
+    # views without reference counts: each call would pay atomic adds on counters that the
+    # threads share (see envs.go.unmanaged); simulate() keeps `work` alive
+    tree, alloc, root_state, rules, params = (unmanaged(tree), unmanaged(alloc),
+                                              unmanaged(root_state), unmanaged(rules),
+                                              unmanaged(params))
+    budget, stop, asks, rng, stats = (unmanaged(budget), unmanaged(stop), unmanaged(asks),
+                                      unmanaged(rng), unmanaged(stats))
+    work = unmanaged(work)
     first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = tree
     queue, queued = asks
     r_board, r_head, r_link, r_libs, r_gsize, r_empty, r_where, root_ints = root_state
@@ -63,15 +83,10 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
     policy_threshold = params[7]
     max_nodes, max_edges = first.shape[0], move.shape[0]
     n = r_board.shape[0]
-    board, head, link, libs, gsize, empty, where, owner, own_scratch = P.work_arrays(n)
-    cap = 4 * n + 64
-    path_nodes = np.empty(cap, np.int64)
-    path_edges = np.empty(cap, np.int64)
-    max_moves = P.MAX_MOVES_PER_POINT * n + 10
-    tail = np.empty(max_moves, np.int32)
-    legal = np.zeros(n + 1, np.bool_)  # pass last
-    priors = np.empty(n + 1, np.float32)
-    played_by = np.zeros(n, np.int8)
+    arrays, path_nodes, path_edges, tail, legal, priors, played_by = work
+    board, head, link, libs, gsize, empty, where, owner, own_scratch = arrays
+    cap = path_nodes.shape[0]
+    max_moves = tail.shape[0]
     while stop[0] == 0 and atomic_add(budget, CLAIMED, 1) < budget[LIMIT]:
         board[:] = r_board
         head[:] = r_head

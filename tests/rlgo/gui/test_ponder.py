@@ -108,12 +108,13 @@ def test_territory_overlay_draws_the_search_ownership(make_app, shots):
 
 
 def reply_root_visits(make_app, ponder: bool, move: int | None = None) -> tuple[int, int]:
-    """The human's first move after 1.5 s of thought (default: the ponder's favourite), then
-    the visits at the root of the engine's reply; (visits, move)."""
+    """The human's first move after 0.6 s of thought (default: the ponder's favourite), then
+    the visits at the root of the engine's reply; (visits, move). Not much longer: one search
+    thread fills the tree to pondering's stop (gtp.ponder.FULL) in about 1.5 s on 9x9."""
     app = make_app(build_player("mcts", 9, seed=5, threads=1), limits=SearchLimits(visits=VISITS))
     game = app.game
     game.ponder_on = ponder
-    run_frames(app, 1.5)
+    run_frames(app, 0.6)
     worker = game._analysis
     if ponder:
         assert game.pondering and worker.candidates and not game.candidates()  # unseen
