@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The engine's numba kernels, compiled and cached beside their sources once (about a minute),
-# so the first move of `make play` comes at once; a few seconds to check when already warm.
+# The engine's numba kernels, compiled and cached once per version of their sources (about a
+# minute; in ~/.cache/rlgo/numba, see envs/go/kernel_cache.py), so the first move of `make
+# play` comes at once; a few seconds to check when already warm.
 warmup: $(STAMP)
 	$(BIN)/python -m rlgo.warmup
 

@@ -1,10 +1,11 @@
 """Compile the engine's numba kernels ahead of the first game: `python -m rlgo.warmup`.
 
 The board, playout and search kernels are compiled on first use and cached on disk
-(`cache=True`, in the __pycache__ folders beside their sources). A cold cache makes the
-engine's first move take 20-100 s of compiling; a warm one loads them in about a second. `make
-setup` runs this module, so the first move after the quick start comes at once, and the GUI
-asks `cold()` to tell the user why a first move is slow when the cache was not warmed.
+(`cache=True`, in a folder named by a hash of their sources: envs/go/kernel_cache.py). A
+cold cache makes the engine's first move take 20-100 s of compiling; a warm one loads them in
+about a second. `make setup` runs this module, so the first move after the quick start comes
+at once, and the GUI asks `cold()` to tell the user why a first move is slow when the cache
+was not warmed.
 """
 
 from __future__ import annotations

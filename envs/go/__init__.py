@@ -1,6 +1,8 @@
 """Go: rules (Position, Rules), coordinates, board helpers (chains, eyes, winner, dead stones,
 handicap points), compiled playouts, SGF records, GTP clients."""
 
+# first: numba's cache folder is chosen on this import, before any kernel is defined
+from . import kernel_cache  # noqa: F401
 from .board import (
                     chain_at,
                     dead_stones,

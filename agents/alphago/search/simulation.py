@@ -82,7 +82,6 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
     expand_threshold, heavy, use_priors = params[4], params[5] > 0.0, params[6] > 0.0
     policy_threshold = params[7]
     max_nodes, max_edges = first.shape[0], move.shape[0]
-    n = r_board.shape[0]
     arrays, path_nodes, path_edges, tail, legal, priors, played_by = work
     board, head, link, libs, gsize, empty, where, owner, own_scratch = arrays
     cap = path_nodes.shape[0]
