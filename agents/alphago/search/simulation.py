@@ -58,7 +58,8 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
     cap = 4 * n + 64
     work = (P.work_arrays(n), np.empty(cap, np.int64), np.empty(cap, np.int64),
             np.empty(P.MAX_MOVES_PER_POINT * n + 10, np.int32),
-            np.zeros(n + 1, np.bool_), np.empty(n + 1, np.float32), np.zeros(n, np.int8))
+            np.zeros(n + 1, np.bool_), np.empty(n + 1, np.float32),  # legal, priors: pass last
+            np.zeros(n, np.int8))
     _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, rng, stats, work)
 
 
@@ -67,12 +68,8 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
               work):
     # views without reference counts: each call would pay atomic adds on counters that the
     # threads share (see envs.go.unmanaged); simulate() keeps `work` alive
-    tree, alloc, root_state, rules, params = (unmanaged(tree), unmanaged(alloc),
-                                              unmanaged(root_state), unmanaged(rules),
-                                              unmanaged(params))
-    budget, stop, asks, rng, stats = (unmanaged(budget), unmanaged(stop), unmanaged(asks),
-                                      unmanaged(rng), unmanaged(stats))
-    work = unmanaged(work)
+    tree, alloc, root_state, rules, params, budget, stop, asks, rng, stats, work = unmanaged(
+        (tree, alloc, root_state, rules, params, budget, stop, asks, rng, stats, work))
     first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = tree
     queue, queued = asks
     r_board, r_head, r_link, r_libs, r_gsize, r_empty, r_where, root_ints = root_state
