@@ -214,6 +214,12 @@ def test_command_line(tmp_path, capsys):
     assert "board size" in capsys.readouterr().err
 
 
+def games_recorded(games):
+    """Finished games in DIR/match.json (rewritten atomically after each game's SGF)."""
+    state = games / "match.json"
+    return len(json.loads(state.read_text())["games"]) if state.exists() else 0
+
+
 def test_a_killed_match_resumes_where_it_stopped(tmp_path):
     # Engine B hangs on every genmove, so each game lasts its 1 s timeout; SIGKILL mid-match.
     games = tmp_path / "games"
@@ -223,13 +229,13 @@ def test_a_killed_match_resumes_where_it_stopped(tmp_path):
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not (games / "game-002.sgf").exists() and time.monotonic() < deadline:
+        while games_recorded(games) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        proc.kill()  # SIGKILL, in game 3 or late in game 2: nothing is cleaned up
+        proc.kill()  # SIGKILL, in game 3 (or just after it): nothing is cleaned up
     finally:
         proc.wait()
-    played = len(json.loads((games / "match.json").read_text())["games"])
-    assert played in (2, 3)  # match.json is written after the SGF
+    played = games_recorded(games)
+    assert played in (2, 3)
     with pytest.raises(MatchError, match="already holds a match: pass --resume"):
         run_match(MatchConfig(fake("pass"), fake("hang"), games=4, size=5, move_timeout=1,
                               sgf_dir=str(games)), progress=None)
