@@ -171,8 +171,15 @@ def label_groups(board, nbr, label_out, libs_out, size_out):
     """Number the groups: label_out[p] = group of the stone at p (-1 for empty points), and per
     group its liberties and stones in libs_out[g], size_out[g]. Returns the number of groups."""
     n = board.shape[0]
-    stack = np.empty(n, np.int32)
-    mark = np.zeros(n, np.int32)
+    return label_groups_with(board, nbr, label_out, libs_out, size_out, np.empty(n, np.int32),
+                             np.empty(n, np.int32))
+
+
+@nb.njit(cache=True)
+def label_groups_with(board, nbr, label_out, libs_out, size_out, stack, mark):
+    """label_groups with the caller's scratch, `stack` and `mark` (int32 [n]): no allocation."""
+    n = board.shape[0]
+    mark[:] = 0
     label_out[:] = -1
     ngroups = 0
     for p in range(n):

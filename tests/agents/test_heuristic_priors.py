@@ -75,3 +75,28 @@ def test_near_stones_the_lines_no_longer_rule():
 def test_9x9_priors_keep_no_line_preference_beyond_the_first():
     first, second, third, fourth = by_line(priors(Position.new(Rules(size=9, komi=7.0))))
     assert second == third == fourth and first == pytest.approx(0.3 * second)
+
+
+@pytest.mark.parametrize("size", [5, 9, 13, 19])
+def test_the_scratch_version_repeats_itself_and_counts_nearness_exactly(size):
+    """fill_priors (the compiled search's, with scratch that earlier calls left dirty) gives
+    heuristic_priors' weights; its sliding-window nearness equals a brute-force count."""
+    rng = np.random.default_rng(size)
+    n = size * size
+    tables = (kernels.neighbour_table(size), kernels.diagonal_table(size),
+              kernels.neighbour8_table(size))
+    scratch = np.full((mogo.PRIORS_SCRATCH, n), 7, np.int32)
+    for density in (0.0, 0.05, 0.3, 0.6):
+        board = np.where(rng.random(n) < density, rng.integers(1, 3, n), 0).astype(np.int8)
+        legal = board == 0
+        fresh, reused = np.empty(n + 1, np.float32), np.empty(n + 1, np.float32)
+        mogo.heuristic_priors(board, *tables, 1, int(np.argmax(board != 0)), legal,
+                              mogo.pattern_table(), fresh)
+        mogo.fill_priors(board, *tables, 1, int(np.argmax(board != 0)), legal,
+                         mogo.pattern_table(), reused, scratch)
+        assert np.array_equal(fresh, reused)
+        grid = board.reshape(size, size) != 0
+        near = np.array([[grid[max(0, r - 2):r + 3, max(0, c - 2):c + 3].any()
+                          for c in range(size)] for r in range(size)])
+        if size >= mogo.OPENING_SENSE_SIZE:  # fill_priors leaves its nearness in scratch[5]
+            assert np.array_equal(scratch[5].reshape(size, size) == 1, near)

@@ -191,27 +191,33 @@ def _heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where
 OPENING_SENSE_SIZE = 11  # 9x9 is all fighting; from 11x11 up the opening is about the lines
 # weight of a move in an empty area by its line: first, second, third, fourth, fifth and above
 OPENING_LINES = np.array([0.0, 0.0, 2.0, 2.0, 1.0])
+PRIORS_SCRATCH = 6  # rows of fill_priors' scratch
 
 
-@nb.njit(cache=True)
-def _near_stones(board, size, radius):
-    """int32 [n]: 1 where a stone lies within `radius` points (rows and columns apart)."""
-    n = board.shape[0]
-    rows = np.zeros(n, np.int32)  # a stone in this row within radius columns
-    for r in range(size):
+@nb.njit(cache=True, inline="always")
+def _near_stones(board, size, radius, rows, near):
+    """near[p] = 1 where a stone lies within `radius` points (rows and columns apart), else 0;
+    rows is scratch. Both int32 [n]. Sliding windows: a stone count per window, O(n)."""
+    for r in range(size):  # rows[p]: stones in p's row within radius columns
+        inside = 0
+        for c in range(min(radius, size - 1) + 1):
+            inside += board[r * size + c] != 0
         for c in range(size):
-            for dc in range(max(0, c - radius), min(size, c + radius + 1)):
-                if board[r * size + dc] != 0:
-                    rows[r * size + c] = 1
-                    break
-    near = np.zeros(n, np.int32)
-    for r in range(size):
-        for c in range(size):
-            for dr in range(max(0, r - radius), min(size, r + radius + 1)):
-                if rows[dr * size + c]:
-                    near[r * size + c] = 1
-                    break
-    return near
+            rows[r * size + c] = inside
+            if c + radius + 1 < size:
+                inside += board[r * size + c + radius + 1] != 0
+            if c - radius >= 0:
+                inside -= board[r * size + c - radius] != 0
+    for c in range(size):  # near[p]: such rows within radius rows
+        inside = 0
+        for r in range(min(radius, size - 1) + 1):
+            inside += rows[r * size + c]
+        for r in range(size):
+            near[r * size + c] = 1 if inside > 0 else 0
+            if r + radius + 1 < size:
+                inside += rows[(r + radius + 1) * size + c]
+            if r - radius >= 0:
+                inside -= rows[(r - radius) * size + c]
 
 
 @nb.njit(cache=True)
@@ -223,14 +229,24 @@ def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
     weighted by its line (OPENING_LINES), as every strong player opens a big board: the third
     and fourth lines first, the first two never (0: the search gives them no edge, so no
     playout noise can make the engine choose one)."""
+    fill_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out,
+                np.empty((PRIORS_SCRATCH, board.shape[0]), np.int32))
+
+
+@nb.njit(cache=True)
+def fill_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out, scratch):
+    """heuristic_priors with the caller's scratch, int32 [PRIORS_SCRATCH, n]: no allocation,
+    and no reference counting (the compiled search calls it at every node it expands)."""
+    board, nbr, diag, nbr8, legal, patterns, out, scratch = unmanaged(
+        (board, nbr, diag, nbr8, legal, patterns, out, scratch))
     n = board.shape[0]
     size = int(np.sqrt(n) + 0.5)
-    label = np.empty(n, np.int32)
-    libs = np.empty(n, np.int32)
-    gsize = np.empty(n, np.int32)
-    kernels.label_groups(board, nbr, label, libs, gsize)
+    label, libs, gsize = scratch[0], scratch[1], scratch[2]
+    kernels.label_groups_with(board, nbr, label, libs, gsize, scratch[3], scratch[4])
     sense = size >= OPENING_SENSE_SIZE  # weigh the moves of empty areas by their line
-    crowded = _near_stones(board, size, 2) if sense else np.empty(0, np.int32)
+    crowded = scratch[5]
+    if sense:
+        _near_stones(board, size, 2, scratch[3], crowded)
     stones = 0
     for p in range(n):
         if board[p] != 0:
@@ -238,56 +254,55 @@ def heuristic_priors(board, nbr, diag, nbr8, color, last, legal, patterns, out):
     opening = stones < n // 4
     total = 0.0
     count = 0
-    for p in range(n):
-        out[p] = 0.0
-        if not legal[p]:
-            continue
-        w = 1.0
-        row = p // size
-        col = p - row * size
-        edge = min(min(row, col), min(size - 1 - row, size - 1 - col))
-        own_libs = 0
-        friends = 0
-        captures = 0
-        empties = 0
-        for k in range(4):
-            q = nbr[p, k]
-            if q < 0:
-                break
-            c = board[q]
-            if c == 0:
-                empties += 1
+    lr = last // size if last >= 0 else -9  # the last move's row and column (-9: none)
+    lc = last - lr * size if last >= 0 else -9
+    for row in range(size):  # rows and columns by loops, not a division at every point
+        for col in range(size):
+            p = row * size + col
+            out[p] = 0.0
+            if not legal[p]:
                 continue
-            g = label[q]
-            if c == color:
-                friends += gsize[g]
-                if libs[g] == 1 and gsize[g] >= 1:
-                    w += 4.0 + gsize[g]  # escape (scored again below if it stays in atari)
-                own_libs = max(own_libs, libs[g] - 1)
-            elif libs[g] == 1:
-                captures += gsize[g]
-            elif libs[g] == 2:
-                w += 1.0  # atari
-        if captures > 0:
-            w += 6.0 + 2.0 * captures
-        elif empties + own_libs <= 1:
-            # self-atari (roughly): terrible for a group, a possible throw-in for one stone
-            w *= 0.05 if friends >= 1 else 0.5
-        if empties == 0 and friends > 0 and captures == 0 and P.is_eye(board, nbr, diag, p,
-                                                                       color):
-            w = 0.001
-        if last >= 0:
-            lr = last // size
-            lc = last - lr * size
+            w = 1.0
+            edge = min(min(row, col), min(size - 1 - row, size - 1 - col))
+            own_libs = 0
+            friends = 0
+            captures = 0
+            empties = 0
+            for k in range(4):
+                q = nbr[p, k]
+                if q < 0:
+                    break
+                c = board[q]
+                if c == 0:
+                    empties += 1
+                    continue
+                g = label[q]
+                if c == color:
+                    friends += gsize[g]
+                    if libs[g] == 1 and gsize[g] >= 1:
+                        w += 4.0 + gsize[g]  # escape (scored again below if it stays in atari)
+                    own_libs = max(own_libs, libs[g] - 1)
+                elif libs[g] == 1:
+                    captures += gsize[g]
+                elif libs[g] == 2:
+                    w += 1.0  # atari
+            if captures > 0:
+                w += 6.0 + 2.0 * captures
+            elif empties + own_libs <= 1:
+                # self-atari (roughly): terrible for a group, a possible throw-in for one stone
+                w *= 0.05 if friends >= 1 else 0.5
+            if empties == 0 and friends > 0 and captures == 0 and P.is_eye(board, nbr, diag, p,
+                                                                           color):
+                w = 0.001
             if abs(lr - row) <= 1 and abs(lc - col) <= 1:
                 w += 1.0
                 if patterns[pattern_code(board, nbr8, p)]:
                     w += 2.0
-        if opening and edge == 0:
-            w *= 0.3
-        if sense and not crowded[p]:
-            w *= OPENING_LINES[min(edge, OPENING_LINES.size - 1)]
-        out[p] = w
-        total += w
-        count += 1
+            if opening and edge == 0:
+                w *= 0.3
+            if sense and not crowded[p]:
+                w *= OPENING_LINES[min(edge, OPENING_LINES.size - 1)]
+            out[p] = w
+            total += w
+            count += 1
     out[n] = 0.1 * total / max(1, count) if count > 0 else 1.0  # pass: a tenth of the average

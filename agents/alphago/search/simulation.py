@@ -59,7 +59,7 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
     work = (P.work_arrays(n), np.empty(cap, np.int64), np.empty(cap, np.int64),
             np.empty(P.MAX_MOVES_PER_POINT * n + 10, np.int32),
             np.zeros(n + 1, np.bool_), np.empty(n + 1, np.float32),  # legal, priors: pass last
-            np.zeros(n, np.int8))
+            np.zeros(n, np.int8), np.empty((mogo.PRIORS_SCRATCH, n), np.int32))
     _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, rng, stats, work)
 
 
@@ -79,7 +79,7 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
     expand_threshold, heavy, use_priors = params[4], params[5] > 0.0, params[6] > 0.0
     policy_threshold = params[7]
     max_nodes, max_edges = first.shape[0], move.shape[0]
-    arrays, path_nodes, path_edges, tail, legal, priors, played_by = work
+    arrays, path_nodes, path_edges, tail, legal, priors, played_by, prior_scratch = work
     board, head, link, libs, gsize, empty, where, owner, own_scratch = arrays
     cap = path_nodes.shape[0]
     max_moves = tail.shape[0]
@@ -141,8 +141,7 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
                     and visits[node] + 1.0 >= expand_threshold
                     and atomic_cas(claim, node, 0, 1) == 0):
                 _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns,
-                        use_priors, legal, priors, alloc, max_edges, node, first, count, move,
-                        child, Pr, N, W, rN, rW)
+                        use_priors, legal, priors, prior_scratch, alloc, max_edges, node, tree)
             if heavy:
                 n_tail = mogo.heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
                                             where, n_empty, c, ko, last, rng, max_moves, tail,
@@ -206,9 +205,15 @@ def _make_node(child, e, above, alloc, max_nodes, first, count, visits, color, c
 
 @nb.njit(cache=True)
 def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns, use_priors,
-            legal, priors, alloc, max_edges, node, first, count, move, child, Pr, N, W, rN, rW):
+            legal, priors, prior_scratch, alloc, max_edges, node, tree):
     """Give `node` an edge per legal move (and pass) with heuristic or uniform priors (none
     for a move they rule out), then publish it; with no room left for its edges it stays a leaf."""
+    # the caller's arrays are views already; viewing them again here tells the compiler that
+    # they carry no counter, so the inlined legality tests below take no reference at all
+    (board, nbr, diag, nbr8, head, libs, empty, patterns, legal, priors, prior_scratch, alloc,
+     tree) = unmanaged((board, nbr, diag, nbr8, head, libs, empty, patterns, legal, priors,
+                        prior_scratch, alloc, tree))
+    first, count, _, _, _, _, _, move, child, Pr, N, W, rN, rW = tree
     n = board.shape[0]
     legal[:] = False
     legal[n] = True  # pass
@@ -217,7 +222,8 @@ def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, pat
         if P.is_legal_move(board, nbr, head, libs, p, c, ko):
             legal[p] = True
     if use_priors:
-        mogo.heuristic_priors(board, nbr, diag, nbr8, c, last, legal[:n], patterns, priors)
+        mogo.fill_priors(board, nbr, diag, nbr8, c, last, legal[:n], patterns, priors,
+                         prior_scratch)
     else:
         priors[:n] = 1.0
         priors[n] = 0.1
