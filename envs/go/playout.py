@@ -294,7 +294,7 @@ def lone_liberty(count, total, squares):
 
 
 @nb.njit(cache=True, inline="always")
-def in_atari(board, nbr, link, libs, g, scratch):
+def in_atari(libs, g, scratch):
     """Whether group g has exactly one liberty (left in scratch[0])."""
     lib = lone_liberty(libs[g, 0], libs[g, 1], np.int64(libs[g, 2]))
     scratch[0] = lib
@@ -302,7 +302,7 @@ def in_atari(board, nbr, link, libs, g, scratch):
 
 
 @nb.njit(cache=True, inline="always")
-def liberties_after(board, nbr, head, link, libs, p, color, scratch):
+def liberties_after(board, nbr, head, libs, p, color, scratch):
     """Liberties (0, 1, or 2 meaning two or more) of the group `color` would form at empty p;
     a move that captures counts as 2. Uses scratch[:8]."""
     # p's empty neighbours are distinct liberties: two settle it before any group is looked at
@@ -321,7 +321,7 @@ def liberties_after(board, nbr, head, link, libs, p, color, scratch):
         if q < 0:
             break
         c = board[q]
-        if c != 0 and c != color and in_atari(board, nbr, link, libs, head[q], scratch[4:]):
+        if c != 0 and c != color and in_atari(libs, head[q], scratch[4:]):
             return 2  # captures
     for k in range(4):
         q = nbr[p, k]
@@ -359,7 +359,7 @@ def liberties_after(board, nbr, head, link, libs, p, color, scratch):
 
 
 @nb.njit(cache=True, inline="always")
-def playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari, scratch):
+def playable(board, nbr, diag, head, libs, p, color, ko, avoid_self_atari, scratch):
     """Whether a playout may play p: legal, not the mover's own eye and, with
     avoid_self_atari, not a self-atari of a group of two or more stones (a lone stone may
     still throw in)."""
@@ -367,7 +367,7 @@ def playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari,
         return False
     if not is_legal_move(board, nbr, head, libs, p, color, ko):
         return False
-    if not avoid_self_atari or liberties_after(board, nbr, head, link, libs, p, color,
+    if not avoid_self_atari or liberties_after(board, nbr, head, libs, p, color,
                                                scratch) >= 2:
         return True
     for k in range(4):
@@ -380,7 +380,7 @@ def playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari,
 
 
 @nb.njit(cache=True, inline="always")
-def random_move(board, nbr, diag, head, link, libs, empty, where, n_empty, color, ko, rng,
+def random_move(board, nbr, diag, head, libs, empty, where, n_empty, color, ko, rng,
                 avoid_self_atari, scratch):
     """A uniformly random playable point (see playable), or -1 when there is none.
 
@@ -390,7 +390,7 @@ def random_move(board, nbr, diag, head, link, libs, empty, where, n_empty, color
     while window > 0:
         i = rand_below(rng, window)
         p = empty[i]
-        if playable(board, nbr, diag, head, link, libs, p, color, ko, avoid_self_atari,
+        if playable(board, nbr, diag, head, libs, p, color, ko, avoid_self_atari,
                     scratch):
             return p
         window -= 1

@@ -56,7 +56,7 @@ def test_liberty_sums_stay_exact_and_atari_tests_agree_with_the_rules(size):
             assert np.array_equal(libs[head[stones]], fresh[3][fresh[1][stones]])
             for p in stones[::7]:
                 lone = len(liberties(position, chain_at(position, int(p)))) == 1
-                assert P.in_atari(board, nbr, link, libs, head[p], scratch) == lone
+                assert P.in_atari(libs, head[p], scratch) == lone
                 checked_atari += 1
             color = position.to_play
             for p in np.flatnonzero(board == 0)[::5]:
@@ -65,7 +65,7 @@ def test_liberty_sums_stay_exact_and_atari_tests_agree_with_the_rules(size):
                 after = position.play(int(p), superko=False)
                 captures = int(np.sum(after.board == 0)) > int(np.sum(position.board == 0)) - 1
                 expected = 2 if captures else min(2, len(liberties(after, chain_at(after, int(p)))))
-                assert P.liberties_after(board, nbr, head, link, libs, p, color, scratch) == \
+                assert P.liberties_after(board, nbr, head, libs, p, color, scratch) == \
                     expected, (seed, int(p))
                 checked_after += 1
     assert checked_atari > 500 and checked_after > 500

@@ -97,7 +97,7 @@ def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, 
             break
         if board[q] != color:
             continue
-        if n_cand >= cand.shape[0] - 8 or not P.in_atari(board, nbr, link, libs, head[q],
+        if n_cand >= cand.shape[0] - 8 or not P.in_atari(libs, head[q],
                                                        scratch[8:]):
             continue
         cand[n_cand] = scratch[8]
@@ -108,17 +108,17 @@ def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, 
             for j in range(4):
                 r = nbr[s, j]
                 if r >= 0 and board[r] == opp and n_cand < cand.shape[0] - 8:
-                    if P.in_atari(board, nbr, link, libs, head[r], scratch[8:]):
+                    if P.in_atari(libs, head[r], scratch[8:]):
                         cand[n_cand] = scratch[8]
                         n_cand += 1
             s = link[s]
             if s == g:
                 break
     # 2. the last move's own group, or its neighbours', left in atari: take them
-    if board[last] == opp and P.in_atari(board, nbr, link, libs, head[last], scratch[8:]):
+    if board[last] == opp and P.in_atari(libs, head[last], scratch[8:]):
         cand[n_cand] = scratch[8]
         n_cand += 1
-    move = _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
+    move = _pick(board, nbr, diag, head, libs, color, ko, rng, cand, n_cand, scratch)
     if move >= 0:
         return move
     # 3. 3x3 shapes around the last move
@@ -128,16 +128,16 @@ def _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng, 
         if p >= 0 and board[p] == 0 and patterns[pattern_code(board, nbr8, p)]:
             cand[n_cand] = p
             n_cand += 1
-    return _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch)
+    return _pick(board, nbr, diag, head, libs, color, ko, rng, cand, n_cand, scratch)
 
 
 @nb.njit(cache=True, inline="always")
-def _pick(board, nbr, diag, head, link, libs, color, ko, rng, cand, n_cand, scratch):
+def _pick(board, nbr, diag, head, libs, color, ko, rng, cand, n_cand, scratch):
     """A random acceptable move among cand[:n_cand], or -1."""
     while n_cand > 0:
         i = P.rand_below(rng, n_cand)
         p = cand[i]
-        if P.playable(board, nbr, diag, head, link, libs, p, color, ko, True, scratch):
+        if P.playable(board, nbr, diag, head, libs, p, color, ko, True, scratch):
             return p
         n_cand -= 1
         cand[i] = cand[n_cand]
@@ -169,7 +169,7 @@ def _heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty, where
             move = _local_move(board, nbr, diag, nbr8, head, link, libs, last, color, ko, rng,
                                patterns, cand, scratch)
         if move < 0:
-            move = P.random_move(board, nbr, diag, head, link, libs, empty, where, n_empty,
+            move = P.random_move(board, nbr, diag, head, libs, empty, where, n_empty,
                                  color, ko, rng, True, scratch)
         if move < 0:
             passes += 1
