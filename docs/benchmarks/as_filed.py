@@ -42,8 +42,11 @@ print(json.dumps(_rate(search, _opening({size}), {seconds})))
 
 def one_round(root: Path, compiled: bool, size: int, seed: int, seconds: float) -> float:
     code = ROUND.format(root=str(root), compiled=compiled, size=size, seed=seed, seconds=seconds)
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        sys.exit(f"as_filed.py: a {size}x{size} round in {root} failed: {last}")
     return float(done.stdout.split()[-1])
 
 
@@ -53,6 +56,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
+    if args.rounds < 1 or args.seconds <= 0:
+        parser.error("--rounds must be at least 1 and --seconds above 0")
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{FILED}^{{commit}}"],
+                           capture_output=True)
+    if known.returncode != 0:
+        parser.error(f"commit {FILED} is not in this clone's history (a shallow clone? "
+                     f"`git fetch --unshallow` brings it)")
     figures: dict[str, object] = {"filed_commit": FILED, "rounds": args.rounds,
                                   "seconds": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
