@@ -78,7 +78,7 @@ def compiled_vs_python(size: int, seconds: float, rounds: int, seed: int) -> dic
 
 
 def _rate(search: MCTS, position: Position, seconds: float) -> float:
-    """Simulations/s of `search` from `position` on a fresh tree, after a short warm-up (numba
+    """Simulations/s of `search` from `position` on a cleared tree, after a short warm-up (numba
     compilation, thread pools)."""
     search.search(position, SearchLimits(visits=2 * search.config.batch_size))
     search.clear()
