@@ -54,10 +54,11 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
              mix: float = 0.5, device: str = "cpu", log: Log | None = _stderr) -> Player:
     """AlphaGo's engine: APV-MCTS (evaluators.apv) over the policy net, the value net and
     rollouts, with the "apv" search preset unless `config` is given. Networks default to the
-    shipped ones for `size` (networks.default_weights); without a value net the values come
-    from rollouts and the policy net is asked only for the nodes visited
-    `config.policy_threshold` times (heuristic priors and RAVE before); with one, every leaf
-    gets both nets, as in the paper, and policy_threshold is set to 0 (the log line says so).
+    shipped ones for `size` (networks.default_weights); the value net may be a play net's
+    value head (networks.load_value_network). The policy net, and the value net when there is
+    one, are asked only for the nodes visited `config.policy_threshold` times (heuristic
+    priors and RAVE before; the value mixed by lambda into the rollouts' values below them);
+    at threshold 0 (or lambda 0) every leaf gets both nets, as in the paper.
     Rollouts are the MoGo-style heavy playouts unless a trained rollout policy is asked for
     (`rollout_weights`, or `linear_rollouts` for the shipped one): in search the heavy
     playouts play better, although the trained policy predicts teacher moves far better.
@@ -80,13 +81,14 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
         torch.set_num_threads(threads)
     if value is None:
         mix = 1.0
-    # without a value net the policy net is asked only for nodes the search keeps visiting
-    # (apv.DeferredPolicyEvaluator); with one, every leaf gets both nets
-    deferred = config.policy_threshold > 0 and value is None
+    # the policy net (and the value net) are asked only for nodes the search keeps visiting
+    # (apv.DeferredPolicyEvaluator, compiled); at policy_threshold 0 every leaf gets both nets
+    # (the Python search, the paper's way); lambda 0 has no rollouts to defer to
+    deferred = config.policy_threshold > 0 and mix > 0
     changed = ""
-    if value is not None and config.policy_threshold > 0:
-        changed = (f"; policy_threshold {config.policy_threshold} -> 0, the value net's leaves "
-                   "get the policy net at once")
+    if not deferred and config.policy_threshold > 0:
+        changed = (f"; policy_threshold {config.policy_threshold} -> 0, lambda 0 leaves no "
+                   "rollouts: every leaf gets both nets")
         config = dataclasses.replace(config, policy_threshold=0)
     rollouts = None
     if mix > 0:
@@ -97,8 +99,9 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
         evaluator = apv.DeferredPolicyEvaluator(evaluator)
     when = f"after {config.policy_threshold} visits" if deferred else "at every leaf"
     say(f"rlgo: engine: alphago (policy {policy_path} {when}; value "
-        f"{value_path or 'none, rollouts only'}; rollouts "
-        f"{'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda {mix:g}{changed})")
+        f"{value_path or 'none, rollouts only'}{f' {when}' if value is not None else ''}; "
+        f"rollouts {'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda "
+        f"{mix:g}{changed})")
     return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago", log=log)
 
 
@@ -164,7 +167,7 @@ def _load_networks(size: int, weights: str | None, value_weights: str | None,
             value_path = None
         else:
             value_path = value_weights or networks.default_weights("value", size)
-        value = networks.load_network(value_path, "value", size) if value_path else None
+        value = networks.load_value_network(value_path, size) if value_path else None
         rollout_path = rollout_weights or (linear.default_rollout_weights(size)
                                            if linear_rollouts else None)
         rollout = linear.RolloutPolicy.load(rollout_path) if rollout_path else None

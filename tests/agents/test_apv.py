@@ -12,9 +12,20 @@ import pytest
 import torch
 
 from agents.alphago.evaluators.apv import DeferredPolicyEvaluator, NetworkEvaluator
-from agents.alphago.evaluators.protocol import Evaluation, PriorSource
+from agents.alphago.evaluators.protocol import Evaluation, PriorSource, ValueSource
 from agents.alphago.evaluators.rollout import RolloutEvaluator
-from agents.alphago.nets.networks import NetSpec, PolicyNet, ValueNet, save_network
+from agents.alphago.nets.features import features_batch
+from agents.alphago.nets.networks import (
+    NetSpec,
+    PlayNet,
+    PolicyNet,
+    ValueNet,
+    WeightsError,
+    as_input,
+    load_value_network,
+    save_network,
+)
+from agents.alphago.search.compiled import CompiledMCTS
 from agents.alphago.search.mcts import MCTSConfig
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
@@ -128,9 +139,21 @@ def test_deferred_priors_leave_leaves_to_the_rollouts_and_priors_to_the_net() ->
     with pytest.raises(ValueError, match="heuristic priors"):
         DeferredPolicyEvaluator(NetworkEvaluator(
             _policy(), None, RolloutEvaluator(priors=False, threads=1), torch_threads=None))
+    assert deferred.value_weight == 0.0 and isinstance(deferred, ValueSource)
     with pytest.raises(ValueError, match="no value net"):
-        DeferredPolicyEvaluator(NetworkEvaluator(_policy(), _value(0.1), rollouts,
-                                                 torch_threads=None))
+        deferred.values(positions)
+
+
+@pytest.mark.parametrize("mix", [0.25, 0.5])
+def test_deferred_values_are_the_value_nets_with_weight_one_minus_lambda(mix: float) -> None:
+    rollouts = RolloutEvaluator(seed=3, threads=1)
+    deferred = DeferredPolicyEvaluator(NetworkEvaluator(_policy(), _value(0.6), rollouts,
+                                                        mix=mix, torch_threads=None))
+    positions = _positions()
+    assert deferred.value_weight == pytest.approx(1 - mix)
+    np.testing.assert_allclose(deferred.values(positions), 0.6, atol=1e-5)
+    # the leaves are still the rollouts' alone: the search mixes the values in
+    assert set(deferred.evaluate(positions).values.tolist()) <= {-1.0, 0.0, 1.0}
 
 
 def test_mcts_with_networks_plays_legal_moves() -> None:
@@ -160,10 +183,20 @@ def test_alphago_player_loads_weight_files(tmp_path: Path) -> None:
     lines: list[str] = []
     player = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value),
                           threads=1, log=lines.append)
-    assert isinstance(player.mcts.evaluator, NetworkEvaluator)  # both nets at every leaf
-    assert player.mcts.config == dataclasses.replace(preset("apv"), policy_threshold=0)
-    assert "engine: alphago" in lines[0] and "at every leaf" in lines[0]
-    assert "policy_threshold 8 -> 0" in lines[0]  # the changed setting is said, on one line
+    evaluator = player.mcts.evaluator  # both nets judge the nodes the search returns to
+    assert isinstance(evaluator, DeferredPolicyEvaluator) and player.mcts.config == preset("apv")
+    assert evaluator.value_weight == 0.5 and isinstance(player.mcts, CompiledMCTS)
+    assert "engine: alphago" in lines[0] and lines[0].count("after 8 visits") == 2
+    # at threshold 0, or lambda 0 (no rollouts to defer to), every leaf gets both nets
+    every = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value),
+                         config=dataclasses.replace(preset("apv"), policy_threshold=0),
+                         threads=1, log=lines.append)
+    assert isinstance(every.mcts.evaluator, NetworkEvaluator) and "at every leaf" in lines[-1]
+    pure = build_player("alphago", SIZE, weights=str(policy), value_weights=str(value), mix=0.0,
+                        threads=1, log=lines.append)
+    assert isinstance(pure.mcts.evaluator, NetworkEvaluator)
+    assert pure.mcts.config == dataclasses.replace(preset("apv"), policy_threshold=0)
+    assert "policy_threshold 8 -> 0" in lines[-1]  # the changed setting is said, on one line
     # weights for another size: the network-free engine plays that size
     other = build_player("alphago", 7, weights=str(policy), log=lines.append)
     assert isinstance(other.mcts.evaluator, RolloutEvaluator) and "5x5" in lines[-1]
@@ -221,3 +254,20 @@ def test_only_evaluators_with_a_policy_net_refine_priors() -> None:
     assert not isinstance(rollouts, PriorSource)
     with pytest.raises(ConfigError, match="needs a policy network"):
         build_player("mcts", SIZE, config=preset("apv"), threads=1)
+
+
+def test_a_play_nets_value_head_serves_as_the_value_net(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    play = PlayNet(NetSpec("play", SIZE, planes="simple", layers=1, filters=4, hidden=8)).eval()
+    path = save_network(tmp_path / "play.pt", play)
+    head = load_value_network(path, SIZE)
+    x = as_input(features_batch(_positions(), "simple", player_colour=True))
+    with torch.no_grad():
+        torch.testing.assert_close(head(x), play(x).value)
+    player = build_player("alphago", SIZE, weights=str(save_network(tmp_path / "p.pt", _policy())),
+                          value_weights=str(path), threads=1, log=None)
+    with torch.no_grad():
+        np.testing.assert_allclose(player.mcts.evaluator.values(_positions()),
+                                   play(x).value.numpy(), atol=1e-6)
+    with pytest.raises(WeightsError, match="holds a policy network"):
+        load_value_network(tmp_path / "p.pt", SIZE)

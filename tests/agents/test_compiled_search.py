@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from agents.alphago.evaluators.rollout import RolloutEvaluator
+from agents.alphago.search import tree as T
 from agents.alphago.search.atomics import atomic_add, atomic_cas, atomic_load, atomic_store
 from agents.alphago.search.compiled import ASK_BATCH, CompiledMCTS, compiles, make_search
 from agents.alphago.search.mcts import MCTS, MCTSConfig
@@ -352,3 +353,55 @@ def test_a_reused_root_drops_moves_the_full_rules_forbid():
     assert banned not in after and len(after) == len(before) - 1
     assert all(after[m] == before[m] for m in after)
     assert tree.P[edges].sum() == pytest.approx(1.0, abs=1e-5)
+
+
+class Judge(PolicyOnD4):
+    """A value source (evaluators.protocol.ValueSource) that knows one thing: whoever has
+    just played `move` has lost (uniform priors)."""
+
+    def __init__(self, move: int, weight: float):
+        super().__init__()
+        self.move, self.value_weight = move, weight
+
+    def priors(self, positions):
+        return np.ones((len(positions), 50), np.float32)
+
+    def values(self, positions):  # for the player to move: won after the opponent's move
+        return np.array([1.0 if p.last_move == self.move else 0.0 for p in positions],
+                        np.float32)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_judged_values_are_mixed_into_the_leaves_below_them(compiled):
+    config = MCTSConfig(policy_threshold=4, compiled=compiled)
+    pos = Position.new(Rules(size=7, komi=7))
+    runs = {}
+    for weight in (0.0, 0.9):
+        # the move the search prefers unjudged, then judged as a loss for its player
+        move = runs[0.0][0].move if runs else PASS
+        search = make_search(Judge(move, weight), config, np.random.default_rng(0))
+        assert isinstance(search, CompiledMCTS) == compiled
+        runs[weight] = search.search(pos, SearchLimits(visits=2000))
+        judged = ~np.isnan(search.tree.V[: search.tree.n_nodes])
+        assert judged.any() == (weight > 0)
+    favourite = runs[0.0][0].move
+    assert runs[0.9][0].move != favourite
+    # judged, the favourite is worth 0.9 * -1 + 0.1 * (its playouts) to Black, after the first
+    # visits that the playouts value alone (the threshold's, and those before the answer)
+    judged = next(c for c in runs[0.9] if c.move == favourite)
+    assert judged.winrate < min(0.4, runs[0.0][0].winrate - 0.2)
+
+
+def test_mixed_value_takes_the_deepest_judged_node_in_the_movers_view():
+    V = np.array([0.5, np.nan, -0.25, np.nan], np.float32)
+    color = np.array([1, 2, 1, 2], np.int8)  # the player to move at each node
+    path = np.array([0, 1, 2, 3], np.int32)
+    # leaf 3 (White to move) unjudged: node 2's -0.25 for Black is +0.25 for White
+    assert T.mixed_value(-1.0, 2, path, 3, 3, V, color, 0.5) == pytest.approx(
+        0.5 * 0.25 + 0.5 * -1.0)
+    assert T.mixed_value(1.0, 1, path, 2, 2, V, color, 0.5) == pytest.approx(
+        0.5 * -0.25 + 0.5)  # the leaf itself judged
+    assert T.mixed_value(1.0, 2, path, 2, 1, V, color, 0.75) == pytest.approx(
+        0.75 * -0.5 + 0.25)  # the root's, turned to White
+    assert T.mixed_value(1.0, 2, path, 0, -1, V, color, 0.5) == 1.0  # nothing judged above
+    assert T.mixed_value(-1.0, 2, path, 3, 3, V, color, 0.0) == -1.0  # no value net

@@ -17,8 +17,9 @@ that for a batch of leaves in one network forward pass:
 AlphaGo asked the policy net only for nodes visited n_thr = 40 times; until then a node's priors
 came from a cheap tree policy. DeferredPolicyEvaluator does that on top of NetworkEvaluator:
 leaves get the network-free engine's evaluation (heavy rollout, heuristic priors, RAVE moves)
-and MCTS (MCTSConfig.policy_threshold) asks its `priors` for the nodes it keeps visiting. That
-is the shipped engine; NetworkEvaluator at every leaf runs when a value net is used.
+and MCTS (MCTSConfig.policy_threshold) asks its `priors`, and with a value net its `values`,
+for the nodes it keeps visiting. That is the shipped engine (the compiled search runs it);
+NetworkEvaluator at every leaf runs at policy_threshold 0.
 
 Both are PriorSources (evaluators.protocol) as well as Evaluators. Values are for the player to
 move at each leaf, as MCTS expects (see tree.py). The search settings for the networks are the
@@ -111,6 +112,13 @@ class NetworkEvaluator:
         planes = features_batch(positions, self.policy_net.spec.planes, player_colour=False)
         return self._priors(positions, as_input(planes, self.device))
 
+    def values(self, positions: Sequence[Position]) -> np.ndarray:
+        """float32 [B]: the value net's estimates alone, for each position's player to move."""
+        if self.value_net is None:
+            raise ValueError("this evaluator has no value net")
+        planes = features_batch(positions, self.value_net.spec.planes, player_colour=True)
+        return np.asarray(self._run(self.value_net, as_input(planes, self.device)), np.float32)
+
     def _priors(self, positions: Sequence[Position], x: torch.Tensor) -> np.ndarray:
         logits = self._run(self.policy_net, x)
         legal = np.stack([p.legal_moves() for p in positions])
@@ -141,21 +149,24 @@ class NetworkEvaluator:
 
 class DeferredPolicyEvaluator:
     """AlphaGo's expansion threshold on a CPU: leaves are valued by the rollouts of `network`
-    (a NetworkEvaluator without a value net) and get the rollout evaluator's cheap heuristic
-    priors and RAVE moves, the network-free engine's whole leaf evaluation; the policy net's
-    priors replace the heuristic ones for the nodes the search visits
-    MCTSConfig.policy_threshold times (MCTS calls `priors`). The search then runs near the
-    rollouts' rate instead of the policy net's (a batch of 16 leaves: 16 heavy rollouts
-    2.0 ms, the policy net 6.2 ms on one thread), and the network's judgement goes where the
-    search spends its time. AlphaGo's tree policy before the threshold was a small pattern
+    and get the rollout evaluator's cheap heuristic priors and RAVE moves, the network-free
+    engine's whole leaf evaluation; the policy net's priors replace the heuristic ones for the
+    nodes the search visits MCTSConfig.policy_threshold times (MCTS calls `priors`). With a
+    value net, the same nodes get its estimate (`values`, a ValueSource), which the search
+    mixes into the values of the leaves below them by lambda: AlphaGo's asynchronous value
+    net, judging the nodes the search returns to instead of every leaf. The search then runs
+    near the rollouts' rate instead of the networks' (a batch of 16 leaves: 16 heavy
+    rollouts 2.0 ms, the policy net 6.2 ms on one thread), and the networks' judgement goes
+    where the search spends its time. AlphaGo's tree policy before the threshold was a small pattern
     policy; here it is the heuristic priors with RAVE."""
 
     def __init__(self, network: NetworkEvaluator):
         if network.rollouts is None or not network.rollouts.use_priors:
             raise ValueError("deferred priors need rollouts with heuristic priors")
-        if network.value_net is not None:
-            raise ValueError("deferred priors value leaves by rollouts alone (no value net)")
         self.network = network
+        # with a value net: its estimates of the same nodes, mixed into the rollouts' values
+        # below them by the search (tree.mixed_value)
+        self.value_weight = 0.0 if network.value_net is None else 1.0 - network.mix
 
     @property
     def leaf_rollouts(self) -> RolloutEvaluator:
@@ -166,6 +177,10 @@ class DeferredPolicyEvaluator:
     def priors(self, positions: Sequence[Position]) -> np.ndarray:
         """The policy net's priors (NetworkEvaluator.priors)."""
         return self.network.priors(positions)
+
+    def values(self, positions: Sequence[Position]) -> np.ndarray:
+        """The value net's estimates (NetworkEvaluator.values)."""
+        return self.network.values(positions)
 
     def evaluate(self, positions: Sequence[Position]) -> Evaluation:
         return self.network.rollouts.evaluate(positions)

@@ -1,14 +1,15 @@
-"""What MCTS asks of an evaluator, and the one optional part it may offer.
+"""What MCTS asks of an evaluator, and the optional parts it may offer.
 
 Every evaluator is an `Evaluator`: evaluate() scores a batch of leaves (priors and values, for
 RAVE the moves its rollouts played, and for analysis each leaf's expected ownership and score).
 An evaluator that can also give better priors than evaluate()'s at a higher price (a policy
 network) is a `PriorSource` as well: MCTS asks its priors() for the nodes visited
 MCTSConfig.policy_threshold times, as AlphaGo asked its policy net only where the search kept
-coming back. An evaluator whose leaf evaluation is exactly a RolloutEvaluator's is a
-`RolloutLeaves`: the compiled search (search.compiled) then runs those rollouts itself, inside
-its simulations. All are declared here so the search never guesses at an evaluator's methods;
-this module imports neither torch nor the search. """
+coming back; a `ValueSource` gives a value net's estimates of the same nodes. An evaluator
+whose leaf evaluation is exactly a RolloutEvaluator's is a `RolloutLeaves`: the compiled
+search (search.compiled) then runs those rollouts itself, inside its simulations. All are
+declared here so the search never guesses at an evaluator's methods; this module imports
+neither torch nor the search."""
 
 from __future__ import annotations
 
@@ -57,6 +58,17 @@ class PriorSource(Protocol):
     policy_threshold times."""
 
     def priors(self, positions: Sequence[Position]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ValueSource(Protocol):
+    """A PriorSource with a value net: values(positions) -> float32 [B], its estimate for each
+    position's player to move, asked with priors() for the same nodes; the search mixes it into
+    the leaf values below them with weight value_weight (1 - lambda; 0: unused)."""
+
+    value_weight: float
+
+    def values(self, positions: Sequence[Position]) -> np.ndarray: ...
 
 
 @runtime_checkable

@@ -188,6 +188,21 @@ class PlayNet(nn.Module):
         return PlayOutput(logits, torch.tanh(value), ownership, score)
 
 
+class ValueHead(nn.Module):
+    """A PlayNet's value head alone: what ValueNet answers (values [B] for the player to move)
+    from the same input planes, so the alphago player can mix a self-play net's judgement with
+    its rollouts (load_value_network)."""
+
+    def __init__(self, net: PlayNet) -> None:
+        super().__init__()
+        self.net = net
+        self.spec = net.spec
+        self.meta = getattr(net, "meta", {})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).value
+
+
 def edge_map(size: int, source: int) -> np.ndarray:
     """int [size]: for each line of a size x size board, the line of a source x source board
     as far from its nearest edge (capped at the source's middle), on the same side."""
@@ -286,6 +301,16 @@ def load_network(path: str | Path, kind: str | None = None, size: int | None = N
         raise WeightsError(f"{path}: weights do not match the network's shape ({first})") from None
     net.meta = payload.get("meta", {})
     return net.to(device).eval()
+
+
+def load_value_network(path: str | Path, size: int | None = None,
+                       device: torch.device | str = "cpu") -> ValueNet | ValueHead:
+    """A value net from `path`: a ValueNet file, or a play net's value head (ValueHead).
+    WeightsError as load_network, and for a policy net."""
+    net = load_network(path, None, size, device)
+    if net.spec.kind == "policy":
+        raise WeightsError(f"{path}: holds a policy network, expected a value or play network")
+    return ValueHead(net) if isinstance(net, PlayNet) else net
 
 
 def default_weights(kind: str, size: int) -> Path | None:

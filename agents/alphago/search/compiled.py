@@ -6,10 +6,12 @@ kernel, run by `threads` threads on one tree without the GIL, and returns to Pyt
 report, to stop, to give a policy's priors and at the end. It serves the evaluators whose
 leaves are rollouts (evaluators.protocol.RolloutLeaves): RolloutEvaluator, the engine without
 networks, and the alphago player's DeferredPolicyEvaluator, whose policy net (a PriorSource)
-gives the priors of the nodes visited policy_threshold times. The workers queue those nodes;
-this thread rebuilds their positions, runs the net on them in one batch and writes the priors
-while the workers search on. A value net at every leaf stays with MCTS, whose leaves go to the
-evaluator in batches. Settings, statistics, candidates and move choice are MCTS's: the same
+gives the priors of the nodes visited policy_threshold times, and its value net (a
+ValueSource) their values. The workers queue those nodes; this thread rebuilds their
+positions, runs the nets on them in one batch and writes the priors and values (Tree.V, mixed
+into the playouts' results below them by tree.mixed_value) while the workers search on. Nets
+at every leaf stay with MCTS, whose leaves go to the evaluator in batches. Settings,
+statistics, candidates and move choice are MCTS's: the same
 MCTSConfig (batch_size has no use here), the same Tree arrays and value-sign convention.
 
 Memory is bounded by the config's max_nodes and max_edges: a full tree stops growing and the
@@ -65,6 +67,7 @@ class CompiledMCTS:
         self.rollouts = evaluator.leaf_rollouts
         self.config = config or M.MCTSConfig()
         self._policy = M.policy_of(evaluator, self.config)  # asked at policy_threshold
+        self._values, self._value_weight = M.value_of(evaluator, self.config)  # with it
         self.rng = rng or np.random.default_rng(0)
         self.threads = max(1, threads or self.rollouts.threads or os.cpu_count() or 1)
         self.tree = _new_tree(self.config)
@@ -257,8 +260,8 @@ class CompiledMCTS:
 
     def _tree_arrays(self, tree: Tree | None = None) -> tuple[np.ndarray, ...]:
         t = tree or self.tree
-        return (t.first, t.count, t.visits, t.color, t.claim, t.asked, t.parent, t.move, t.child,
-                t.P, t.N, t.W, t.rN, t.rW)
+        return (t.first, t.count, t.visits, t.color, t.claim, t.asked, t.parent, t.V, t.move,
+                t.child, t.P, t.N, t.W, t.rN, t.rW)
 
     def _sync_alloc(self) -> None:
         self.alloc[S.NODES], self.alloc[S.EDGES] = self.tree.n_nodes, self.tree.n_edges
@@ -287,7 +290,7 @@ class CompiledMCTS:
         threshold = cfg.policy_threshold if self._policy is not None else 0
         return np.array([cfg.c_puct, cfg.rave_equivalence, cfg.virtual_loss, cfg.fpu,
                          cfg.expand_threshold, float(ev.heavy), float(ev.use_priors),
-                         threshold], np.float64)
+                         threshold, self._value_weight], np.float64)
 
     # ---- the policy's priors for the nodes the workers queue ----------------------------------
 
@@ -309,6 +312,8 @@ class CompiledMCTS:
 
     def _give_priors(self, nodes: list[int], positions: list[Position]) -> None:
         tree = self.tree
+        if self._values is not None:  # before the priors: a node asked is a node judged
+            tree.V[nodes] = self._values(positions)
         for node, priors in zip(nodes, self._policy(positions), strict=True):
             tree.set_priors(node, priors)
             tree.asked[node] = 2
@@ -369,9 +374,9 @@ def _new_tree(config: M.MCTSConfig) -> Tree:
 def compact(old, new, node):
     """Copy the subtree of `old` under `node` into `new` (tree arrays as simulation.simulate
     takes them), breadth first from the front; returns (nodes, edges) used in `new`."""
-    first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = old
-    (nfirst, ncount, nvisits, ncolor, nclaim, nasked, nparent, nmove, nchild, nP, nN, nW, nrN,
-     nrW) = new
+    first, count, visits, color, claim, asked, parent, V, move, child, Pr, N, W, rN, rW = old
+    (nfirst, ncount, nvisits, ncolor, nclaim, nasked, nparent, nV, nmove, nchild, nP, nN, nW,
+     nrN, nrW) = new
     queue = np.empty(first.shape[0], np.int64)  # old node numbers, in their new order
     queue[0] = node
     nparent[0] = -1
@@ -383,6 +388,7 @@ def compact(old, new, node):
         ncolor[head] = color[old_node]
         nclaim[head] = claim[old_node]
         nasked[head] = asked[old_node]
+        nV[head] = V[old_node]
         nfirst[head] = n_edges
         for e in range(first[old_node], first[old_node] + count[old_node]):
             nmove[n_edges] = move[e]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.alphago.evaluators.protocol import Evaluation, Evaluator, PriorSource
+from agents.alphago.evaluators.protocol import Evaluation, Evaluator, PriorSource, ValueSource
 from agents.alphago.search import tree as T
 from agents.alphago.search.leafstats import LeafStats
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
@@ -100,6 +100,15 @@ def policy_of(evaluator: object, config: MCTSConfig) -> Callable | None:
     return evaluator.priors
 
 
+def value_of(evaluator: object, config: MCTSConfig) -> tuple[Callable | None, float]:
+    """The evaluator's values() and their weight (1 - lambda), asked with policy_of's priors
+    for the same nodes; (None, 0) without a value net or at threshold 0."""
+    if (config.policy_threshold <= 0 or not isinstance(evaluator, ValueSource)
+            or evaluator.value_weight <= 0):
+        return None, 0.0
+    return evaluator.values, float(evaluator.value_weight)
+
+
 def tree_megabytes(config: MCTSConfig) -> float:
     """The memory the search's trees may take at most: two Trees of the config's size (the
     compiled search copies a kept subtree into a second one)."""
@@ -128,6 +137,7 @@ class MCTS:
         self.root = -1
         self.simulations = 0  # in the last search
         self._policy = policy_of(evaluator, self.config)
+        self._values, self._value_weight = value_of(evaluator, self.config)
         self._scratch: dict[int, np.ndarray] = {}
         self._root_pending = False  # begin() left the root's evaluation to the first round
         self._pending: _Round | None = None  # gathered and not yet finished
@@ -275,7 +285,8 @@ class MCTS:
             if (node >= 0 and tree.count[node] == 0
                     and tree.visits[node] + 1 >= cfg.expand_threshold):
                 self._expand(node, leaf, evaluation.priors[i])
-            value = float(evaluation.values[i])
+            value = T.mixed_value(float(evaluation.values[i]), leaf.to_play, path_nodes, depth,
+                                  node, tree.V, tree.color, self._value_weight)
             if evaluation.tails is not None and cfg.rave_equivalence > 0:
                 tail = evaluation.tails[i]
                 T.backup_amaf(path_nodes, path_edges, depth, leaf.to_play, value, tail,
@@ -322,7 +333,10 @@ class MCTS:
             self._refine(sorted(due))
 
     def _refine(self, nodes: list[int]) -> None:
-        priors = self._policy([self.positions[n] for n in nodes])
+        positions = [self.positions[n] for n in nodes]
+        priors = self._policy(positions)
+        if self._values is not None:
+            self.tree.V[nodes] = self._values(positions)
         for node, p in zip(nodes, priors, strict=True):
             self.tree.set_priors(node, p)
             if node == self.root and self.config.dirichlet_alpha > 0:

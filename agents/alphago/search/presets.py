@@ -16,8 +16,9 @@ Why the alphago player keeps the network-free search instead of the paper's (c_p
 loss 3, RAVE off, the policy net at every leaf): on a CPU the net costs about four batches of
 rollouts, so asked at every leaf it cuts the search to a fifth. AlphaGo asked it after n_thr =
 40 visits with thousands of simulations a second on 48 CPUs; 8 suits a few thousand on 2 cores.
-With a value net every leaf gets both networks and policy_threshold has no use: the player sets
-it to 0 and says so on its engine line.
+A value net is asked for the same nodes as the policy net (the compiled search mixes its
+estimates into the playouts' results below them); at policy_threshold 0 both nets judge
+every leaf in the Python search, the paper's way.
 
 A user changes a preset with `rlgo go gtp --set key=value` (repeatable) or `--config FILE`, a
 YAML mapping of just the keys to change; both apply on top of the player's preset. This module

@@ -41,14 +41,16 @@ def simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, r
     """Run simulations until budget[CLAIMED] reaches budget[LIMIT] or stop[0] is set;
     budget[BROKEN] set means a tree move was illegal on the board (the tree is not the root's).
 
-    tree        (first, count, visits, color, claim, asked, parent, move, child, P, N, W, rN,
-                rW): tree.Tree's arrays; alloc int64 [2] the nodes and edges in use (may run
+    tree        (first, count, visits, color, claim, asked, parent, V, move, child, P, N, W,
+                rN, rW): tree.Tree's arrays; alloc int64 [2] the nodes and edges in use (may run
                 past the capacity)
     root_state  (board, head, link, libs, gsize, empty, where) of the root (playout.setup_board)
                 and ints (n_empty, to_play, ko, passes, last point or -1) in root_ints
     rules       (nbr, diag, nbr8, komi, patterns): kernels' tables, mogo.pattern_table()
     params      float64 [c_puct, rave_k, virtual_loss, fpu, expand_threshold, heavy, priors,
-                policy_threshold]
+                policy_threshold, value_weight]: value_weight = 1 - lambda mixes the value
+                net's estimates, written into V by the driver, with the playouts
+                (tree.mixed_value); 0 without a value net
     asks        (queue int64 [k], count int64 [1]): nodes reaching policy_threshold visits are
                 appended (each once: asked[node] 0 -> 1) for the driver to give them a policy's
                 priors; -1 marks a slot claimed and not yet written
@@ -70,14 +72,14 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
     # threads share (see envs.go.unmanaged); simulate() keeps `work` alive
     tree, alloc, root_state, rules, params, budget, stop, asks, rng, stats, work = unmanaged(
         (tree, alloc, root_state, rules, params, budget, stop, asks, rng, stats, work))
-    first, count, visits, color, claim, asked, parent, move, child, Pr, N, W, rN, rW = tree
+    first, count, visits, color, claim, asked, parent, V, move, child, Pr, N, W, rN, rW = tree
     queue, queued = asks
     r_board, r_head, r_link, r_libs, r_gsize, r_empty, r_where, root_ints = root_state
     nbr, diag, nbr8, komi, patterns = rules
     own_sum, own_sq, score, leaves = stats
     c_puct, rave_k, vl, fpu = params[0], params[1], params[2], params[3]
     expand_threshold, heavy, use_priors = params[4], params[5] > 0.0, params[6] > 0.0
-    policy_threshold = params[7]
+    policy_threshold, value_weight = params[7], params[8]
     max_nodes, max_edges = first.shape[0], move.shape[0]
     arrays, path_nodes, path_edges, tail, legal, priors, played_by, prior_scratch = work
     board, head, link, libs, gsize, empty, where, owner, own_scratch = arrays
@@ -128,7 +130,7 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
             node = atomic_load(child, e)
             if node == -1:
                 node = _make_node(child, e, path_nodes[depth - 1], alloc, max_nodes, first,
-                                  count, visits, color, claim, asked, parent, c)
+                                  count, visits, color, claim, asked, parent, V, c)
                 break
             if node < 0:  # another thread is making it
                 break
@@ -154,6 +156,8 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
             _add_stats(owner, margin, c, root_ints[1], path_edges[0] - first[root], depth,
                        own_sum, own_sq, score, leaves)
         value = 0.0 if margin == 0.0 else (1.0 if (margin > 0.0) == (c == 1) else -1.0)
+        if passes < 2:  # a finished game's result is exact
+            value = T.mixed_value(value, c, path_nodes, depth, node, V, color, value_weight)
         # ---- backup
         if rave_k > 0.0:
             T.backup_amaf(path_nodes, path_edges, depth, c, value, tail, n_tail, first, count,
@@ -183,7 +187,7 @@ def playable_moves(legal, board, nbr, head, libs, color, ko):
 
 @nb.njit(cache=True, inline="always")
 def _make_node(child, e, above, alloc, max_nodes, first, count, visits, color, claim, asked,
-               parent, to_play):
+               parent, V, to_play):
     """The node under edge e, made by this thread if it wins the race for it; -1 when another
     thread makes it or the node arrays are full (the walk then ends at the edge)."""
     if atomic_cas(child, e, -1, CREATING) != -1:
@@ -199,6 +203,7 @@ def _make_node(child, e, above, alloc, max_nodes, first, count, visits, color, c
     claim[node] = 0
     asked[node] = 0
     parent[node] = above
+    V[node] = np.nan
     atomic_store(child, e, node)
     return node
 
@@ -213,7 +218,7 @@ def _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, pat
     (board, nbr, diag, nbr8, head, libs, empty, patterns, legal, priors, prior_scratch, alloc,
      tree) = unmanaged((board, nbr, diag, nbr8, head, libs, empty, patterns, legal, priors,
                         prior_scratch, alloc, tree))
-    first, count, _, _, _, _, _, move, child, Pr, N, W, rN, rW = tree
+    first, count, _, _, _, _, _, _, move, child, Pr, N, W, rN, rW = tree
     n = board.shape[0]
     legal[:] = False
     legal[n] = True  # pass

@@ -41,6 +41,7 @@ class Tree:
         self.claim = np.zeros(max_nodes, np.int32)  # 1: a thread expands it (simulation.py)
         self.asked = np.zeros(max_nodes, np.int32)  # 1: queued for the policy's priors, 2: done
         self.parent = np.full(max_nodes, -1, np.int64)  # the node above (-1: a root)
+        self.V = np.full(max_nodes, np.nan, np.float32)  # the value net's estimate (NaN: none)
         # edges
         self.move = np.zeros(max_edges, np.int32)
         self.child = np.full(max_edges, -1, np.int32)
@@ -72,6 +73,7 @@ class Tree:
         self.claim[node] = 0
         self.asked[node] = 0
         self.parent[node] = -1
+        self.V[node] = np.nan
         return node
 
     def expand(self, node: int, legal: np.ndarray, priors: np.ndarray) -> int:
@@ -161,6 +163,30 @@ def best_edge(start, k, P, N, W, rN, rW, node_visits, c_puct, rave_k, fpu):
             best = score
             best_e = e
     return best_e
+
+
+@nb.njit(cache=True, inline="always")
+def mixed_value(z, mover, path_nodes, depth, leaf, V, color, weight):
+    """AlphaGo's leaf value (1 - lambda) v + lambda z, `weight` = 1 - lambda, for the player
+    to move at the leaf (`mover`): z a rollout's outcome, v the value net's estimate of the
+    deepest node of the path that has one (the leaf itself, or an ancestor), sign-turned to
+    the mover. The value net judges only the nodes the search keeps visiting (a policy
+    threshold), so a leaf shares its nearest judged ancestor's v: its siblings' statistics
+    differ by their rollouts until they are judged themselves. z alone where no node on the
+    path is judged or weight is 0."""
+    if weight <= 0.0:
+        return z
+    x = leaf
+    if x < 0 or math.isnan(V[x]):
+        x = -1
+        for d in range(depth - 1, -1, -1):
+            if not math.isnan(V[path_nodes[d]]):
+                x = path_nodes[d]
+                break
+    if x < 0:
+        return z
+    v = V[x] if color[x] == mover else -V[x]
+    return weight * v + (1.0 - weight) * z
 
 
 @nb.njit(cache=True)
