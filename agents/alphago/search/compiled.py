@@ -152,7 +152,7 @@ class CompiledMCTS:
 
     def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
         """MCTS.choose's rules (temperature, passing, resignation)."""
-        return M.choose_move(self.config, self.rng, position, candidates, self.ownership())
+        return M.choose_move(self.config, self.rng, position, candidates)
 
     def ownership(self) -> np.ndarray | None:
         """float32 [n]: the average final owner of the playouts under the current root (+1

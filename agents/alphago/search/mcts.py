@@ -25,11 +25,9 @@ from agents.alphago.search import tree as T
 from agents.alphago.search.leafstats import LeafStats
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
 from envs.checks import check_ranges
-from envs.go import BLACK, PASS, RESIGN, WHITE, Position, winner_of
+from envs.go import PASS, RESIGN, Position, winner_of
 
 DECIDED = 0.95  # a best win rate at least this high: playing on after a pass changes nothing
-SETTLED = 0.5  # leaves' average ownership beyond this, against the count: the point is unsettled
-UNSETTLED_MARGIN = 0.1  # playing on an unsettled board may cost at most this much win rate
 
 
 @dataclass(frozen=True)
@@ -205,7 +203,7 @@ class MCTS:
 
     def choose(self, position: Position, candidates: list[MoveInfo]) -> Decision:
         """Turn the root statistics into a move (choose_move)."""
-        return choose_move(self.config, self.rng, position, candidates, self.ownership())
+        return choose_move(self.config, self.rng, position, candidates)
 
     # ---- one round, in two halves ------------------------------------------------------------
 
@@ -428,29 +426,17 @@ def principal_variation(tree: T.Tree, edge: int, length: int = 10) -> list[int]:
 
 
 def choose_move(config: MCTSConfig, rng: np.random.Generator, position: Position,
-                candidates: list[MoveInfo], ownership: np.ndarray | None = None) -> Decision:
+                candidates: list[MoveInfo]) -> Decision:
     """Turn the root statistics into a move: temperature or most visits, sensible passing
     and resignation. Never pass into a loss. After the opponent's pass, pass back (ending
     the game) when we win as the board stands, unless a real move is the search's best and
     the game is still open (its win rate under DECIDED): an early pass is not a game to
-    snatch on komi (GNU Go, and KataGo's conservative passing, play on too).
-
-    Passing also waits until the board is settled (`ownership`, the search's, agrees with the
-    count as it stands: settled()): a referee counts a finished board with dead stones
-    removed, by its own judgement of which are dead, so a game that ends unsettled is scored
-    by someone else's reading. Under area scoring playing on costs nothing, so the engine
-    plays its best other move instead, unless that is clearly worse than passing (UNSETTLED
-    _MARGIN: filling its own eyes) or the game is lost anyway."""
+    snatch on komi (GNU Go, and KataGo's conservative passing, play on too)."""
     if not candidates:
         return Decision(PASS)
     best = candidates[0]
     open_game = best.move != PASS and best.winrate < DECIDED
-    others = [c for c in candidates if c.move != PASS]
-    wins = _wins_as_it_stands(position)
-    if wins and not settled(position, ownership) and others:
-        passing = next((c.winrate for c in candidates if c.move == PASS), best.winrate)
-        wins = others[0].winrate < passing - UNSETTLED_MARGIN
-    if position.last_move == PASS and not open_game and wins:
+    if position.last_move == PASS and not open_game and _wins_as_it_stands(position):
         return Decision(PASS, best.winrate, tuple(candidates))
     if (best.winrate < config.resign_threshold and best.visits >= config.resign_min_visits
             and config.resign_threshold > 0):
@@ -460,25 +446,11 @@ def choose_move(config: MCTSConfig, rng: np.random.Generator, position: Position
         visits = np.array([c.visits for c in candidates], np.float64)
         weights = visits ** (1.0 / config.temperature)
         move = candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))].move
-    if move == PASS and not wins and others:
-        # passing would end or risk the game in a loss, or on an unsettled board: play on
-        move = others[0].move
+    if move == PASS and not _wins_as_it_stands(position):
+        others = [c for c in candidates if c.move != PASS]
+        if others:  # passing would end or risk the game in a loss: play on
+            move = others[0].move
     return Decision(move, best.winrate, tuple(candidates))
-
-
-def settled(position: Position, ownership: np.ndarray | None) -> bool:
-    """Whether the board as it stands is what the search's leaves end with: no point that the
-    Tromp-Taylor count gives to one colour (a stone, or empty and bordered by it alone) or to
-    neither (touching both) do the leaves give to a colour other than its own, by an average
-    ownership (+1 Black, -1 White) of more than SETTLED. Dead stones and the regions they
-    spoil are unsettled; dame, which the leaves fill either way, are not. True without an
-    ownership to compare."""
-    if ownership is None:
-        return True
-    counted = position.ownership()
-    owner = np.where(counted == BLACK, 1.0, np.where(counted == WHITE, -1.0, 0.0))
-    return not np.any(((owner >= 0) & (ownership < -SETTLED))
-                      | ((owner <= 0) & (ownership > SETTLED)))
 
 
 def find_node(tree: T.Tree, root: int, root_position: Position, position: Position) -> int:
