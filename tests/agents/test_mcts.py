@@ -225,21 +225,6 @@ def test_never_passes_into_a_loss(compiled):
 
 
 @BOTH
-def test_does_not_pass_into_a_win_that_only_dead_stones_make(compiled):
-    # White passed; as the board stands Black wins (B 11, W 11 - 1.5) because Black's dead
-    # stone at E2 spoils White's corner, which a referee removing dead stones (GNU Go's
-    # final_score, a frontend's count) gives to White: W+3.5. Two passes in the tree are
-    # played out, not scored as they stand, so passing is not the sure win it looks.
-    pos = Position.from_ascii(ENDGAME, komi=-1.5, to_play=2).play(PASS)
-    assert pos.to_play == 1 and pos.score() > 0
-    player = _player(0, compiled)
-    decision = player.genmove(pos, SearchLimits(visits=1500))
-    assert decision.move != PASS
-    passing = [c.winrate for c in decision.candidates if c.move == PASS]
-    assert passing == [] or passing[0] < 0.5
-
-
-@BOTH
 def test_resigns_a_hopeless_game_and_evaluator_contract(compiled):
     hopeless = Position.from_ascii("""
         X X X X X

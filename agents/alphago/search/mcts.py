@@ -221,9 +221,9 @@ class MCTS:
 
     def gather(self, batch: int) -> list[Position]:
         """Select up to `batch` leaves under virtual loss and return the positions the
-        evaluator must score (B = batch: a game that two passes ended in the tree is scored
-        by the evaluator too, see simulation.py). While the root awaits its evaluation after
-        begin(), returns just the root. The selected paths wait in the search for finish()."""
+        evaluator must score (B <= batch; terminal leaves are backed up at once and not
+        returned, so B may be 0). While the root awaits its evaluation after begin(), returns
+        just the root. The selected paths wait in the search for finish()."""
         if self._pending is not None:
             raise RuntimeError("gather() again before finish() of the last round")
         if self._root_pending:
@@ -248,6 +248,11 @@ class MCTS:
                     tree.child[edge] = node
             else:
                 position = self.positions[node]
+            if node >= 0 and tree.terminal[node] or position.is_game_over():
+                value = _terminal_value(position)
+                T.backup(path_nodes, path_edges, depth, node, value, cfg.virtual_loss,
+                         tree.N, tree.W, tree.visits)
+                continue
             paths.append((path_nodes, path_edges, depth))
             leaves.append(position)
             nodes.append(node)
@@ -257,8 +262,8 @@ class MCTS:
     def finish(self, evaluation: Evaluation | None) -> int:
         """Expand and back up the leaves of the last gather() with `evaluation` (its rows in
         the order gather() returned the positions); None only when gather() returned none.
-        Returns the simulations the round counts: its whole batch, and 0 for the root's own
-        evaluation (which is no simulation)."""
+        Returns the simulations the round counts: its whole batch, terminal leaves included,
+        and 0 for the root's own evaluation (which is no simulation)."""
         pending = self._pending
         if pending is None:
             raise RuntimeError("finish() without a gather()")
@@ -277,9 +282,7 @@ class MCTS:
             return 0
         for i, (path_nodes, path_edges, depth) in enumerate(pending.paths):
             node, leaf = pending.nodes[i], pending.leaves[i]
-            # a game ended by two passes is evaluated, never expanded (simulation.py says why
-            # it is not scored as it stands)
-            if (node >= 0 and tree.count[node] == 0 and not tree.terminal[node]
+            if (node >= 0 and tree.count[node] == 0
                     and tree.visits[node] + 1 >= cfg.expand_threshold):
                 self._expand(node, leaf, evaluation.priors[i])
             value = T.mixed_value(float(evaluation.values[i]), leaf.to_play, path_nodes, depth,
@@ -489,6 +492,14 @@ class _Round:
     paths: list[tuple[np.ndarray, np.ndarray, int]]
     leaves: list[Position]
     nodes: list[int]
+
+
+def _terminal_value(position: Position) -> float:
+    """Exact value of a finished game for its player to move: +1 win, -1 loss, 0 draw."""
+    winner = winner_of(position)
+    if winner is None:
+        return 0.0
+    return 1.0 if winner == position.to_play else -1.0
 
 
 def _wins_as_it_stands(position: Position) -> bool:

@@ -16,8 +16,7 @@ Threads meet only through atomic operations (atomics.py), so every count is exac
     from an atomic counter) and then publishes count[node]; the others treat the node as a
     leaf meanwhile. When the arrays are full, nodes simply stop growing (bounded memory).
 Below the root, ko is simple ko (the root's moves come from the full rules); two passes in a
-row end the walk, and the board is played out from there (its dead stones captured) as any
-other leaf's.
+row end the game, which is then scored exactly by area.
 """
 
 from __future__ import annotations
@@ -135,30 +134,30 @@ def _simulate(tree, alloc, root, root_state, rules, params, budget, stop, asks, 
                 break
             if node < 0:  # another thread is making it
                 break
-        # ---- evaluation: expansion, then a playout scored by area. A game that two passes
-        # ended in the tree is played out too, not scored as it stands: the playout captures
-        # the dead stones that a referee (GNU Go's final_score, a frontend's count) removes
-        # and Tromp-Taylor would count alive, so passing is never worth more than playing on
-        # (an unsettled board scored as it stands once made passing look like a sure win)
+        # ---- evaluation: the exact result of a finished game, or expansion and a playout
         n_tail = 0
-        if (passes < 2 and node >= 0 and atomic_load(count, node) == 0
-                and visits[node] + 1.0 >= expand_threshold
-                and atomic_cas(claim, node, 0, 1) == 0):
-            _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns,
-                    use_priors, legal, priors, prior_scratch, alloc, max_edges, node, tree)
-        if heavy:
-            n_tail = mogo.heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
-                                        where, n_empty, c, ko, last, rng, max_moves, tail,
-                                        patterns)
+        if passes >= 2:
+            margin = P.area_score(board, nbr, komi, owner, own_scratch)
         else:
-            n_tail = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty,
-                                      where, n_empty, c, ko, rng, max_moves, tail)
-        n_tail = min(n_tail, max_moves)
-        margin = P.area_score(board, nbr, komi, owner, own_scratch)
-        _add_stats(owner, margin, c, root_ints[1], path_edges[0] - first[root], depth,
-                   own_sum, own_sq, score, leaves)
+            if (node >= 0 and atomic_load(count, node) == 0
+                    and visits[node] + 1.0 >= expand_threshold
+                    and atomic_cas(claim, node, 0, 1) == 0):
+                _expand(board, nbr, diag, nbr8, head, libs, empty, n_empty, c, ko, last, patterns,
+                        use_priors, legal, priors, prior_scratch, alloc, max_edges, node, tree)
+            if heavy:
+                n_tail = mogo.heavy_playout(board, nbr, diag, nbr8, head, link, libs, gsize, empty,
+                                            where, n_empty, c, ko, last, rng, max_moves, tail,
+                                            patterns)
+            else:
+                n_tail = P.random_playout(board, nbr, diag, head, link, libs, gsize, empty,
+                                          where, n_empty, c, ko, rng, max_moves, tail)
+            n_tail = min(n_tail, max_moves)
+            margin = P.area_score(board, nbr, komi, owner, own_scratch)
+            _add_stats(owner, margin, c, root_ints[1], path_edges[0] - first[root], depth,
+                       own_sum, own_sq, score, leaves)
         value = 0.0 if margin == 0.0 else (1.0 if (margin > 0.0) == (c == 1) else -1.0)
-        value = T.mixed_value(value, c, path_nodes, depth, node, V, color, value_weight)
+        if passes < 2:  # a finished game's result is exact
+            value = T.mixed_value(value, c, path_nodes, depth, node, V, color, value_weight)
         # ---- backup
         if rave_k > 0.0:
             T.backup_amaf(path_nodes, path_edges, depth, c, value, tail, n_tail, first, count,
