@@ -15,6 +15,8 @@ An engine that cannot start or a bad option is one line on stderr and exit statu
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 
 from envs.go.gnugo import find_gnugo
 from selfplay.go.arena import MatchConfig, MatchError, format_result, run_match
@@ -69,11 +71,27 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
         if path is None:
             raise MatchError("--referee gnugo: GNU Go is not installed (apt-get install gnugo)")
         referee = f"{path} --mode gtp --chinese-rules"
+    elif referee is not None and _territory_gnugo(referee):
+        # GNU Go's default rules count territory and prisoners, not the area the arena's
+        # games are played for (docs/results/alphago-9x9.md: the games it miscounted)
+        raise MatchError(f"--referee {referee!r}: GNU Go counts by territory unless given "
+                         f"--chinese-rules, and the games are scored by area: add "
+                         f"--chinese-rules, or use --referee gnugo")
     return MatchConfig(black=args.black, white=args.white, games=args.games, size=args.size,
                        komi=args.komi, ko=args.ko, time_per_move=args.time,
                        move_timeout=args.move_timeout, sgf_dir=args.sgf_dir, referee=referee,
                        alternate=args.alternate, max_moves=args.max_moves, seed=args.seed,
                        resume=args.resume)
+
+
+def _territory_gnugo(command: str) -> bool:
+    """Whether `command` runs GNU Go without --chinese-rules."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False  # not a command line the arena can start either: it says so
+    return (bool(words) and "gnugo" in os.path.basename(words[0])
+            and "--chinese-rules" not in words)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -212,6 +212,11 @@ def test_command_line(tmp_path, capsys):
     assert "--games" in capsys.readouterr().err
     assert rlgo_main(["go", "match", "--black", "x", "--white", "y", "--size", "1"]) == 2
     assert "board size" in capsys.readouterr().err
+    # a GNU Go referee in its default (territory) rules would count area-scored games wrongly
+    territory = ["go", "match", "--black", "x", "--white", "y", "--referee",
+                 "/usr/games/gnugo --mode gtp"]
+    assert rlgo_main(territory) == 2
+    assert "--chinese-rules" in capsys.readouterr().err
 
 
 def games_recorded(games):
