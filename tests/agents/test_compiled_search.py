@@ -386,10 +386,15 @@ def test_judged_values_are_mixed_into_the_leaves_below_them(compiled):
         assert judged.any() == (weight > 0)
     favourite = runs[0.0][0].move
     assert runs[0.9][0].move != favourite
-    # judged, the favourite is worth 0.9 * -1 + 0.1 * (its playouts) to Black, after the first
-    # visits that the playouts value alone (the threshold's, and those before the answer)
+    tree, root = search.tree, search.root
+    edges = tree.edges(root)
+    below = tree.child[edges.start + int(np.flatnonzero(tree.move[edges] == favourite)[0])]
+    assert tree.V[below] == 1.0  # judged: won for White, who moves there
+    # its visits since are worth 0.9 * -1 + 0.1 * (a playout) to Black; those before the
+    # answer (the threshold's, and in the compiled search the driver's lag: up to 16 of 25
+    # visits) are the playouts' alone
     judged = next(c for c in runs[0.9] if c.move == favourite)
-    assert judged.winrate < min(0.4, runs[0.0][0].winrate - 0.2)
+    assert judged.winrate < runs[0.0][0].winrate
 
 
 def test_mixed_value_takes_the_deepest_judged_node_in_the_movers_view():
