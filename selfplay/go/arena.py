@@ -209,7 +209,7 @@ def play_game(black, white, rules: Rules, move_timeout: float, max_moves: int | 
         except GtpError as err:
             return forfeit(opponent(color), f"'play' of a legal move failed: {_describe(err)}")
     reason = "score" if pos.is_game_over() else "move limit"
-    result, detail = _score(pos, referee, setup_timeout)
+    result, detail = score_game(pos, referee, setup_timeout)
     if reason == "move limit":
         detail = f"adjudicated after {pos.move_number} moves; {detail}"
     return end(result, winner_from_result(result), reason, detail)
@@ -223,8 +223,9 @@ def _describe(err: GtpError, timeout: float | None = None) -> str:
     return f"GTP error: {err.message}"
 
 
-def _score(pos: Position, referee, timeout: float) -> tuple[str, str]:
-    """(result, how it was scored): the referee's final_score, else the area count."""
+def score_game(pos: Position, referee: GtpClient | None, timeout: float) -> tuple[str, str]:
+    """(result, how it was scored) of the game ending at `pos`: replayed into `referee` (a
+    GtpClient) for its final_score, else (no referee, or it fails) the area count."""
     area = f"Tromp-Taylor area B {pos.area()[0]} W {pos.area()[1]} komi {pos.rules.komi:g}"
     if referee is None:
         return pos.result(), f"scored by {area}"

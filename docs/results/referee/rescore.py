@@ -16,15 +16,16 @@ import argparse
 import json
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from envs.go import PASS, to_gtp  # noqa: E402
+from envs.go.gtp_client import GtpClient  # noqa: E402
+from envs.go.sgf import position_from_record  # noqa: E402
 from envs.go.sgf_files import load_sgf_file  # noqa: E402
+from selfplay.go.arena import score_game  # noqa: E402
 
 MATCHES = ROOT / "docs" / "matches"
 
@@ -43,19 +44,6 @@ def territory_refereed() -> list[str]:
     return names
 
 
-def chinese_score(record, gnugo: str) -> str:
-    size = record.size
-    commands = [f"boardsize {size}", "clear_board", f"komi {record.rules.komi}"]
-    for colour, move in record.moves:
-        vertex = "pass" if move == PASS else to_gtp(move, size)
-        commands.append(f"play {'b' if colour == 1 else 'w'} {vertex}")
-    commands += ["final_score", "quit"]
-    out = subprocess.run([gnugo, "--mode", "gtp", "--chinese-rules"], check=True,
-                         input="\n".join(commands) + "\n", capture_output=True, text=True).stdout
-    answers = [a.strip() for a in out.split("\n\n") if a.strip()]
-    return answers[-2].lstrip("= ").strip().upper().replace(".0", "")
-
-
 def points(result: str, a_black: bool) -> float:
     if result in ("0", "DRAW"):
         return 0.5
@@ -68,6 +56,7 @@ def main() -> None:
     parser.add_argument("--gnugo", default="/usr/games/gnugo")
     args = parser.parse_args()
     out = {}
+    referee = GtpClient(f"{args.gnugo} --mode gtp --chinese-rules", timeout=60)
     for name in territory_refereed():
         rows = {"committed": [0, 0, 0], "recounted": [0, 0, 0], "changed": []}
         for path in sorted((MATCHES / name).glob("game-*.sgf")):
@@ -75,7 +64,7 @@ def main() -> None:
             a_black = bool(re.search(r"^Black: engine A:", record.extra["C"][0], re.M))
             new = record.result
             if not record.result.endswith("+R") and "Forfeit" not in record.result:
-                new = chinese_score(record, args.gnugo)
+                new, _ = score_game(position_from_record(record), referee, 60)
             for key, result in (("committed", record.result), ("recounted", new)):
                 rows[key][{1.0: 0, 0.0: 1, 0.5: 2}[points(result, a_black)]] += 1
             if points(new, a_black) != points(record.result, a_black):
@@ -83,6 +72,7 @@ def main() -> None:
         out[name] = rows
         print(f"{name}: A {'-'.join(map(str, rows['committed']))} as committed, "
               f"{'-'.join(map(str, rows['recounted']))} recounted (wins-losses-draws)")
+    referee.close()
     Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
 
 
