@@ -1,4 +1,4 @@
-"""`rlgo atari train|eval|report|watch`: DQN on Atari games (and CartPole), one process.
+"""`rlgo atari train|eval|report|watch|export`: DQN on Atari games (and CartPole), one process.
 
     rlgo atari train --env Pong                                   # Nature DQN settings
     rlgo atari train --env Breakout --set double=true --set dueling=true --set n_step=3
@@ -9,6 +9,8 @@
     rlgo atari eval --checkpoint runs/atari/pong --episodes 30 --video pong.mp4
     rlgo atari report runs/atari/pong-s* runs/atari/breakout-s* --png curves.png
     rlgo atari watch --checkpoint runs/atari/pong --episodes 3 --video pong.mp4
+    rlgo atari watch                                              # the shipped Pong network
+    rlgo atari export --checkpoint runs/atari/pong --out pong.pt  # a small policy file
 
 Without --config, Atari games use the shipped config atari/dqn_nature and classic-control
 tasks atari/cartpole (rlgo.config.shipped_config: configs/ in a clone, package data in a
@@ -35,6 +37,8 @@ EVAL_HELP = "evaluate a DQN checkpoint: raw score of whole games, eps 0.05, up t
 REPORT_HELP = ("pool eval records over games and seeds: mean, median and IQM of human-normalised "
                "scores with 95% stratified bootstrap intervals (rliable), learning curves")
 WATCH_HELP = "watch a DQN checkpoint play its Atari game in a window (pygame)"
+EXPORT_HELP = ("write a checkpoint's network as a small policy file (float16 weights, the config: "
+               "what watch and eval need, no training state)")
 # one frame an agent step, 4 emulator frames at 60 Hz: selfplay.atari.evaluate.VIDEO_FPS, not
 # imported here so that building the parser does not import torch
 WATCH_FPS = 15
@@ -108,15 +112,19 @@ def run_eval(args: argparse.Namespace) -> int:
     from selfplay.atari import evaluate
     from selfplay.atari.evaluate import default_json_path, write_eval_json
 
-    result = evaluate(args.checkpoint, args.env, args.episodes, args.eps, args.video,
+    result = evaluate(args.checkpoint or _shipped(), args.env, args.episodes, args.eps, args.video,
                       args.seed, args.device, log=_silent if args.quiet else print,
                       threads=args.threads, points=args.points)
     if args.quiet:  # the result alone
         print(f"{result.env_id}: {len(result.scores)} episodes: mean {result.mean:.2f}, "
               f"std {result.std:.2f}")
-    path = write_eval_json(result, args.json or default_json_path(result))
-    if not args.quiet:
-        print(f"record: {path}")
+    path = args.json or default_json_path(result)
+    if path is None:
+        print("record: none (a policy file belongs to no run; --json FILE keeps one)")
+    else:
+        path = write_eval_json(result, path)
+        if not args.quiet:
+            print(f"record: {path}")
     return 0
 
 
@@ -142,11 +150,25 @@ def run_watch(args: argparse.Namespace) -> int:
     from ..gui.atari_watch import watch
 
     # a network playing 15 steps a second needs no accelerator: no --device, cuda when there
-    result = watch(args.checkpoint, args.episodes, args.fps, args.eps, args.seed, "auto",
-                   args.video, args.max_steps)
+    result = watch(args.checkpoint or _shipped(), args.episodes, args.fps, args.eps, args.seed,
+                   "auto", args.video, args.max_steps)
     if result.stopped:
         print(f"stopped after {len(result.scores)} whole games")
     return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from selfplay.atari.policy_file import export_policy
+
+    out = export_policy(args.checkpoint, args.out)
+    print(f"policy file: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    return 0
+
+
+def _shipped() -> Path:
+    from selfplay.atari.policy_file import shipped_policy
+
+    return shipped_policy("Pong")
 
 
 def _silent(line: str) -> None:
@@ -154,8 +176,8 @@ def _silent(line: str) -> None:
 
 
 def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """Add `train`, `eval`, `report` and `watch` to the `rlgo atari` subcommands; returns the
-    train and eval parsers."""
+    """Add `train`, `eval`, `report`, `watch` and `export` to the `rlgo atari` subcommands;
+    returns the train and eval parsers."""
     train = atari_subparsers.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
     train.add_argument("--env", help="game ('Pong', 'ALE/Pong-v5', 'SpaceInvaders') or "
                        "'CartPole-v1'; default: the config's env")
@@ -184,8 +206,9 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     train.set_defaults(func=run_train)
 
     evaluate = atari_subparsers.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)
-    evaluate.add_argument("--checkpoint", required=True, metavar="PATH",
-                          help="a checkpoint file, or a run directory (its newest checkpoint)")
+    evaluate.add_argument("--checkpoint", metavar="PATH",
+                          help="a checkpoint file, a run directory (its newest checkpoint) or "
+                               "a policy file (default: the shipped Pong network)")
     evaluate.add_argument("--env", help="play another env than the one trained on")
     evaluate.add_argument("--episodes", type=positive_int, default=30,
                           help="whole games to play (default 30)")
@@ -211,6 +234,7 @@ def register(atari_subparsers) -> tuple[argparse.ArgumentParser, argparse.Argume
     evaluate.set_defaults(func=run_eval)
     _register_report(atari_subparsers)
     _register_watch(atari_subparsers)
+    _register_export(atari_subparsers)
     return train, evaluate
 
 
@@ -232,9 +256,10 @@ def _register_report(atari_subparsers) -> None:
 
 def _register_watch(atari_subparsers) -> None:
     watch = atari_subparsers.add_parser("watch", help=WATCH_HELP, description=WATCH_HELP)
-    watch.add_argument("--checkpoint", required=True, metavar="PATH",
-                       help="a checkpoint file, or a run directory (its newest checkpoint); "
-                            "any checkpoint plays, trained or not")
+    watch.add_argument("--checkpoint", metavar="PATH",
+                       help="a checkpoint file, a run directory (its newest checkpoint) or a "
+                            "policy file; any checkpoint plays, trained or not (default: the "
+                            "shipped Pong network)")
     watch.add_argument("--episodes", type=positive_int, default=1,
                        help="whole games to play (default 1)")
     watch.add_argument("--fps", type=float, default=WATCH_FPS,
@@ -249,3 +274,11 @@ def _register_watch(atari_subparsers) -> None:
                        help="stop each game after N agent steps (default: whole games)")
     watch.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     watch.set_defaults(func=run_watch)
+
+
+def _register_export(atari_subparsers) -> None:
+    export = atari_subparsers.add_parser("export", help=EXPORT_HELP, description=EXPORT_HELP)
+    export.add_argument("--checkpoint", required=True, metavar="PATH",
+                        help="a checkpoint file, or a run directory (its newest checkpoint)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the policy file to write")
+    export.set_defaults(func=run_export)

@@ -3,8 +3,9 @@
 The agent plays whole games under the evaluation protocol (epsilon 0.05 by default, up to 30
 no-ops, sticky actions and action set as it trained) on gymnasium's reference pipeline in
 colour, the one `rlgo atari eval --video` films; each agent step (4 emulator frames) is shown
-once, so 15 steps a second is the game's own speed. Any checkpoint plays, trained or not: no
-trained weights ship yet, and a fresh run's first checkpoint is a fine thing to watch lose.
+once, so 15 steps a second is the game's own speed. Any checkpoint or policy file plays,
+trained or not (a fresh run's first checkpoint is a fine thing to watch lose); the CLI's
+default is the shipped Pong network (selfplay.atari.policy_file.shipped_policy).
 
 With `video` the frames shown are also written to a file through evaluate's writers (.mp4 is
 H.264, which browsers play). Esc, q or closing the window stops. SDL_VIDEODRIVER=dummy draws
@@ -25,7 +26,8 @@ from envs.atari import AtariSettings, make_reference_env
 from envs.atari.classic import canonical_env_id, is_classic
 from envs.errors import UserError
 from selfplay.atari.config import resolve_device
-from selfplay.atari.evaluate import VIDEO_FPS, load_policy, open_video_writer
+from selfplay.atari.evaluate import VIDEO_FPS, open_video_writer
+from selfplay.atari.policy_file import load_policy
 
 from .app import open_window
 
@@ -67,8 +69,9 @@ def _show(frame: np.ndarray) -> None:
 def watch(checkpoint: str | Path, episodes: int = 1, fps: float = VIDEO_FPS, eps: float = 0.05,
           seed: int = 0, device: str = "auto", video: str | Path | None = None,
           max_steps: int | None = None, log: Callable[[str], None] = print) -> WatchResult:
-    """Play `episodes` games of the checkpoint's game in a window at `fps` agent steps a second
-    (0: as fast as the network plays); each game stops after `max_steps` agent steps if given.
+    """Play `episodes` games of the checkpoint's (or policy file's) game in a window at `fps`
+    agent steps a second (0: as fast as the network plays); each game stops after `max_steps`
+    agent steps if given.
     Raises WatchError for a classic-control checkpoint or a video the writers cannot make, and
     rlgo.gui.app.DisplayUnavailable without a display."""
     torch_device = resolve_device(device)

@@ -7,7 +7,8 @@ the loop that joins envs.atari, agents.dqn, selfplay.replay and selfplay.rundir.
 
 train.py is the single-process loop; apex.py drives Ape-X on the shared runtime with the
 actors, learner and replay shards of apex_actor.py, built from the same networks, losses,
-learner and frame replay. Both write the same run directory and checkpoints.
+learner and frame replay. Both write the same run directory and checkpoints; policy_file.py
+loads a checkpoint's network to play, and exports it as a small policy file (what ships).
 """
 
 from selfplay.atari.apex import ApexResult, ApexSettings, train_distributed

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.dqn import EpsilonGreedyActor, build_q_network
+from agents.dqn import EpsilonGreedyActor
 from envs.atari import AtariSettings, make_reference_env, resolve_game
 from envs.atari.baselines import ATARI_57, BASELINE_SOURCE, human_normalized_score
 from envs.atari.classic import canonical_env_id, is_classic, make_vec_env
@@ -40,11 +40,10 @@ from envs.atomic import atomic_file
 from selfplay.atari.config import (
     DQNConfig,
     DQNConfigError,
-    config_from_dict,
     cpu_threads,
     resolve_device,
 )
-from selfplay.rundir import CHECKPOINT, RunDirError, load_checkpoint_file
+from selfplay.atari.policy_file import is_policy_file, load_policy
 
 MAX_EVAL_ENVS = 8
 VIDEO_FPS = 15  # one frame per agent step (4 emulator frames at 60 Hz)
@@ -66,6 +65,7 @@ class EvalResult:
     protocol: str = "nature"
     agent_steps: int | None = None
     checkpoint: str = ""
+    from_run: bool = True  # False: a policy file, which belongs to no run directory
 
     def to_json(self) -> dict:
         """The record `rlgo atari report` reads (format 1)."""
@@ -98,8 +98,11 @@ def write_eval_json(result: EvalResult, path: str | Path) -> Path:
     return path
 
 
-def default_json_path(result: EvalResult) -> Path:
-    """RUN/eval-STEP.json: where `rlgo atari eval` keeps its record unless told otherwise."""
+def default_json_path(result: EvalResult) -> Path | None:
+    """RUN/eval-STEP.json: where `rlgo atari eval` keeps its record unless told otherwise
+    (None for a policy file: it belongs to no run directory)."""
+    if not result.from_run:
+        return None
     step = result.agent_steps if result.agent_steps is not None else 0
     return run_directory(result.checkpoint) / f"eval-{step:012d}.json"
 
@@ -136,31 +139,6 @@ def play_episodes(network: torch.nn.Module, env_id: str, config: DQNConfig, epis
     finally:
         env.close()
     return [score for per_env in scores for score in per_env]
-
-
-def load_policy(checkpoint: str | Path, device: torch.device
-                ) -> tuple[torch.nn.Module, DQNConfig, dict]:
-    """(network, config, checkpoint state) from a checkpoint file or a run directory (its
-    newest checkpoint)."""
-    path = Path(checkpoint)
-    if path.is_dir():
-        folder = path / "checkpoints"
-        found = sorted((int(m.group(1)), p) for p in (folder.iterdir() if folder.is_dir()
-                                                      else ()) if (m := CHECKPOINT.match(p.name)))
-        paths = [p for _, p in found]
-        if not paths:
-            raise RunDirError(f"{path} holds no checkpoint (looked in {path / 'checkpoints'})")
-        path = paths[-1]
-    state = load_checkpoint_file(path)
-    try:
-        config = config_from_dict(state["config"])
-        network = build_q_network(state["obs_shape"], state["num_actions"], config.network,
-                                  config.dueling, config.mlp_hidden)
-        network.load_state_dict(state["learner"]["network"])
-    except (KeyError, TypeError, RuntimeError) as err:
-        raise RunDirError(f"{path} is not a DQN checkpoint ({type(err).__name__}: "
-                          f"{str(err)[:120]})") from None
-    return network.to(device).eval(), config, state
 
 
 def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 30,
@@ -210,7 +188,8 @@ def evaluate(checkpoint: str | Path, env_id: str | None = None, episodes: int = 
         record_video(network, env_id, config, eps, seed, torch_device, Path(video), log)
     return EvalResult(env_id, scores, mean, std, normalized, eps=eps, eval_seed=seed,
                       seed=getattr(config, "seed", None), protocol=protocol,
-                      agent_steps=state.get("step"), checkpoint=str(checkpoint))
+                      agent_steps=state.get("step"), checkpoint=str(checkpoint),
+                      from_run=not is_policy_file(state))
 
 
 def point_streaks(games: list[str]) -> str:

@@ -1,6 +1,6 @@
-"""The shipped configs travel with the package: a wheel built from this tree holds every file
-of configs/ as rlgo/configs/, and an installed wheel finds them with the working directory
-outside any clone (no fallback to the dataclass defaults)."""
+"""The shipped configs and weights travel with the package: a wheel built from this tree holds
+every file of configs/ as rlgo/configs/, and an installed wheel finds them and the shipped Pong
+network with the working directory outside any clone (no fallback to the dataclass defaults)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ print(c.__file__)
 print(c.shipped_config("atari/pong"))
 print(c.config_file("configs/go/sl_9x9.yaml"))
 print(_default_config("Pong", None, False))
+from selfplay.atari.policy_file import shipped_policy
+print(shipped_policy("Pong"))
 """
 
 
@@ -63,8 +65,9 @@ def test_an_installed_wheel_finds_the_shipped_configs(tmp_path):
     out = subprocess.run([sys.executable, "-c", FIND], cwd=elsewhere, env=env, text=True,
                          capture_output=True, check=True).stdout.split()
     assert out[0] == str(site / "rlgo" / "config.py")
-    assert out[1:] == [str(site / "rlgo" / "configs" / name) for name in
-                       ("atari/pong.yaml", "go/sl_9x9.yaml", "atari/dqn_nature.yaml")]
+    assert out[1:4] == [str(site / "rlgo" / "configs" / name) for name in
+                        ("atari/pong.yaml", "go/sl_9x9.yaml", "atari/dqn_nature.yaml")]
+    assert out[4] == str(site / "agents" / "dqn" / "weights" / "pong.pt")
     helptext = subprocess.run([sys.executable, "-m", "rlgo.cli", "atari", "train", "--help"],
                               cwd=elsewhere, env=env, text=True, capture_output=True,
                               check=True).stdout

@@ -22,7 +22,8 @@ from rlgo.cli import main
 from rlgo.config import load_config, shipped_config
 from selfplay.atari import DQNConfig, ReplayConfig, evaluate, train
 from selfplay.atari.config import SMALL_MACHINE_CPUS, cpu_threads
-from selfplay.atari.evaluate import load_policy, point_streaks, record_video
+from selfplay.atari.evaluate import point_streaks, record_video
+from selfplay.atari.policy_file import load_policy
 from selfplay.rundir import RunDirError, load_checkpoint_file
 
 CARTPOLE = DQNConfig(

@@ -1,5 +1,6 @@
 """`rlgo atari watch` under SDL's dummy video driver (conftest.py sets it): an untrained
-checkpoint plays in the window, the frames shown go to a browser-playable mp4, Esc stops."""
+checkpoint plays in the window, the frames shown go to a browser-playable mp4, Esc stops, and
+without --checkpoint the shipped Pong network plays."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ TINY_PONG = DQNConfig(total_steps=40, learning_starts=40, batch_size=4, train_ev
 
 @pytest.fixture(scope="module")
 def pong_run(tmp_path_factory):
-    """A Pong run of 40 steps (one update): no trained weights ship, any checkpoint plays."""
+    """A Pong run of 40 steps (one update): any checkpoint plays, trained or not."""
     run = tmp_path_factory.mktemp("watch") / "run"
     train(TINY_PONG, "Pong", run, log=lambda line: None)
     return run
@@ -71,3 +72,8 @@ def test_cli_watch_plays_and_reports_errors(pong_run, tmp_path, capsys):
     assert "game 1/1: 0" in capsys.readouterr().out
     assert main(["atari", "watch", "--checkpoint", str(tmp_path / "none")]) == 2
     assert "rlgo: error:" in capsys.readouterr().err
+
+
+def test_cli_watch_plays_the_shipped_pong_network_by_default(capsys):
+    assert main(["atari", "watch", "--fps", "0", "--max-steps", "5", "--eps", "0"]) == 0
+    assert "game 1/1: 0" in capsys.readouterr().out
