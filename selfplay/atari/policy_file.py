@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+import agents.dqn
 from agents.dqn import build_q_network
 from envs.atari.classic import canonical_env_id
 from envs.atomic import atomic_file
@@ -23,7 +24,7 @@ from selfplay.atari.config import DQNConfig, config_from_dict
 from selfplay.rundir import CHECKPOINT, RunDirError, load_checkpoint_file
 
 FORMAT = "rlgo-dqn-policy-1"
-WEIGHTS_DIR = Path(__file__).parents[2] / "agents" / "dqn" / "weights"
+WEIGHTS_DIR = Path(agents.dqn.__file__).parent / "weights"  # package data of agents.dqn
 
 
 def shipped_policy(game: str = "Pong") -> Path:
