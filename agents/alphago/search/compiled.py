@@ -35,7 +35,7 @@ from agents.alphago.playouts import mogo
 from agents.alphago.search import mcts as M
 from agents.alphago.search import simulation as S
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
-from agents.alphago.search.tree import Tree
+from agents.alphago.search.tree import Tree, add_prior_visits
 from envs.go import Position, kernels
 from envs.go import playout as P
 
@@ -290,7 +290,8 @@ class CompiledMCTS:
         threshold = cfg.policy_threshold if self._policy is not None else 0
         return np.array([cfg.c_puct, cfg.rave_equivalence, cfg.virtual_loss, cfg.fpu,
                          cfg.expand_threshold, float(ev.heavy), float(ev.use_priors),
-                         threshold, self._value_weight], np.float64)
+                         threshold, 0.0 if cfg.value_visits > 0 else self._value_weight],
+                        np.float64)
 
     # ---- the policy's priors for the nodes the workers queue ----------------------------------
 
@@ -314,9 +315,27 @@ class CompiledMCTS:
         tree = self.tree
         if self._values is not None:  # before the priors: a node asked is a node judged
             tree.V[nodes] = self._values(positions)
+            if self.config.value_visits > 0:
+                self._add_prior_visits(nodes)
         for node, priors in zip(nodes, self._policy(positions), strict=True):
             tree.set_priors(node, priors)
             tree.asked[node] = 2
+
+    def _add_prior_visits(self, nodes: list[int]) -> None:
+        tree = self.tree
+        edges, values = [], []
+        for node in nodes:
+            above = int(tree.parent[node])
+            if above < 0:
+                continue
+            block = tree.edges(above)
+            found = np.flatnonzero(tree.child[block] == node)
+            if len(found):
+                edges.append(block.start + int(found[0]))
+                values.append(float(tree.V[node]))
+        if edges:
+            add_prior_visits(np.array(edges, np.int64), np.array(values, np.float64),
+                               float(self.config.value_visits), tree.N, tree.W)
 
     def _drop_asks(self) -> None:
         """Queued nodes left unanswered at the end of a search may be queued again."""

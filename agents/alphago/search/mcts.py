@@ -55,6 +55,8 @@ class MCTSConfig:
     compiled: bool = True              # evaluators with rollout leaves get the compiled
                                        # search (compiled.py); False: this one
     stop_when_decided: bool = True     # a timed search ends once its move cannot change
+    value_visits: float = 0.0          # > 0: a judged node's value-net estimate counts as
+                                       # this many visits of the edge into it, not mixed by lambda
 
     def __post_init__(self) -> None:
         check_ranges(self, at_least_1=("batch_size", "expand_threshold", "max_nodes",

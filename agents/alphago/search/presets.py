@@ -37,7 +37,8 @@ _NETWORK_FREE = MCTSConfig()
 
 PRESETS: Mapping[str, MCTSConfig] = MappingProxyType({
     "mcts": _NETWORK_FREE,
-    "apv": dataclasses.replace(_NETWORK_FREE, resign_threshold=0.1, policy_threshold=8),
+    "apv": dataclasses.replace(_NETWORK_FREE, resign_threshold=0.1, policy_threshold=8,
+                               value_visits=16.0),
     "play": dataclasses.replace(_NETWORK_FREE, c_puct=1.5, resign_threshold=0.1),
 })
 

@@ -190,6 +190,17 @@ def mixed_value(z, mover, path_nodes, depth, leaf, V, color, weight):
 
 
 @nb.njit(cache=True)
+def add_prior_visits(edges, values, visits, N, W):
+    """MoGo's prior knowledge from the value net: each edge in `edges` gains `visits` visits
+    worth `values` (for the player to move at the edge's child, so negated for its chooser).
+    Atomic: the search's workers back up into the same edges meanwhile."""
+    for i in range(len(edges)):
+        e = edges[i]
+        atomic_add(N, e, visits)
+        atomic_add(W, e, -visits * values[i])
+
+
+@nb.njit(cache=True)
 def backup(path_nodes, path_edges, depth, leaf, value, vl, N, W, visits):
     """Add one visit of value `value` (for the player to move at the leaf) along the path,
     taking back the virtual loss that select() applied. `leaf` may be -1 (not stored)."""
