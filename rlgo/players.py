@@ -98,10 +98,14 @@ def _alphago(size: int, seed: int, config: MCTSConfig | None = None, threads: in
     if deferred:
         evaluator = apv.DeferredPolicyEvaluator(evaluator)
     when = f"after {config.policy_threshold} visits" if deferred else "at every leaf"
+    # a deferred value net's estimates count as prior visits, or are mixed in by lambda
+    as_visits = deferred and value is not None and config.value_visits > 0
+    valued = (f" {when}, as {config.value_visits:g} visits" if as_visits
+              else f" {when}" if value is not None else "")
     say(f"rlgo: engine: alphago (policy {policy_path} {when}; value "
-        f"{value_path or 'none, rollouts only'}{f' {when}' if value is not None else ''}; "
-        f"rollouts {'none' if mix == 0 else rollout_path or 'heavy playouts'}; lambda "
-        f"{mix:g}{changed})")
+        f"{value_path or 'none, rollouts only'}{valued}; "
+        f"rollouts {'none' if mix == 0 else rollout_path or 'heavy playouts'}"
+        f"{'' if as_visits else f'; lambda {mix:g}'}{changed})")
     return MCTSPlayer(evaluator, config, seed=seed, name="rlgo-alphago", log=log)
 
 

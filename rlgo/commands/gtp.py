@@ -98,9 +98,11 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rollouts with the shipped trained rollout policy (weaker than "
                              "the heavy playouts in search, measured)")
     parser.add_argument("--lambda", dest="mix", type=float, default=0.5, metavar="L",
-                        help="with a value network, the value mix V = (1-L) value net + L "
-                             "rollout (default 0.5); without one the values are rollouts "
-                             "alone (L = 1)")
+                        help="with a value network: the alphago player counts its estimates "
+                             "as prior visits (the search setting value_visits, 16), or with "
+                             "--set value_visits=0 mixes them, V = (1-L) value net + L rollout "
+                             "(default 0.5); L = 1 leaves the value net out; without one the "
+                             "values are rollouts alone (L = 1)")
     add_device_option(parser, "where the networks run (default cpu)", default="cpu")
 
 

@@ -16,6 +16,7 @@ from agents.alphago.evaluators.protocol import Evaluation, PriorSource, ValueSou
 from agents.alphago.evaluators.rollout import RolloutEvaluator
 from agents.alphago.nets.features import features_batch
 from agents.alphago.nets.networks import (
+    WEIGHTS_DIR,
     NetSpec,
     PlayNet,
     PolicyNet,
@@ -26,7 +27,7 @@ from agents.alphago.nets.networks import (
     save_network,
 )
 from agents.alphago.search.compiled import CompiledMCTS
-from agents.alphago.search.mcts import MCTSConfig
+from agents.alphago.search.mcts import MCTSConfig, value_of
 from agents.alphago.search.mcts_player import MCTSPlayer
 from agents.alphago.search.player import SearchLimits
 from agents.alphago.search.presets import PRESETS, preset
@@ -213,6 +214,22 @@ def test_value_weights_none_leaves_the_values_to_rollouts(tmp_path: Path) -> Non
     assert "value none, rollouts only" in lines[0] and "after 8 visits" in lines[0]
 
 
+def test_the_alphago_engine_counts_a_value_nets_estimates_as_prior_visits() -> None:
+    lines: list[str] = []
+    shipped = WEIGHTS_DIR / "search_value_9x9.pt"  # distilled from the engine's searches
+    player = build_player("alphago", 9, value_weights=str(shipped), threads=1,
+                          log=lines.append)
+    evaluator = player.mcts.evaluator
+    assert isinstance(evaluator, DeferredPolicyEvaluator)
+    assert evaluator.network.value_net is not None
+    assert "search_value_9x9.pt after 8 visits, as 16 visits" in lines[0]
+    assert "lambda" not in lines[0]
+    # not mixed into the playouts' values as well
+    assert value_of(evaluator, player.mcts.config) == (evaluator.values, 0.0)
+    mixed = dataclasses.replace(preset("apv"), value_visits=0.0)
+    assert value_of(evaluator, mixed)[1] == pytest.approx(0.5)  # 1 - lambda
+
+
 def test_a_weight_file_of_the_wrong_shape_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     path = save_network(tmp_path / "p.pt", _policy(size=9))
     payload = torch.load(path, weights_only=True)
@@ -231,7 +248,7 @@ def test_search_settings_start_from_the_players_preset(tmp_path: Path) -> None:
     assert search_config("zero") == preset("play") == dataclasses.replace(
         MCTSConfig(), c_puct=1.5, resign_threshold=0.1)
     assert search_config("alphago") == preset("apv") == dataclasses.replace(
-        MCTSConfig(), resign_threshold=0.1, policy_threshold=8)
+        MCTSConfig(), resign_threshold=0.1, policy_threshold=8, value_visits=16.0)
     assert search_config("alphago", None, ["c_puct=2"]).c_puct == 2.0
     changes = tmp_path / "search.yaml"  # a user's file holds only the keys it changes
     changes.write_text("c_puct: 1.5\nbatch_size: 8\n")

@@ -410,3 +410,34 @@ def test_mixed_value_takes_the_deepest_judged_node_in_the_movers_view():
         0.75 * -0.5 + 0.25)  # the root's, turned to White
     assert T.mixed_value(1.0, 2, path, 0, -1, V, color, 0.5) == 1.0  # nothing judged above
     assert T.mixed_value(-1.0, 2, path, 3, 3, V, color, 0.0) == -1.0  # no value net
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_judged_values_count_as_prior_visits_of_the_edge_into_their_node(compiled):
+    pos = Position.new(Rules(size=7, komi=7))
+    first = make_search(Judge(PASS, 0.5), MCTSConfig(policy_threshold=4, compiled=compiled),
+                        np.random.default_rng(0)).search(pos, SearchLimits(visits=2000))
+    favourite = first[0].move  # judged below as a loss for whoever plays it
+    config = MCTSConfig(policy_threshold=4, value_visits=50.0, compiled=compiled)
+    search = make_search(Judge(favourite, 0.5), config, np.random.default_rng(0))
+    found = search.search(pos, SearchLimits(visits=2000))
+    tree, root = search.tree, search.root
+    edges = tree.edges(root)
+    judged = [e for e in range(edges.start, edges.stop)
+              if tree.child[e] >= 0 and not np.isnan(tree.V[tree.child[e]])]
+    assert len(judged) >= 2
+    for e in judged:
+        # the playouts' visits are backed up into the node too, the 50 prior ones are not
+        # (a leaf two threads reach at once may count on the edge alone)
+        assert 50.0 <= tree.N[e] - tree.visits[tree.child[e]] <= 53.0
+        won = tree.V[tree.child[e]] == 1.0  # for White, after the favourite
+        assert won == (tree.move[e] == favourite)
+    # the prior's 50 losses for Black, the chooser, turn the search to other moves
+    assert found[0].move != favourite
+
+
+def test_add_prior_visits_adds_visits_worth_the_value_for_the_edges_chooser():
+    N, W = np.array([3.0, 0.0]), np.array([1.0, 0.0])
+    T.add_prior_visits(np.array([0, 1], np.int64), np.array([0.5, -1.0]), 10.0, N, W)
+    assert N.tolist() == [13.0, 10.0]
+    assert W.tolist() == [1.0 - 5.0, 10.0]  # values for the player to move below: negated

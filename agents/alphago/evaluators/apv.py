@@ -18,7 +18,8 @@ AlphaGo asked the policy net only for nodes visited n_thr = 40 times; until then
 came from a cheap tree policy. DeferredPolicyEvaluator does that on top of NetworkEvaluator:
 leaves get the network-free engine's evaluation (heavy rollout, heuristic priors, RAVE moves)
 and MCTS (MCTSConfig.policy_threshold) asks its `priors`, and with a value net its `values`,
-for the nodes it keeps visiting. That is the shipped engine (the compiled search runs it);
+for the nodes it keeps visiting (counted as MCTSConfig.value_visits prior visits, or mixed by
+lambda into the playouts below them). That is the shipped engine (the compiled search runs it);
 NetworkEvaluator at every leaf runs at policy_threshold 0.
 
 Both are PriorSources (evaluators.protocol) as well as Evaluators. Values are for the player to

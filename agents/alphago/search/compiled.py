@@ -8,8 +8,9 @@ leaves are rollouts (evaluators.protocol.RolloutLeaves): RolloutEvaluator, the e
 networks, and the alphago player's DeferredPolicyEvaluator, whose policy net (a PriorSource)
 gives the priors of the nodes visited policy_threshold times, and its value net (a
 ValueSource) their values. The workers queue those nodes; this thread rebuilds their
-positions, runs the nets on them in one batch and writes the priors and values (Tree.V, mixed
-into the playouts' results below them by tree.mixed_value) while the workers search on. Nets
+positions, runs the nets on them in one batch and writes the priors and values (Tree.judge:
+prior visits of the edge into each node, or Tree.V mixed into the playouts' results below
+them by tree.mixed_value) while the workers search on. Nets
 at every leaf stay with MCTS, whose leaves go to the evaluator in batches. Settings,
 statistics, candidates and move choice are MCTS's: the same
 MCTSConfig (batch_size has no use here), the same Tree arrays and value-sign convention.
@@ -35,7 +36,7 @@ from agents.alphago.playouts import mogo
 from agents.alphago.search import mcts as M
 from agents.alphago.search import simulation as S
 from agents.alphago.search.player import Decision, MoveInfo, SearchLimits
-from agents.alphago.search.tree import Tree, add_prior_visits
+from agents.alphago.search.tree import Tree
 from envs.go import Position, kernels
 from envs.go import playout as P
 
@@ -290,8 +291,7 @@ class CompiledMCTS:
         threshold = cfg.policy_threshold if self._policy is not None else 0
         return np.array([cfg.c_puct, cfg.rave_equivalence, cfg.virtual_loss, cfg.fpu,
                          cfg.expand_threshold, float(ev.heavy), float(ev.use_priors),
-                         threshold, 0.0 if cfg.value_visits > 0 else self._value_weight],
-                        np.float64)
+                         threshold, self._value_weight], np.float64)
 
     # ---- the policy's priors for the nodes the workers queue ----------------------------------
 
@@ -314,28 +314,20 @@ class CompiledMCTS:
     def _give_priors(self, nodes: list[int], positions: list[Position]) -> None:
         tree = self.tree
         if self._values is not None:  # before the priors: a node asked is a node judged
-            tree.V[nodes] = self._values(positions)
-            if self.config.value_visits > 0:
-                self._add_prior_visits(nodes)
+            tree.judge(nodes, self._edges_into(nodes), self._values(positions),
+                       self.config.value_visits)
         for node, priors in zip(nodes, self._policy(positions), strict=True):
             tree.set_priors(node, priors)
             tree.asked[node] = 2
 
-    def _add_prior_visits(self, nodes: list[int]) -> None:
-        tree = self.tree
-        edges, values = [], []
+    def _edges_into(self, nodes: list[int]) -> list[int]:
+        """The edge from each node's parent to it (-1 for the root)."""
+        tree, into = self.tree, []
         for node in nodes:
             above = int(tree.parent[node])
-            if above < 0:
-                continue
-            block = tree.edges(above)
-            found = np.flatnonzero(tree.child[block] == node)
-            if len(found):
-                edges.append(block.start + int(found[0]))
-                values.append(float(tree.V[node]))
-        if edges:
-            add_prior_visits(np.array(edges, np.int64), np.array(values, np.float64),
-                               float(self.config.value_visits), tree.N, tree.W)
+            found = np.flatnonzero(tree.child[tree.edges(above)] == node) if above >= 0 else []
+            into.append(int(tree.first[above]) + int(found[0]) if len(found) else -1)
+        return into
 
     def _drop_asks(self) -> None:
         """Queued nodes left unanswered at the end of a search may be queued again."""

@@ -108,7 +108,8 @@ def value_of(evaluator: object, config: MCTSConfig) -> tuple[Callable | None, fl
     if (config.policy_threshold <= 0 or not isinstance(evaluator, ValueSource)
             or evaluator.value_weight <= 0):
         return None, 0.0
-    return evaluator.values, float(evaluator.value_weight)
+    # as prior visits (config.value_visits) the estimates are not mixed into the leaves
+    return evaluator.values, 0.0 if config.value_visits > 0 else float(evaluator.value_weight)
 
 
 def tree_megabytes(config: MCTSConfig) -> float:
@@ -326,19 +327,23 @@ class MCTS:
         """Ask the evaluator's priors() for the nodes on these paths that have reached the
         policy threshold, in one batch (AlphaGo's expansion threshold for the policy net:
         the network's cost is paid only where the search keeps coming back)."""
-        tree, due = self.tree, set()
-        for path_nodes, _, depth in paths:
-            nodes = path_nodes[:depth]
-            ready = (tree.visits[nodes] >= self.config.policy_threshold) & ~tree.refined[nodes]
-            due.update(nodes[ready].tolist())
+        tree, due = self.tree, {}
+        for path_nodes, path_edges, depth in paths:
+            for d in range(depth):  # path_nodes[d] is reached by path_edges[d - 1]
+                node = int(path_nodes[d])
+                if tree.visits[node] >= self.config.policy_threshold and not tree.refined[node]:
+                    due[node] = int(path_edges[d - 1]) if d > 0 else -1
         if due:
-            self._refine(sorted(due))
+            nodes = sorted(due)
+            self._refine(nodes, [due[n] for n in nodes])
 
-    def _refine(self, nodes: list[int]) -> None:
+    def _refine(self, nodes: list[int], into: list[int]) -> None:
+        """The policy net's priors (and the value net's estimates) for `nodes`, reached by
+        the edges `into` (-1: the root)."""
         positions = [self.positions[n] for n in nodes]
         priors = self._policy(positions)
         if self._values is not None:
-            self.tree.V[nodes] = self._values(positions)
+            self.tree.judge(nodes, into, self._values(positions), self.config.value_visits)
         for node, p in zip(nodes, priors, strict=True):
             self.tree.set_priors(node, p)
             if node == self.root and self.config.dirichlet_alpha > 0:
@@ -380,7 +385,7 @@ class MCTS:
         root = self.root
         if (self._policy is not None and self.tree.count[root] > 0
                 and not self.tree.refined[root]):
-            self._refine([root])
+            self._refine([root], [-1])
 
     def _find(self, position: Position) -> int:
         if self.root < 0:

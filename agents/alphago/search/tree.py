@@ -99,6 +99,19 @@ class Tree:
         self.P[edges] = p / total if total > 0 else 1.0 / len(p)
         self.refined[node] = True
 
+    def judge(self, nodes: list[int], into: list[int], values: np.ndarray,
+              prior_visits: float) -> None:
+        """Record the value net's estimates of `nodes` (V, for the player to move at each).
+        With prior_visits > 0 each estimate also counts as that many visits of the edge into
+        its node (`into`, -1 for a root): MoGo's prior knowledge, which weighs most where the
+        node's own visits are few and fades as the search's playouts accumulate."""
+        self.V[nodes] = values
+        rows = [i for i, e in enumerate(into) if e >= 0]
+        if prior_visits > 0 and rows:
+            add_prior_visits(np.array([into[i] for i in rows], np.int64),
+                             np.asarray(values, np.float64)[rows], float(prior_visits),
+                             self.N, self.W)
+
     def edges(self, node: int) -> slice:
         start = int(self.first[node])
         return slice(start, start + int(self.count[node]))
