@@ -11,7 +11,8 @@
     apv    the alphago player (evaluators.apv): the same search, with the policy net's priors
            replacing the heuristic ones at every node visited 8 times (policy_threshold), the
            estimate of a value net (where one is given) for the same nodes counted as 16
-           visits of the edge into each (value_visits), and resignation as in the paper (Q < -0.8, a 10% win rate).
+           visits of the edge into each (value_visits), and resignation as in the paper
+           (Q < -0.8, a 10% win rate).
 
 Why the alphago player keeps the network-free search instead of the paper's (c_puct 5, virtual
 loss 3, RAVE off, the policy net at every leaf): on a CPU the net costs about four batches of
