@@ -256,6 +256,8 @@ def test_search_settings_start_from_the_players_preset(tmp_path: Path) -> None:
         preset("apv"), c_puct=1.5, batch_size=4)  # preset, then the file, then --set
     with pytest.raises(ConfigError, match="policy_threshold"):
         search_config("alphago", None, ["policy_threshold=-1"])
+    with pytest.raises(ConfigError, match="value_visits must be 0 or more"):
+        search_config("alphago", None, ["value_visits=-1"])
     changes.write_text("c_pcut: 1.5\n")
     with pytest.raises(ConfigError, match="search.yaml: unknown key 'c_pcut'"):
         search_config("mcts", changes)

@@ -62,10 +62,10 @@ class MCTSConfig:
         check_ranges(self, at_least_1=("batch_size", "expand_threshold", "max_nodes",
                                        "max_edges"),
                      # 0: no exploration term / no virtual loss / RAVE off / no noise / the
-                     # most visited move / priors final
+                     # most visited move / priors final / the value mixed by lambda
                      at_least_0=("c_puct", "virtual_loss", "rave_equivalence",
                                  "resign_min_visits", "dirichlet_alpha", "temperature",
-                                 "temperature_moves", "policy_threshold"),
+                                 "temperature_moves", "policy_threshold", "value_visits"),
                      probability=("resign_threshold", "dirichlet_weight"))
 
 
