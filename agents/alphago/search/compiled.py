@@ -314,8 +314,8 @@ class CompiledMCTS:
     def _give_priors(self, nodes: list[int], positions: list[Position]) -> None:
         tree = self.tree
         if self._values is not None:  # before the priors: a node asked is a node judged
-            tree.judge(nodes, self._edges_into(nodes), self._values(positions),
-                       self.config.value_visits)
+            into = self._edges_into(nodes) if self.config.value_visits > 0 else []
+            tree.judge(nodes, into, self._values(positions), self.config.value_visits)
         for node, priors in zip(nodes, self._policy(positions), strict=True):
             tree.set_priors(node, priors)
             tree.asked[node] = 2
